@@ -1,0 +1,240 @@
+// Package config is shoplake's configuration: DefaultConfig, then a YAML
+// file (with ${VAR} expansion), then SHOPLAKE_-prefixed environment
+// overrides, then Validate, which reports every problem at once.
+//
+// The default is mode "local": every endpoint runs in-process and nothing
+// needs installing. Mode "aws" points the same clients at AWS, with
+// credentials from the AWS default chain (environment, shared files, SSO,
+// instance roles); the configuration never holds an access key.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The modes a configuration can name.
+const (
+	ModeLocal = "local"
+	ModeAWS   = "aws"
+)
+
+// Config is the whole configuration. The yaml tags are also the source of
+// the environment variable names: SHOPLAKE_<SECTION>_<FIELD>, upper-cased
+// (SHOPLAKE_KINESIS_STREAM, SHOPLAKE_SIM_DAYS).
+type Config struct {
+	Mode      string    `yaml:"mode"`
+	Seed      uint64    `yaml:"seed"`
+	DataDir   string    `yaml:"data_dir"`
+	AWS       AWS       `yaml:"aws"`
+	S3        S3        `yaml:"s3"`
+	Kinesis   Kinesis   `yaml:"kinesis"`
+	FakeStore FakeStore `yaml:"fakestore"`
+	Warehouse Warehouse `yaml:"warehouse"`
+	Sim       Sim       `yaml:"sim"`
+}
+
+// AWS holds what the SDK needs besides credentials.
+type AWS struct {
+	Region string `yaml:"region"`
+}
+
+// S3 locates the lake. An empty endpoint means AWS in mode aws and the
+// in-process server in mode local.
+type S3 struct {
+	Endpoint string `yaml:"endpoint"`
+	Bucket   string `yaml:"bucket"`
+	Prefix   string `yaml:"prefix"`
+}
+
+// Kinesis locates the clickstream. An empty endpoint means AWS in mode aws
+// and the in-process server in mode local.
+type Kinesis struct {
+	Endpoint string `yaml:"endpoint"`
+	Stream   string `yaml:"stream"`
+	Shards   int    `yaml:"shards"`
+	// Group names the consumer group whose checkpoints the consumer keeps.
+	Group string `yaml:"group"`
+	// BatchRecords is the most records a consumer writes into one RAW object.
+	BatchRecords int `yaml:"batch_records"`
+}
+
+// FakeStore locates the batch source. An empty base URL means the
+// simulator's in-process server (mode local only).
+type FakeStore struct {
+	BaseURL string        `yaml:"base_url"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Warehouse locates the DuckDB file and the key of the email hash.
+type Warehouse struct {
+	// Path of the DuckDB file; relative paths are under DataDir.
+	Path string `yaml:"path"`
+	// EmailHashKey keys the HMAC that replaces emails in CORE. In mode aws
+	// it must be set (from the environment, not a committed file).
+	EmailHashKey string `yaml:"email_hash_key"`
+}
+
+// Sim sizes the simulated shop of a local run.
+type Sim struct {
+	Start    string `yaml:"start"` // YYYY-MM-DD, the first simulated day
+	Days     int    `yaml:"days"`
+	Users    int    `yaml:"users"`
+	Products int    `yaml:"products"`
+}
+
+// LocalEmailHashKey is the email-hash key of local runs. It is public on
+// purpose: local data is synthetic, and a fixed key keeps hashes stable
+// across runs.
+const LocalEmailHashKey = "shoplake-local-not-a-secret"
+
+// DefaultConfig returns the configuration of a local run that needs nothing
+// installed and finishes in seconds.
+func DefaultConfig() Config {
+	return Config{
+		Mode:    ModeLocal,
+		Seed:    42,
+		DataDir: "./data",
+		AWS:     AWS{Region: "us-east-1"},
+		S3:      S3{Bucket: "shoplake"},
+		Kinesis: Kinesis{Stream: "clickstream", Shards: 4, Group: "shoplake", BatchRecords: 500},
+		FakeStore: FakeStore{
+			Timeout: 10 * time.Second,
+		},
+		Warehouse: Warehouse{Path: "warehouse.duckdb"},
+		Sim:       Sim{Start: "2026-01-01", Days: 3, Users: 200, Products: 20},
+	}
+}
+
+// Load returns DefaultConfig overlaid with the YAML file at path (if path is
+// not empty) and then with the environment. It does not validate.
+func Load(path string, environ []string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config %s: %w", path, err)
+		}
+		if err := c.parseYAML(b, environ); err != nil {
+			return c, fmt.Errorf("parse config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c *Config) parseYAML(b []byte, environ []string) error {
+	env := envMap(environ)
+	expanded := os.Expand(string(b), func(k string) string { return env[k] })
+	dec := yaml.NewDecoder(strings.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// StartDate parses Sim.Start.
+func (c Config) StartDate() (time.Time, error) {
+	return time.Parse("2006-01-02", c.Sim.Start)
+}
+
+// Validate returns one error listing every problem, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch c.Mode {
+	case ModeLocal, ModeAWS:
+	default:
+		add("mode %q: want %q or %q", c.Mode, ModeLocal, ModeAWS)
+	}
+	if c.DataDir == "" {
+		add("data_dir is empty")
+	}
+	if c.S3.Bucket == "" {
+		add("s3.bucket is empty")
+	}
+	if c.S3.Prefix != "" && !strings.HasSuffix(c.S3.Prefix, "/") {
+		add("s3.prefix %q must end with '/'", c.S3.Prefix)
+	}
+	if c.Kinesis.Stream == "" {
+		add("kinesis.stream is empty")
+	}
+	if c.Kinesis.Group == "" {
+		add("kinesis.group is empty")
+	}
+	if c.Kinesis.Shards < 1 {
+		add("kinesis.shards %d: want at least 1", c.Kinesis.Shards)
+	}
+	if c.Kinesis.BatchRecords < 1 || c.Kinesis.BatchRecords > 10000 {
+		add("kinesis.batch_records %d: want 1..10000", c.Kinesis.BatchRecords)
+	}
+	if c.FakeStore.Timeout <= 0 {
+		add("fakestore.timeout %s: want a positive duration", c.FakeStore.Timeout)
+	}
+	for name, u := range map[string]string{"s3.endpoint": c.S3.Endpoint, "kinesis.endpoint": c.Kinesis.Endpoint, "fakestore.base_url": c.FakeStore.BaseURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			add("%s %q: want an http(s) URL", name, u)
+		}
+	}
+	if c.Mode == ModeAWS {
+		if c.AWS.Region == "" {
+			add("aws.region is empty")
+		}
+		if c.FakeStore.BaseURL == "" {
+			add("fakestore.base_url is empty: mode aws has no in-process FakeStore")
+		}
+		if c.Warehouse.EmailHashKey == "" {
+			add("warehouse.email_hash_key is empty: set SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY in mode aws")
+		}
+	}
+	if c.Warehouse.Path == "" {
+		add("warehouse.path is empty")
+	}
+	if _, err := c.StartDate(); err != nil {
+		add("sim.start %q: want YYYY-MM-DD", c.Sim.Start)
+	}
+	if c.Sim.Days < 1 {
+		add("sim.days %d: want at least 1", c.Sim.Days)
+	}
+	if c.Sim.Users < 1 {
+		add("sim.users %d: want at least 1", c.Sim.Users)
+	}
+	if c.Sim.Products < 1 {
+		add("sim.products %d: want at least 1", c.Sim.Products)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	sortErrs(errs)
+	return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+}
+
+// EmailHashKey returns the key of the email HMAC: the configured one, or the
+// public local key in mode local.
+func (c Config) EmailHashKey() []byte {
+	if c.Warehouse.EmailHashKey == "" && c.Mode == ModeLocal {
+		return []byte(LocalEmailHashKey)
+	}
+	return []byte(c.Warehouse.EmailHashKey)
+}
+
+// Redacted returns a copy safe to print or log: secrets are masked.
+func (c Config) Redacted() Config {
+	if c.Warehouse.EmailHashKey != "" {
+		c.Warehouse.EmailHashKey = "<redacted>"
+	}
+	return c
+}

@@ -1,0 +1,103 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoplake/shoplake/internal/config"
+)
+
+func TestDefaultConfig_Validate(t *testing.T) {
+	if err := config.DefaultConfig().Validate(); err != nil {
+		t.Fatalf("default configuration is invalid: %v", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shoplake.yaml")
+	yaml := "mode: local\nseed: 7\nkinesis:\n  stream: ${STREAM_NAME}\n  shards: 2\nfakestore:\n  timeout: 3s\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		c, err := config.Load(path, []string{"STREAM_NAME=clicks", "SHOPLAKE_KINESIS_SHARDS=8", "SHOPLAKE_SIM_DAYS=5", "HOME=/root"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.Seed, uint64(7); got != want {
+			t.Errorf("Seed = %d, want %d", got, want)
+		}
+		if got, want := c.Kinesis.Stream, "clicks"; got != want {
+			t.Errorf("Stream = %q, want %q (from ${STREAM_NAME})", got, want)
+		}
+		if got, want := c.Kinesis.Shards, 8; got != want {
+			t.Errorf("Shards = %d, want %d (env beats file)", got, want)
+		}
+		if got, want := c.Sim.Days, 5; got != want {
+			t.Errorf("Days = %d, want %d", got, want)
+		}
+		if got, want := c.FakeStore.Timeout, 3*time.Second; got != want {
+			t.Errorf("Timeout = %s, want %s", got, want)
+		}
+		if got, want := c.S3.Bucket, "shoplake"; got != want {
+			t.Errorf("Bucket = %q, want default %q", got, want)
+		}
+	})
+	t.Run("ErrUnknownEnv", func(t *testing.T) {
+		_, err := config.Load("", []string{"SHOPLAKE_KINESIS_SHRADS=8"})
+		if err == nil || !strings.Contains(err.Error(), "SHOPLAKE_KINESIS_SHRADS") {
+			t.Fatalf("err = %v, want one naming the misspelt variable", err)
+		}
+	})
+	t.Run("ErrBadEnvValue", func(t *testing.T) {
+		if _, err := config.Load("", []string{"SHOPLAKE_SEED=-1"}); err == nil {
+			t.Fatal("negative seed accepted")
+		}
+	})
+	t.Run("ErrUnknownYAMLField", func(t *testing.T) {
+		p := filepath.Join(dir, "bad.yaml")
+		if err := os.WriteFile(p, []byte("kinesis:\n  shrads: 2\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := config.Load(p, nil); err == nil {
+			t.Fatal("unknown field accepted")
+		}
+	})
+}
+
+func TestConfig_Validate(t *testing.T) {
+	c := config.DefaultConfig()
+	c.Mode = "aws"
+	c.Kinesis.Shards = 0
+	c.S3.Endpoint = "not a url"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("invalid configuration accepted")
+	}
+	for _, want := range []string{"kinesis.shards", "s3.endpoint", "fakestore.base_url", "email_hash_key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfig_Redacted(t *testing.T) {
+	c := config.DefaultConfig()
+	c.Warehouse.EmailHashKey = "s3cret"
+	if strings.Contains(c.Redacted().Warehouse.EmailHashKey, "s3cret") {
+		t.Fatal("Redacted kept the secret")
+	}
+}
+
+func TestEnvNames(t *testing.T) {
+	names := strings.Join(config.EnvNames(), " ")
+	for _, want := range []string{"SHOPLAKE_MODE", "SHOPLAKE_S3_ENDPOINT", "SHOPLAKE_KINESIS_ENDPOINT", "SHOPLAKE_FAKESTORE_BASE_URL"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("EnvNames lacks %s", want)
+		}
+	}
+}
