@@ -23,7 +23,6 @@ func envMap(environ []string) map[string]string {
 	return m
 }
 
-
 func sortErrs(errs []error) {
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 }
