@@ -1,0 +1,206 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shoplake/shoplake/internal/money"
+	"github.com/shoplake/shoplake/stream"
+)
+
+// DailyKPI is one row of the daily KPIs mart, as the oracle computes it.
+type DailyKPI struct {
+	Date               time.Time // UTC midnight
+	Sessions           int64
+	ConvertingSessions int64
+	Orders             int64
+	Revenue            money.Cents
+	AvgOrderValue      *money.Cents // nil when Orders = 0
+	ConversionRate     *string      // "0.0375"; nil when Sessions = 0
+}
+
+// FunnelStep is one row of the session funnel mart, as the oracle computes it.
+type FunnelStep struct {
+	Date                   time.Time // UTC midnight: the sessions' date
+	StepOrder              int       // 1..4
+	Step                   stream.EventType
+	Sessions               int64
+	ConversionFromPrevious *string // "0.5000"; nil for step 1 or when the previous step has 0 sessions
+}
+
+// FunnelSteps are the steps of the session funnel, StepOrder 1 to 4.
+var FunnelSteps = []stream.EventType{stream.ProductView, stream.AddToCart, stream.BeginCheckout, stream.Purchase}
+
+// sessionSummary is what the oracle needs to know of one session.
+type sessionSummary struct {
+	date      time.Time // UTC date of the first event
+	purchased bool
+	reached   int // funnel steps reached, 0..4
+}
+
+// summarizeSessions groups w.Events by session_id. The events may be in any
+// order.
+func (w *World) summarizeSessions() map[string]*sessionSummary {
+	bySession := make(map[string][]stream.Event)
+	for _, e := range w.Events {
+		bySession[e.SessionID] = append(bySession[e.SessionID], e)
+	}
+	out := make(map[string]*sessionSummary, len(bySession))
+	for id, evs := range bySession {
+		first := evs[0].EventTime
+		s := &sessionSummary{}
+		for _, e := range evs {
+			if e.EventTime.Before(first) {
+				first = e.EventTime
+			}
+			if e.EventType == stream.Purchase {
+				s.purchased = true
+			}
+		}
+		s.date = utcDate(first)
+		// Step k is reached at t_k, the earliest event of its type at or
+		// after t_{k-1}; step 1 at the earliest product_view.
+		var prev time.Time
+		for k, typ := range FunnelSteps {
+			var tk time.Time
+			found := false
+			for _, e := range evs {
+				if e.EventType != typ || (k > 0 && e.EventTime.Before(prev)) {
+					continue
+				}
+				if !found || e.EventTime.Before(tk) {
+					tk, found = e.EventTime, true
+				}
+			}
+			if !found {
+				break
+			}
+			s.reached, prev = k+1, tk
+		}
+		out[id] = s
+	}
+	return out
+}
+
+// DailyKPIs returns one row per UTC date that has at least one session or
+// one completed order, sorted by date:
+//
+//   - a session's date is the UTC date of its earliest event;
+//   - Sessions(D): sessions (distinct session_id) whose date is D;
+//   - ConvertingSessions(D): those of them with at least one purchase event;
+//   - Orders(D): orders with Status "completed" whose Date has UTC date D;
+//     orders of any other status count nowhere, not even to report a date;
+//   - Revenue(D): the sum of those orders' totals, a total being the sum
+//     over lines of quantity × the product's price (OrderTotal);
+//   - AvgOrderValue: Revenue/Orders in cents, rounded half away from zero;
+//     nil when Orders = 0;
+//   - ConversionRate: ConvertingSessions/Sessions rounded half away from
+//     zero to 4 decimals, as "0.1234"; nil when Sessions = 0.
+func (w *World) DailyKPIs() []DailyKPI {
+	rows := make(map[time.Time]*DailyKPI)
+	row := func(d time.Time) *DailyKPI {
+		if r, ok := rows[d]; ok {
+			return r
+		}
+		r := &DailyKPI{Date: d}
+		rows[d] = r
+		return r
+	}
+	for _, s := range w.summarizeSessions() {
+		r := row(s.date)
+		r.Sessions++
+		if s.purchased {
+			r.ConvertingSessions++
+		}
+	}
+	for _, o := range w.Orders {
+		if o.Status != StatusCompleted {
+			continue
+		}
+		r := row(utcDate(o.Date))
+		r.Orders++
+		r.Revenue += w.OrderTotal(o)
+	}
+	out := make([]DailyKPI, 0, len(rows))
+	for _, d := range sortedDates(rows) {
+		r := rows[d]
+		if r.Orders > 0 {
+			r.AvgOrderValue = new(money.Cents(divRound(int64(r.Revenue), r.Orders)))
+		}
+		if r.Sessions > 0 {
+			r.ConversionRate = new(ratio4(r.ConvertingSessions, r.Sessions))
+		}
+		out = append(out, *r)
+	}
+	return out
+}
+
+// SessionFunnel returns, for every UTC date that has at least one session,
+// four rows in step order (FunnelSteps: product_view, add_to_cart,
+// begin_checkout, purchase), zeros included, sorted by (date, step order):
+//
+//   - a session reaches step 1 if it has a product_view event, at t_1, the
+//     earliest one;
+//   - it reaches step k > 1 if it reached step k-1 and has an event of step
+//     k's type with event_time >= t_{k-1}; t_k is the earliest such event;
+//   - Sessions(D, k): sessions of date D (date of the earliest event of the
+//     session, any type) reaching step k;
+//   - ConversionFromPrevious: Sessions(D, k)/Sessions(D, k-1) rounded half
+//     away from zero to 4 decimals; nil for step 1 or when Sessions(D, k-1)
+//     is 0.
+func (w *World) SessionFunnel() []FunnelStep {
+	counts := make(map[time.Time]*[4]int64)
+	for _, s := range w.summarizeSessions() {
+		c, ok := counts[s.date]
+		if !ok {
+			c = new([4]int64)
+			counts[s.date] = c
+		}
+		for k := range s.reached {
+			c[k]++
+		}
+	}
+	out := make([]FunnelStep, 0, 4*len(counts))
+	for _, d := range sortedDates(counts) {
+		c := counts[d]
+		for k, typ := range FunnelSteps {
+			step := FunnelStep{Date: d, StepOrder: k + 1, Step: typ, Sessions: c[k]}
+			if k > 0 && c[k-1] > 0 {
+				step.ConversionFromPrevious = new(ratio4(c[k], c[k-1]))
+			}
+			out = append(out, step)
+		}
+	}
+	return out
+}
+
+// utcDate returns the UTC midnight of t's UTC date.
+func utcDate(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func sortedDates[V any](m map[time.Time]V) []time.Time {
+	out := make([]time.Time, 0, len(m))
+	for d := range m {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out
+}
+
+// divRound returns a/b rounded half away from zero; b > 0.
+func divRound(a, b int64) int64 {
+	if a < 0 {
+		return -divRound(-a, b)
+	}
+	return (2*a + b) / (2 * b)
+}
+
+// ratio4 formats num/den (both >= 0, den > 0) rounded half away from zero
+// to 4 decimals: ratio4(3, 80) = "0.0375".
+func ratio4(num, den int64) string {
+	q := divRound(num*10000, den)
+	return fmt.Sprintf("%d.%04d", q/10000, q%10000)
+}

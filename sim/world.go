@@ -1,0 +1,101 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/shoplake/shoplake/internal/money"
+	"github.com/shoplake/shoplake/stream"
+)
+
+// StatusCompleted is the status of every order the simulator creates today.
+const StatusCompleted = "completed"
+
+// Order is one FakeStore cart: a purchase by a registered user.
+type Order struct {
+	ID     int64 // 1, 2, ... in (Date, purchase event_id) order
+	UserID int64
+	Date   time.Time // the purchase event's event_time
+	Lines  []Line    // the cart at purchase, in the order products were added
+	Status string    // StatusCompleted
+}
+
+// Line is one product of an order, FakeStore's {"productId", "quantity"}.
+type Line struct {
+	ProductID int64
+	Quantity  int64
+}
+
+// World is everything a run knows to be true. Build it with NewWorld, or
+// literally in tests (the oracle and the server only read the exported
+// fields). A World is never modified after it is built, so it is safe for
+// concurrent readers.
+type World struct {
+	Config   Config // normalized: Start in UTC, Products defaulted
+	Users    []User // by ID; ID i is Users[i-1]
+	Products []Product
+	Orders   []Order        // by ID, which is by Date
+	Events   []stream.Event // sorted by (EventTime, EventID)
+}
+
+// NewWorld builds the World of cfg. It returns an error wrapping
+// ErrInvalidConfig if cfg does not validate. Every event it generates passes
+// (*stream.Event).Validate and falls in [cfg.Start, cfg.End()).
+func NewWorld(cfg Config) (*World, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.normalized()
+	users, devices := generateUsers(cfg)
+	g := &generator{
+		cfg:      cfg,
+		end:      cfg.End(),
+		users:    users,
+		devices:  devices,
+		products: generateProducts(cfg.Seed, cfg.Products),
+	}
+	events, orders := g.generate()
+	return &World{Config: cfg, Users: users, Products: g.products, Orders: orders, Events: events}, nil
+}
+
+// EventsBetween returns the events with from <= event_time < to, sorted by
+// (EventTime, EventID). The slice is new, but the events' pointer fields are
+// shared with the World and must not be modified.
+func (w *World) EventsBetween(from, to time.Time) []stream.Event {
+	lo := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(from) })
+	hi := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(to) })
+	if hi <= lo {
+		return []stream.Event{}
+	}
+	return slices.Clone(w.Events[lo:hi])
+}
+
+// OrderTotal returns the sum over o's lines of quantity × the product's price.
+// It panics if a line names a product the World does not have: a World
+// built by NewWorld never does.
+func (w *World) OrderTotal(o Order) money.Cents {
+	var sum money.Cents
+	for _, l := range o.Lines {
+		p, ok := w.product(l.ProductID)
+		if !ok {
+			panic(fmt.Sprintf("sim: order %d references unknown product %d", o.ID, l.ProductID))
+		}
+		sum += money.Cents(l.Quantity) * p.Price
+	}
+	return sum
+}
+
+// product finds a product by id, whatever the order of w.Products.
+func (w *World) product(id int64) (*Product, bool) {
+	if i := int(id - 1); i >= 0 && i < len(w.Products) && w.Products[i].ID == id {
+		return &w.Products[i], true
+	}
+	for i := range w.Products {
+		if w.Products[i].ID == id {
+			return &w.Products[i], true
+		}
+	}
+	return nil, false
+}
