@@ -1,0 +1,123 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math/big"
+	"strings"
+	"text/template"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/shoplake/shoplake/internal/money"
+)
+
+// DuckDB is the embedded engine, the default dialect. Inserts go through the
+// DuckDB Appender, which joins the connection's open transaction.
+type DuckDB struct{}
+
+var _ Dialect = DuckDB{}
+
+// Name returns "duckdb".
+func (DuckDB) Name() string { return "duckdb" }
+
+// Open opens the DuckDB database file at path, or a private in-memory
+// database when path is "". Every connection of the returned pool sees the
+// same database.
+func (DuckDB) Open(path string) (*sql.DB, error) {
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open duckdb %q: path must not contain '?'", path)
+	}
+	c, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+	}
+	return sql.OpenDB(c), nil
+}
+
+// QuoteIdent wraps name in double quotes, doubling any double quote inside.
+func (DuckDB) QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// Insert appends rows with the DuckDB Appender.
+func (DuckDB) Insert(ctx context.Context, conn *sql.Conn, schema, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("insert into %s.%s: driver connection is %T", schema, table, dc)
+		}
+		a, err := duckdb.NewAppenderWithColumns(dconn, "", schema, table, columns)
+		if err != nil {
+			return fmt.Errorf("insert into %s.%s: %w", schema, table, err)
+		}
+		vals := make([]driver.Value, len(columns))
+		for i, row := range rows {
+			if len(row) != len(columns) {
+				_ = a.Close()
+				return fmt.Errorf("insert into %s.%s: row %d has %d values, want %d", schema, table, i, len(row), len(columns))
+			}
+			for j, v := range row {
+				vals[j] = duckValue(v)
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				_ = a.Close()
+				return fmt.Errorf("insert into %s.%s: row %d: %w", schema, table, i, err)
+			}
+		}
+		if err := a.CloseWithCancel(ctx); err != nil {
+			return fmt.Errorf("insert into %s.%s: %w", schema, table, err)
+		}
+		return nil
+	})
+}
+
+// duckValue converts the warehouse's Go values into what the Appender takes.
+func duckValue(v any) driver.Value {
+	switch x := v.(type) {
+	case money.Cents:
+		return duckdb.Decimal{Width: 18, Scale: 2, Value: big.NewInt(int64(x))}
+	case time.Time:
+		return x.UTC()
+	default:
+		return v
+	}
+}
+
+// Canonical renders a duckdb.Decimal with exactly its scale: "110.00".
+func (DuckDB) Canonical(v any) (string, bool) {
+	d, ok := v.(duckdb.Decimal)
+	if !ok {
+		return "", false
+	}
+	return formatDecimal(d.Value, int(d.Scale)), true
+}
+
+// formatDecimal renders unscaled/10^scale with exactly scale decimals.
+func formatDecimal(unscaled *big.Int, scale int) string {
+	sign := ""
+	digits := new(big.Int).Abs(unscaled).String()
+	if unscaled.Sign() < 0 {
+		sign = "-"
+	}
+	if scale <= 0 {
+		return sign + digits
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+}
+
+// Funcs provides intdiv as DuckDB's integer division operator.
+func (DuckDB) Funcs() template.FuncMap {
+	return template.FuncMap{
+		"intdiv": func(a, b string) string { return "((" + a + ") // (" + b + "))" },
+	}
+}

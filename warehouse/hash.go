@@ -1,0 +1,148 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TableHash fingerprints the contents of one table.
+type TableHash struct {
+	Table  string // "core.users"
+	Rows   int64
+	SHA256 string // hex
+}
+
+// TableHashes returns a hash of every CORE and MARTS table, sorted by name.
+// The hash covers the column names and types and every row in a total order
+// (ORDER BY every column), each value rendered canonically, so it depends on
+// the contents only, not on insertion order or physical layout. Two runs that
+// should be equivalent compare equal here.
+func (w *Warehouse) TableHashes(ctx context.Context) ([]TableHash, error) {
+	q, err := readSQL("queries/hash_tables.sql")
+	if err != nil {
+		return nil, err
+	}
+	type column struct{ name, typ string }
+	type table struct {
+		schema, name string
+		cols         []column
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("table hashes: %w", err)
+	}
+	var tables []*table
+	for rows.Next() {
+		var schema, name, col, typ string
+		if err := rows.Scan(&schema, &name, &col, &typ); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("table hashes: %w", err)
+		}
+		if n := len(tables); n == 0 || tables[n-1].schema != schema || tables[n-1].name != name {
+			tables = append(tables, &table{schema: schema, name: name})
+		}
+		t := tables[len(tables)-1]
+		t.cols = append(t.cols, column{col, typ})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("table hashes: %w", err)
+	}
+
+	out := make([]TableHash, 0, len(tables))
+	for _, t := range tables {
+		h := sha256.New()
+		names := make([]string, len(t.cols))
+		order := make([]string, len(t.cols))
+		for i, c := range t.cols {
+			names[i] = w.dialect.QuoteIdent(c.name)
+			order[i] = strconv.Itoa(i + 1)
+			writeField(h, c.name+" "+c.typ)
+		}
+		h.Write([]byte{'\n'})
+		q := "SELECT " + strings.Join(names, ", ") + " FROM " + qualified(w.dialect, t.schema, t.name) +
+			" ORDER BY " + strings.Join(order, ", ")
+		n, err := w.hashRows(ctx, q, len(t.cols), h)
+		if err != nil {
+			return nil, fmt.Errorf("table hashes: %s.%s: %w", t.schema, t.name, err)
+		}
+		out = append(out, TableHash{Table: t.schema + "." + t.name, Rows: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+	}
+	return out, nil
+}
+
+type byteWriter interface{ Write([]byte) (int, error) }
+
+// writeField writes s length-prefixed, so that no two rows render alike.
+func writeField(h byteWriter, s string) {
+	h.Write([]byte(strconv.Itoa(len(s)) + ":" + s + ";"))
+}
+
+// hashRows feeds every row of q into h and returns the row count.
+func (w *Warehouse) hashRows(ctx context.Context, q string, ncols int, h byteWriter) (int64, error) {
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	vals := make([]any, ncols)
+	ptrs := make([]any, ncols)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+		for _, v := range vals {
+			if v == nil {
+				h.Write([]byte("N;"))
+				continue
+			}
+			s, err := w.canonical(v)
+			if err != nil {
+				return 0, err
+			}
+			writeField(h, s)
+		}
+		h.Write([]byte{'\n'})
+		n++
+	}
+	return n, rows.Err()
+}
+
+// canonical renders one non-NULL value: integers in decimal, booleans as
+// true/false, times as UTC RFC 3339 with microseconds, decimals with exactly
+// their scale (by the dialect), strings as themselves.
+func (w *Warehouse) canonical(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case []byte:
+		return string(x), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int16:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int8:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.000000Z"), nil
+	}
+	if s, ok := w.dialect.Canonical(v); ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("no canonical form for %T", v)
+}

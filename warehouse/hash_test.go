@@ -1,0 +1,111 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+
+	"github.com/shoplake/shoplake/lake"
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+func TestWarehouse_TableHashes(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("Empty", func(t *testing.T) {
+		w := openTest(t)
+		mustTransform(t, w)
+		hs := mustHashes(t, w)
+		var names []string
+		for _, h := range hs {
+			names = append(names, h.Table)
+			if h.Rows != 0 {
+				t.Errorf("%s has %d rows in an empty warehouse", h.Table, h.Rows)
+			}
+		}
+		want := "[core.events core.order_items core.orders core.products core.users marts.daily_kpis marts.session_funnel]"
+		if got := fmt.Sprint(names); got != want {
+			t.Fatalf("tables = %s, want %s", got, want)
+		}
+		if !sort.StringsAreSorted(names) {
+			t.Fatal("not sorted by name")
+		}
+	})
+
+	t.Run("ChangesWithData", func(t *testing.T) {
+		w := openTest(t)
+		src := martsSource(t)
+		mustLoad(t, w, src)
+		mustTransform(t, w)
+		before := mustHashes(t, w)
+		if _, err := w.DB().ExecContext(ctx, "UPDATE core.products SET name = 'Lamp ' WHERE product_id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		after := mustHashes(t, w)
+		for i := range before {
+			changed := before[i].SHA256 != after[i].SHA256
+			if want := before[i].Table == "core.products"; changed != want {
+				t.Errorf("%s: hash changed = %v, want %v", before[i].Table, changed, want)
+			}
+		}
+		// The next Transform puts the merged value back.
+		st := mustTransform(t, w)
+		if got, want := st.Core["core.products"], (warehouse.MergeStats{Updated: 1, Unchanged: 1}); got != want {
+			t.Errorf("core.products stats = %+v, want %+v", got, want)
+		}
+		if got := mustHashes(t, w); !equalHashes(got, before) {
+			t.Fatalf("hashes after repair:\n%v\nwant:\n%v", got, before)
+		}
+	})
+
+	t.Run("SameInputSameHashes", func(t *testing.T) {
+		a, b := openTest(t), openTest(t)
+		for _, w := range []*warehouse.Warehouse{a, b} {
+			mustLoad(t, w, martsSource(t))
+			mustTransform(t, w)
+		}
+		if ha, hb := mustHashes(t, a), mustHashes(t, b); !equalHashes(ha, hb) {
+			t.Fatalf("two warehouses from the same input differ:\n%v\n%v", ha, hb)
+		}
+	})
+}
+
+// failingSource fails Get for one key.
+type failingSource struct {
+	*memSource
+	key string
+	err error
+}
+
+func (s failingSource) Get(ctx context.Context, key string) ([]byte, error) {
+	if key == s.key {
+		return nil, s.err
+	}
+	return s.memSource.Get(ctx, key)
+}
+
+func TestWarehouse_Load_SourceError(t *testing.T) {
+	ctx := context.Background()
+	w := openTest(t)
+	src, keys := fixtureSource(t)
+	bad := failingSource{memSource: src, key: keys["products"], err: lake.ErrChecksum}
+	st, err := w.Load(ctx, bad)
+	if !errors.Is(err, lake.ErrChecksum) {
+		t.Fatalf("Load err = %v, want lake.ErrChecksum", err)
+	}
+	// Keys are loaded in order: carts, then products (which failed); users
+	// is never reached.
+	if st.ObjectsLoaded != 1 {
+		t.Fatalf("ObjectsLoaded = %d, want 1", st.ObjectsLoaded)
+	}
+	st = mustLoad(t, w, src)
+	if st.ObjectsLoaded != 2 || st.ObjectsSkipped != 1 {
+		t.Fatalf("retry: loaded %d, skipped %d; want 2, 1", st.ObjectsLoaded, st.ObjectsSkipped)
+	}
+	got := joinRows(queryStrings(t, w, "SELECT entity, CAST(load_seq AS VARCHAR), CAST(row_count AS VARCHAR) FROM meta.loaded_objects ORDER BY load_seq"))
+	if want := "carts|1|21\nproducts|2|20\nusers|3|10\n"; got != want {
+		t.Fatalf("ledger:\n%s\nwant:\n%s", got, want)
+	}
+}

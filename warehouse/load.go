@@ -1,0 +1,164 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// LoadStats counts what one Load did.
+type LoadStats struct {
+	ObjectsLoaded  int
+	ObjectsSkipped int              // already in meta.loaded_objects
+	Rows           map[string]int64 // staging table ("staging.events") -> rows inserted
+}
+
+// Load copies every RAW object that the ledger (meta.loaded_objects) does not
+// hold into STAGING: fakestore objects first, then events, each in key order.
+// Each object's staging rows and its ledger row are written in one
+// transaction, so an object is loaded exactly once, and never in part, even
+// if Load crashes or runs again: a second Load of the same RAW loads nothing.
+//
+// Load stops at the first object it cannot load and returns the stats so far
+// with an error naming the key: ErrInvalidObject (the object does not parse;
+// it stays out of the ledger and is retried by the next Load), ErrInvalidKey
+// (the key does not follow the RAW layout), ErrNoEmailHashKey, or whatever
+// the Source returned (lake.ErrChecksum, ...). Objects loaded before the
+// failure stay loaded.
+func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
+	stats := LoadStats{Rows: map[string]int64{}}
+	for t := range stagingColumns {
+		stats.Rows["staging."+t] = 0
+	}
+	var objs []objectRef
+	for _, prefix := range []string{fakestorePrefix, eventsPrefix} {
+		infos, err := src.List(ctx, prefix)
+		if err != nil {
+			return stats, fmt.Errorf("load: list %s: %w", prefix, err)
+		}
+		sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
+		for _, info := range infos {
+			k, err := parseKey(info.Key)
+			if err != nil {
+				return stats, fmt.Errorf("load: %w", err)
+			}
+			objs = append(objs, objectRef{key: info.Key, sha256: info.SHA256, raw: k})
+		}
+	}
+
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return stats, fmt.Errorf("load: %w", err)
+	}
+	defer conn.Close()
+	loaded, err := w.loadedKeys(ctx, conn)
+	if err != nil {
+		return stats, err
+	}
+	for _, o := range objs {
+		if loaded[o.key] {
+			stats.ObjectsSkipped++
+			continue
+		}
+		rows, err := w.loadObject(ctx, conn, src, o)
+		if err != nil {
+			return stats, fmt.Errorf("load %s: %w", o.key, err)
+		}
+		stats.ObjectsLoaded++
+		for t, rs := range rows {
+			stats.Rows["staging."+t] += int64(len(rs))
+		}
+		loaded[o.key] = true
+	}
+	return stats, nil
+}
+
+// objectRef is one listed RAW object.
+type objectRef struct {
+	key    string
+	sha256 string
+	raw    rawKey
+}
+
+// loadObject gets, parses and writes one object with its ledger row, in one
+// transaction.
+func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, o objectRef) (stagingRows, error) {
+	body, err := src.Get(ctx, o.key)
+	if err != nil {
+		return nil, err
+	}
+	sum := o.sha256
+	if sum == "" {
+		h := sha256.Sum256(body)
+		sum = hex.EncodeToString(h[:])
+	}
+	plain, err := decompress(o.raw, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: gunzip: %v", ErrInvalidObject, err)
+	}
+	rows, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey)
+	if errors.Is(err, ErrNoEmailHashKey) {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidObject, err)
+	}
+
+	next, err := readSQL("queries/next_load_seq.sql")
+	if err != nil {
+		return nil, err
+	}
+	err = inTx(ctx, conn, func() error {
+		var seq int64
+		if err := conn.QueryRowContext(ctx, next).Scan(&seq); err != nil {
+			return fmt.Errorf("next load_seq: %w", err)
+		}
+		tables := make([]string, 0, len(rows))
+		var total int64
+		for t, rs := range rows {
+			tables = append(tables, t)
+			total += int64(len(rs))
+			for _, r := range rs {
+				r[1] = seq
+			}
+		}
+		sort.Strings(tables)
+		for _, t := range tables {
+			if err := w.dialect.Insert(ctx, conn, "staging", t, stagingColumns[t], rows[t]); err != nil {
+				return err
+			}
+		}
+		return w.dialect.Insert(ctx, conn, "meta", "loaded_objects",
+			[]string{"object_key", "sha256", "size_bytes", "row_count", "entity", "load_seq"},
+			[][]any{{o.key, sum, int64(len(body)), total, o.raw.entity, seq}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// loadedKeys returns the keys in the ledger.
+func (w *Warehouse) loadedKeys(ctx context.Context, conn *sql.Conn) (map[string]bool, error) {
+	q, err := readSQL("queries/loaded_keys.sql")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("load: read ledger: %w", err)
+	}
+	defer rs.Close()
+	out := map[string]bool{}
+	for rs.Next() {
+		var k string
+		if err := rs.Scan(&k); err != nil {
+			return nil, fmt.Errorf("load: read ledger: %w", err)
+		}
+		out[k] = true
+	}
+	return out, rs.Err()
+}

@@ -1,0 +1,231 @@
+package warehouse_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+// fixtureSource holds the real FakeStore fixtures (passwords removed) as
+// snapshots: products on 2020-01-01, users and carts on 2020-03-02.
+func fixtureSource(tb testing.TB) (*memSource, map[string]string) {
+	tb.Helper()
+	src := newMemSource()
+	keys := map[string]string{
+		"products": src.putFakestore(tb, "products", "2020-01-01", readFixture(tb, "products.json")),
+		"users":    src.putFakestore(tb, "users", "2020-03-02", readFixture(tb, "users.json")),
+		"carts":    src.putFakestore(tb, "carts", "2020-03-02", readFixture(tb, "carts.json")),
+	}
+	return src, keys
+}
+
+func TestWarehouse_Load(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("Fixtures", func(t *testing.T) {
+		w := openTest(t)
+		src, _ := fixtureSource(t)
+		st := mustLoad(t, w, src)
+		if got, want := st.ObjectsLoaded, 3; got != want {
+			t.Fatalf("ObjectsLoaded = %d, want %d", got, want)
+		}
+		for table, want := range map[string]int64{
+			"staging.fakestore_products": 20, "staging.fakestore_users": 10,
+			"staging.fakestore_carts": 7, "staging.fakestore_cart_items": 14, "staging.events": 0,
+		} {
+			if got := st.Rows[table]; got != want {
+				t.Errorf("Rows[%s] = %d, want %d", table, got, want)
+			}
+		}
+		mustTransform(t, w)
+
+		// Totals by hand from the fixture prices (products snapshot 2020-01-01):
+		// cart 1: 4*109.95 + 1*22.30 + 6*55.99 = 798.04
+		// cart 2: 4*22.30 + 10*109.95 + 2*695 = 2578.70
+		// cart 3: 2*109.95 + 1*64 = 283.90; cart 4: 4*109.95 = 439.80
+		// cart 5: 9.99 + 10.99 = 20.98
+		// cart 6: served twice; the last one in API order wins: user 8, 1*9.85.
+		got := joinRows(queryStrings(t, w, `SELECT CAST(order_id AS VARCHAR), CAST(user_id AS VARCHAR), order_status,
+			CAST(order_total AS VARCHAR), CAST(created_at AS VARCHAR) FROM core.orders ORDER BY order_id`))
+		want := "1|1|completed|798.04|2020-03-02 00:00:02\n" +
+			"2|1|completed|2578.70|2020-01-02 00:00:02\n" +
+			"3|2|completed|283.90|2020-03-01 00:00:02\n" +
+			"4|3|completed|439.80|2020-01-01 00:00:02\n" +
+			"5|3|completed|20.98|2020-03-01 00:00:02\n" +
+			"6|8|completed|9.85|2020-03-01 00:00:02\n"
+		if got != want {
+			t.Fatalf("core.orders:\n%s\nwant:\n%s", got, want)
+		}
+
+		got = joinRows(queryStrings(t, w, `SELECT order_item_id, CAST(product_id AS VARCHAR), CAST(quantity AS VARCHAR),
+			CAST(unit_price AS VARCHAR) FROM core.order_items WHERE order_id IN (1, 6) ORDER BY order_item_id`))
+		want = "1:1|1|4|109.95\n1:2|2|1|22.30\n1:3|3|6|55.99\n6:1|18|1|9.85\n"
+		if got != want {
+			t.Fatalf("core.order_items:\n%s\nwant:\n%s", got, want)
+		}
+		if n := queryStrings(t, w, "SELECT CAST(count(*) AS VARCHAR) FROM core.order_items")[0][0]; n != "12" {
+			t.Fatalf("core.order_items has %s rows, want 12", n)
+		}
+
+		got = joinRows(queryStrings(t, w, `SELECT CAST(product_id AS VARCHAR), name, category, CAST(price AS VARCHAR),
+			CAST(is_active AS VARCHAR), CAST(created_at AS VARCHAR) FROM core.products WHERE product_id IN (2, 5, 20) ORDER BY product_id`))
+		want = "2|Mens Casual Premium Slim Fit T-Shirts |men's clothing|22.30|true|2020-01-01 00:00:00\n" +
+			"5|John Hardy Women's Legends Naga Gold & Silver Dragon Station Chain Bracelet|jewelery|695.00|true|2020-01-01 00:00:00\n" +
+			"20|DANVOUY Womens T Shirt Casual Cotton Short|women's clothing|12.99|true|2020-01-01 00:00:00\n"
+		if got != want {
+			t.Fatalf("core.products:\n%s\nwant:\n%s", got, want)
+		}
+
+		mac := hmac.New(sha256.New, testEmailKey)
+		mac.Write([]byte("john@gmail.com"))
+		got = joinRows(queryStrings(t, w, "SELECT email_hash, COALESCE(country, 'NULL') FROM core.users WHERE user_id = 1"))
+		if want := hex.EncodeToString(mac.Sum(nil)) + "|NULL\n"; got != want {
+			t.Fatalf("core.users row 1 = %s, want %s", got, want)
+		}
+	})
+
+	t.Run("SecondLoadSkipsEverything", func(t *testing.T) {
+		w := openTest(t)
+		src, _ := fixtureSource(t)
+		mustLoad(t, w, src)
+		first := mustTransform(t, w)
+		hashes := mustHashes(t, w)
+
+		st := mustLoad(t, w, src)
+		if st.ObjectsLoaded != 0 || st.ObjectsSkipped != 3 {
+			t.Fatalf("second Load: loaded %d, skipped %d; want 0, 3", st.ObjectsLoaded, st.ObjectsSkipped)
+		}
+		for table, n := range st.Rows {
+			if n != 0 {
+				t.Errorf("second Load wrote %d rows to %s", n, table)
+			}
+		}
+		second := mustTransform(t, w)
+		for table, s := range second.Core {
+			f := first.Core[table]
+			if want := (warehouse.MergeStats{Unchanged: f.Inserted}); s != want {
+				t.Errorf("second Transform %s = %+v, want %+v", table, s, want)
+			}
+		}
+		if got := mustHashes(t, w); !equalHashes(got, hashes) {
+			t.Fatalf("hashes changed:\n%v\nwant\n%v", got, hashes)
+		}
+	})
+
+	t.Run("ErrInvalidObject", func(t *testing.T) {
+		w := openTest(t)
+		src, _ := fixtureSource(t)
+		bad := src.putFakestore(t, "products", "2020-01-02", []byte(`[{"id": 1, "title": "x", "price": "9.99"}]`))
+		_, err := w.Load(ctx, src)
+		if !errors.Is(err, warehouse.ErrInvalidObject) {
+			t.Fatalf("Load err = %v, want ErrInvalidObject", err)
+		}
+		if !strings.Contains(err.Error(), bad) {
+			t.Fatalf("error %q does not name the key %s", err, bad)
+		}
+		ledger := joinRows(queryStrings(t, w, "SELECT object_key FROM meta.loaded_objects ORDER BY 1"))
+		if strings.Contains(ledger, bad) {
+			t.Fatalf("the bad object is in the ledger:\n%s", ledger)
+		}
+		if n := queryStrings(t, w, "SELECT CAST(count(*) AS VARCHAR) FROM staging.fakestore_products WHERE raw_key = '"+bad+"'")[0][0]; n != "0" {
+			t.Fatalf("%s rows of the bad object reached staging", n)
+		}
+	})
+
+	t.Run("ErrInvalidObject/Events", func(t *testing.T) {
+		w := openTest(t)
+		src := newMemSource()
+		key := "raw/events/dt=2026-01-01/hr=00/clicks-0-1-2.ndjson.gz"
+		src.objects[key] = []byte("not gzip")
+		if _, err := w.Load(ctx, src); !errors.Is(err, warehouse.ErrInvalidObject) || !strings.Contains(err.Error(), key) {
+			t.Fatalf("Load err = %v, want ErrInvalidObject naming %s", err, key)
+		}
+	})
+
+	t.Run("ErrInvalidKey", func(t *testing.T) {
+		w := openTest(t)
+		src := newMemSource()
+		src.objects["raw/fakestore/orders/dt=2020-01-01/abc.json"] = []byte("[]")
+		if _, err := w.Load(ctx, src); !errors.Is(err, warehouse.ErrInvalidKey) {
+			t.Fatalf("Load err = %v, want ErrInvalidKey", err)
+		}
+	})
+
+	t.Run("ErrNoEmailHashKey", func(t *testing.T) {
+		w, err := warehouse.Open(ctx, "", warehouse.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		src, _ := fixtureSource(t)
+		if _, err := w.Load(ctx, src); !errors.Is(err, warehouse.ErrNoEmailHashKey) {
+			t.Fatalf("Load err = %v, want ErrNoEmailHashKey", err)
+		}
+	})
+
+	t.Run("EmailNeverInCore", func(t *testing.T) {
+		w := openTest(t)
+		src, _ := fixtureSource(t)
+		mustLoad(t, w, src)
+		mustTransform(t, w)
+		// Every text value of every core table and of staging.
+		cols := queryStrings(t, w, `SELECT table_schema, table_name, column_name FROM information_schema.columns
+			WHERE table_schema IN ('core', 'staging') ORDER BY ALL`)
+		for _, c := range cols {
+			q := `SELECT CAST("` + c[2] + `" AS VARCHAR) FROM "` + c[0] + `"."` + c[1] + `" WHERE CAST("` + c[2] + `" AS VARCHAR) LIKE '%@%'`
+			if rows := queryStrings(t, w, q); len(rows) > 0 {
+				t.Errorf("%s.%s.%s holds an email: %v", c[0], c[1], c[2], rows[0])
+			}
+		}
+	})
+
+	t.Run("HostileStrings", func(t *testing.T) {
+		w := openTest(t)
+		src := newMemSource()
+		titles := []string{
+			`Robert'); DROP TABLE core.products; --`,
+			`'; DROP TABLE staging.fakestore_products; --`,
+			`"quoted" and 'single' and \backslash`,
+			`../../etc/passwd`,
+			"control\x01\x07\x1b[31m\ttab\nnewline\r",
+			"unicode ☃ ü 中",
+		}
+		var products []map[string]any
+		for i, title := range titles {
+			products = append(products, map[string]any{"id": i + 1, "title": title, "price": 1.5, "category": " '; DROP ", "description": title, "image": "../x"})
+		}
+		src.putJSON(t, "products", "2026-01-01", products)
+		mustLoad(t, w, src)
+		mustTransform(t, w)
+		rows := queryStrings(t, w, "SELECT name, category FROM core.products ORDER BY product_id")
+		if len(rows) != len(titles) {
+			t.Fatalf("core.products has %d rows, want %d", len(rows), len(titles))
+		}
+		for i, r := range rows {
+			if r[0] != titles[i] {
+				t.Errorf("product %d name = %q, want %q", i+1, r[0], titles[i])
+			}
+			if r[1] != "'; drop" {
+				t.Errorf("product %d category = %q, want %q", i+1, r[1], "'; drop")
+			}
+		}
+	})
+}
+
+func equalHashes(a, b []warehouse.TableHash) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

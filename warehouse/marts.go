@@ -1,0 +1,98 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/shoplake/shoplake/internal/money"
+)
+
+// DailyKPI is one row of marts.daily_kpis (see models/marts_daily_kpis.sql
+// for the definitions).
+type DailyKPI struct {
+	Date               time.Time // UTC midnight
+	Sessions           int64
+	ConvertingSessions int64
+	Orders             int64
+	Revenue            money.Cents
+	AvgOrderValue      *money.Cents // nil when Orders == 0
+	ConversionRate     *string      // "0.1234"; nil when Sessions == 0
+}
+
+// FunnelStep is one row of marts.session_funnel.
+type FunnelStep struct {
+	Date                   time.Time // UTC midnight
+	StepOrder              int       // 1..4
+	Step                   string    // product_view, add_to_cart, begin_checkout, purchase
+	Sessions               int64
+	ConversionFromPrevious *string // "0.5000"; nil for step 1 or when the previous step has no sessions
+}
+
+// DailyKPIs returns marts.daily_kpis ordered by date, as of the last
+// Transform.
+func (w *Warehouse) DailyKPIs(ctx context.Context) ([]DailyKPI, error) {
+	q, err := readSQL("queries/read_daily_kpis.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read daily_kpis: %w", err)
+	}
+	defer rows.Close()
+	var out []DailyKPI
+	for rows.Next() {
+		var k DailyKPI
+		var revenue string
+		var aov, rate sql.NullString
+		if err := rows.Scan(&k.Date, &k.Sessions, &k.ConvertingSessions, &k.Orders, &revenue, &aov, &rate); err != nil {
+			return nil, fmt.Errorf("read daily_kpis: %w", err)
+		}
+		k.Date = k.Date.UTC()
+		if k.Revenue, err = money.Parse(revenue); err != nil {
+			return nil, fmt.Errorf("read daily_kpis: revenue: %w", err)
+		}
+		if aov.Valid {
+			c, err := money.Parse(aov.String)
+			if err != nil {
+				return nil, fmt.Errorf("read daily_kpis: avg_order_value: %w", err)
+			}
+			k.AvgOrderValue = &c
+		}
+		if rate.Valid {
+			k.ConversionRate = &rate.String
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// SessionFunnel returns marts.session_funnel ordered by date and step, as of
+// the last Transform.
+func (w *Warehouse) SessionFunnel(ctx context.Context) ([]FunnelStep, error) {
+	q, err := readSQL("queries/read_session_funnel.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read session_funnel: %w", err)
+	}
+	defer rows.Close()
+	var out []FunnelStep
+	for rows.Next() {
+		var f FunnelStep
+		var conv sql.NullString
+		if err := rows.Scan(&f.Date, &f.StepOrder, &f.Step, &f.Sessions, &conv); err != nil {
+			return nil, fmt.Errorf("read session_funnel: %w", err)
+		}
+		f.Date = f.Date.UTC()
+		if conv.Valid {
+			f.ConversionFromPrevious = &conv.String
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

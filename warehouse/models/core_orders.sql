@@ -1,0 +1,30 @@
+-- core.orders: one row per chosen cart (see chosen_carts.sql).
+-- order_total = sum(quantity * unit_price) over its lines; lines without a
+-- known price add nothing (their unit_price is NULL in core.order_items).
+CREATE OR REPLACE TEMP TABLE src_orders AS
+WITH totals AS (
+    SELECT cart_id, CAST(sum(quantity * unit_price) AS DECIMAL(18,2)) AS total
+    FROM order_lines
+    GROUP BY cart_id
+)
+SELECT c.cart_id                                        AS order_id,
+       c.user_id,
+       c.status                                         AS order_status,
+       CAST(COALESCE(t.total, 0) AS DECIMAL(18,2))      AS order_total,
+       c.cart_date                                      AS created_at
+FROM chosen_carts AS c
+LEFT JOIN totals AS t ON t.cart_id = c.cart_id;
+
+MERGE INTO core.orders AS t
+USING src_orders AS s
+ON t.order_id = s.order_id
+WHEN MATCHED AND (t.user_id IS DISTINCT FROM s.user_id
+               OR t.order_status IS DISTINCT FROM s.order_status
+               OR t.order_total IS DISTINCT FROM s.order_total
+               OR t.created_at IS DISTINCT FROM s.created_at) THEN
+    UPDATE SET user_id = s.user_id, order_status = s.order_status,
+               order_total = s.order_total, created_at = s.created_at
+WHEN NOT MATCHED THEN
+    INSERT (order_id, user_id, order_status, order_total, created_at)
+    VALUES (s.order_id, s.user_id, s.order_status, s.order_total, s.created_at)
+RETURNING merge_action;

@@ -1,0 +1,1 @@
+SELECT object_key FROM meta.loaded_objects;

@@ -1,0 +1,119 @@
+// Package warehouse loads the RAW zone into a SQL warehouse and builds the
+// analytics tables from it: RAW -> STAGING (typed rows, one transaction per
+// object, recorded in a ledger) -> CORE (MERGE on business keys) -> MARTS.
+//
+// The SQL lives in embedded files: migrations/NNN_name.sql (schema, applied
+// once each, recorded in meta.schema_migrations), models/*.sql (the CORE
+// merges and MARTS, run by Transform in a fixed dependency order) and
+// queries/*.sql (small reads). Engine differences go through a Dialect;
+// DuckDB is the only one for now.
+//
+// Every step is idempotent: Load skips objects already in the ledger, and
+// Transform recomputes CORE from all of STAGING, so running either twice, or
+// loading the same objects in another order or in other batches, leaves every
+// CORE and MARTS table with the same TableHashes.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+
+	"github.com/shoplake/shoplake/lake"
+)
+
+//go:embed migrations/*.sql models/*.sql queries/*.sql
+var sqlFiles embed.FS
+
+// Source is what the warehouse reads RAW from; lake.Store satisfies it.
+type Source interface {
+	// List returns the objects under prefix, sorted by key.
+	List(ctx context.Context, prefix string) ([]lake.ObjectInfo, error)
+	// Get returns the body at key, already checked against its checksum
+	// (lake.ErrChecksum otherwise).
+	Get(ctx context.Context, key string) ([]byte, error)
+}
+
+// Options configure a Warehouse.
+type Options struct {
+	// EmailHashKey is the HMAC-SHA256 key for users.email_hash. Load refuses
+	// to load users without it (ErrNoEmailHashKey).
+	EmailHashKey []byte
+}
+
+// Warehouse is a migrated warehouse database. Its methods may be called from
+// several goroutines, but Load and Transform are meant to run one at a time:
+// two concurrent Loads of the same object fail on the ledger's primary key
+// rather than load it twice.
+type Warehouse struct {
+	db      *sql.DB
+	dialect Dialect
+	opts    Options
+	models  []model
+}
+
+// Open opens (creating if needed) the DuckDB warehouse at path, "" for an
+// in-memory one, and applies the migrations it has not applied yet.
+// Re-opening a database applies nothing twice. It returns an error wrapping
+// ErrMigration if the database was migrated by other code.
+func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
+	return open(ctx, DuckDB{}, path, opts)
+}
+
+func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse, error) {
+	models, err := loadModels(d)
+	if err != nil {
+		return nil, err
+	}
+	db, err := d.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &Warehouse{db: db, dialect: d, opts: opts, models: models}
+	if err := w.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close closes the database.
+func (w *Warehouse) Close() error { return w.db.Close() }
+
+// DB returns the underlying database, for ad-hoc reads. Writing through it
+// bypasses the ledger and the merges.
+func (w *Warehouse) DB() *sql.DB { return w.db }
+
+// readSQL returns the embedded file name.
+func readSQL(name string) (string, error) {
+	b, err := sqlFiles.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("read embedded %s: %w", name, err)
+	}
+	return string(b), nil
+}
+
+// inTx runs fn inside one transaction on conn: it commits if fn returns nil
+// and rolls back otherwise.
+func inTx(ctx context.Context, conn *sql.Conn, fn func() error) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// A background context: the rollback must run even when ctx is
+			// what failed.
+			if _, rbErr := conn.ExecContext(context.Background(), "ROLLBACK"); rbErr != nil {
+				err = fmt.Errorf("%w (rollback: %v)", err, rbErr)
+			}
+		}
+	}()
+	if err := fn(); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+func TestWarehouse_Open(t *testing.T) {
+	ctx := context.Background()
+	versions := func(tb testing.TB, w *warehouse.Warehouse) string {
+		tb.Helper()
+		return joinRows(queryStrings(tb, w, "SELECT CAST(version AS VARCHAR), name FROM meta.schema_migrations ORDER BY version"))
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		w := openTest(t)
+		got := versions(t, w)
+		want := "1|schemas\n2|loaded_objects\n3|staging\n4|core\n5|marts\n"
+		if got != want {
+			t.Fatalf("schema_migrations:\n%s\nwant:\n%s", got, want)
+		}
+	})
+
+	t.Run("ReopenAppliesNothing", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "warehouse.duckdb")
+		w, err := warehouse.Open(ctx, path, warehouse.Options{EmailHashKey: testEmailKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := versions(t, w)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		w, err = warehouse.Open(ctx, path, warehouse.Options{EmailHashKey: testEmailKey})
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		defer w.Close()
+		if got := versions(t, w); got != first {
+			t.Fatalf("after reopen:\n%s\nwant:\n%s", got, first)
+		}
+	})
+
+	t.Run("ErrMigration", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "warehouse.duckdb")
+		w, err := warehouse.Open(ctx, path, warehouse.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.DB().ExecContext(ctx, "INSERT INTO meta.schema_migrations VALUES (999, 'from_the_future')"); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if _, err := warehouse.Open(ctx, path, warehouse.Options{}); !errors.Is(err, warehouse.ErrMigration) {
+			t.Fatalf("Open err = %v, want ErrMigration", err)
+		}
+	})
+}
