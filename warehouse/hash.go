@@ -12,9 +12,9 @@ import (
 
 // TableHash fingerprints the contents of one table.
 type TableHash struct {
-	Table  string // "core.users"
-	Rows   int64
-	SHA256 string // hex
+	Table  string `json:"table"` // "core.users"
+	Rows   int64  `json:"rows"`
+	SHA256 string `json:"sha256"` // hex
 }
 
 // TableHashes returns a hash of every CORE and MARTS table, sorted by name.

@@ -12,22 +12,22 @@ import (
 // DailyKPI is one row of marts.daily_kpis (see models/marts_daily_kpis.sql
 // for the definitions).
 type DailyKPI struct {
-	Date               time.Time // UTC midnight
-	Sessions           int64
-	ConvertingSessions int64
-	Orders             int64
-	Revenue            money.Cents
-	AvgOrderValue      *money.Cents // nil when Orders == 0
-	ConversionRate     *string      // "0.1234"; nil when Sessions == 0
+	Date               time.Time    `json:"date"` // UTC midnight
+	Sessions           int64        `json:"sessions"`
+	ConvertingSessions int64        `json:"converting_sessions"`
+	Orders             int64        `json:"orders"`
+	Revenue            money.Cents  `json:"revenue"`
+	AvgOrderValue      *money.Cents `json:"avg_order_value"` // nil when Orders == 0
+	ConversionRate     *string      `json:"conversion_rate"` // "0.1234"; nil when Sessions == 0
 }
 
 // FunnelStep is one row of marts.session_funnel.
 type FunnelStep struct {
-	Date                   time.Time // UTC midnight
-	StepOrder              int       // 1..4
-	Step                   string    // product_view, add_to_cart, begin_checkout, purchase
-	Sessions               int64
-	ConversionFromPrevious *string // "0.5000"; nil for step 1 or when the previous step has no sessions
+	Date                   time.Time `json:"date"`       // UTC midnight
+	StepOrder              int       `json:"step_order"` // 1..4
+	Step                   string    `json:"step"`       // product_view, add_to_cart, begin_checkout, purchase
+	Sessions               int64     `json:"sessions"`
+	ConversionFromPrevious *string   `json:"conversion_from_previous"` // "0.5000"; nil for step 1 or when the previous step has no sessions
 }
 
 // DailyKPIs returns marts.daily_kpis ordered by date, as of the last

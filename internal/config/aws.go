@@ -18,9 +18,10 @@ func (c Config) AWSConfig(ctx context.Context) (aws.Config, error) {
 		return aws.Config{
 			Region:      c.AWS.Region,
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+			HTTPClient:  SDKHTTPClient(),
 		}, nil
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.AWS.Region))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.AWS.Region), awsconfig.WithHTTPClient(SDKHTTPClient()))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}

@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/lake"
 	"github.com/shoplake/shoplake/lake/s3local"
 )
@@ -38,9 +36,9 @@ func NewStoreInDir(tb testing.TB, dir string) (*lake.S3Store, string) {
 	}
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
-	cfg := aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	cfg, err := config.DefaultConfig().AWSConfig(context.Background())
+	if err != nil {
+		tb.Fatal(err)
 	}
 	store := lake.NewS3Store(lake.NewS3Client(cfg, ts.URL), Bucket, "")
 	if err := store.EnsureBucket(context.Background()); err != nil {

@@ -57,5 +57,5 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // timeSource adapts a clock.Clock to gofakes3.TimeSource.
 type timeSource struct{ clk clock.Clock }
 
-func (t timeSource) Now() time.Time                  { return t.clk.Now() }
+func (t timeSource) Now() time.Time                   { return t.clk.Now() }
 func (t timeSource) Since(at time.Time) time.Duration { return t.clk.Now().Sub(at) }

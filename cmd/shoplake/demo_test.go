@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestPercent(t *testing.T) {
+	for in, want := range map[string]string{"0.0449": "4.49%", "1.0000": "100.00%", "0.5": "50.00%", "0.0000": "0.00%"} {
+		s := in
+		if got := percent(&s); got != want {
+			t.Errorf("percent(%s) = %s, want %s", in, got, want)
+		}
+	}
+	if got := percent(nil); got != "-" {
+		t.Errorf("percent(nil) = %s, want -", got)
+	}
+}
+
+func execute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errw)
+	err := root.Execute()
+	return out.String(), errw.String(), err
+}
+
+func TestDemoCmd(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("JSON", func(t *testing.T) {
+		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "30", "--data-dir", dir, "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var res demoResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+		}
+		if res.Seed != 9 || len(res.Hashes) != 7 || len(res.KPIs) == 0 {
+			t.Fatalf("unexpected result: seed %d, %d hashes, %d KPI rows", res.Seed, len(res.Hashes), len(res.KPIs))
+		}
+		if res.Totals.Generated == 0 || res.InCore != int64(res.Totals.Generated) {
+			t.Fatalf("generated %d events, CORE holds %d", res.Totals.Generated, res.InCore)
+		}
+		if !strings.Contains(stderr, "day 1/1") {
+			t.Errorf("no progress on stderr:\n%s", stderr)
+		}
+	})
+	t.Run("Tables", func(t *testing.T) {
+		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "30", "--data-dir", dir)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		for _, want := range []string{"DAILY KPIs", "SESSION FUNNEL", "1 product_view", "4 purchase", "TABLE HASHES", "marts.daily_kpis"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("ErrOtherSeed", func(t *testing.T) {
+		_, _, err := execute(t, "demo", "--seed", "10", "--days", "1", "--users", "30", "--data-dir", dir)
+		if err == nil || !strings.Contains(err.Error(), "another world") {
+			t.Fatalf("err = %v, want a refusal to mix worlds", err)
+		}
+	})
+	t.Run("ErrInvalidFlags", func(t *testing.T) {
+		_, _, err := execute(t, "demo", "--days", "0", "--data-dir", t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), "sim.days") {
+			t.Fatalf("err = %v, want one naming sim.days", err)
+		}
+	})
+}
+
+func TestConfigCmd(t *testing.T) {
+	t.Setenv("SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY", "topsecret")
+	out, _, err := execute(t, "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "topsecret") {
+		t.Fatal("config printed the secret")
+	}
+	if !strings.Contains(out, "SHOPLAKE_KINESIS_ENDPOINT") {
+		t.Fatalf("config does not list the overrides:\n%s", out)
+	}
+}

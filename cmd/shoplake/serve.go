@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/lake/s3local"
+	"github.com/shoplake/shoplake/sim"
+	"github.com/shoplake/shoplake/stream/kinesislocal"
+)
+
+func newServeCmd(g *globalFlags) *cobra.Command {
+	var s3Addr, kinAddr, fakeAddr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Expose the local S3, Kinesis and FakeStore endpoints on loopback ports",
+		Long: `serve runs the in-process endpoints of mode local as servers, so that other
+tools (the AWS CLI with --endpoint-url, a producer in another language, a
+browser on the FakeStore API) can use them. It runs until interrupted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			start, _ := cfg.StartDate()
+			world, err := sim.NewWorld(sim.Config{Seed: cfg.Seed, Start: start, Days: cfg.Sim.Days, Users: cfg.Sim.Users, Products: cfg.Sim.Products})
+			if err != nil {
+				return err
+			}
+			// Servers outside a simulated run keep wall-clock time; the
+			// FakeStore then serves the whole simulated world.
+			clk := clock.Real{}
+			s3srv, err := s3local.New(filepath.Join(cfg.DataDir, "lake"), clk)
+			if err != nil {
+				return err
+			}
+			servers := []struct {
+				name, addr string
+				h          http.Handler
+			}{
+				{"s3", s3Addr, s3srv},
+				{"kinesis", kinAddr, kinesislocal.New(clk, kinesislocal.WithRegion(cfg.AWS.Region))},
+				{"fakestore", fakeAddr, sim.NewServer(world, clk)},
+			}
+			errc := make(chan error, len(servers))
+			out := cmd.OutOrStdout()
+			for _, s := range servers {
+				ln, err := net.Listen("tcp", s.addr)
+				if err != nil {
+					return fmt.Errorf("listen for %s on %s: %w", s.name, s.addr, err)
+				}
+				srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
+				go func() { errc <- srv.Serve(ln) }()
+				defer srv.Close()
+				fmt.Fprintf(out, "%-10s http://%s\n", s.name, ln.Addr())
+			}
+			fmt.Fprintf(out, "\nlake files under %s\n", filepath.Join(cfg.DataDir, "lake", "buckets"))
+			fmt.Fprintf(out, "try: aws --endpoint-url http://%s kinesis list-streams\n", kinAddr)
+			fmt.Fprintf(out, "     curl http://%s/products?limit=2\n", fakeAddr)
+			select {
+			case <-cmd.Context().Done():
+				return nil
+			case err := <-errc:
+				return err
+			}
+		},
+	}
+	cmd.Flags().StringVar(&s3Addr, "s3-addr", "127.0.0.1:4566", "loopback address of the S3 endpoint")
+	cmd.Flags().StringVar(&kinAddr, "kinesis-addr", "127.0.0.1:4567", "loopback address of the Kinesis endpoint")
+	cmd.Flags().StringVar(&fakeAddr, "fakestore-addr", "127.0.0.1:4568", "loopback address of the FakeStore API")
+	return cmd
+}

@@ -1,0 +1,37 @@
+package config
+
+import (
+	"io"
+	"net/http"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+)
+
+// SDKHTTPClient returns the HTTP client of every AWS SDK client shoplake
+// builds, local or AWS: the SDK's own buildable client (its timeouts and
+// pooling) behind plainBodyTransport.
+func SDKHTTPClient() *http.Client {
+	bc := awshttp.NewBuildableClient()
+	return &http.Client{Transport: plainBodyTransport{next: bc.GetTransport()}, Timeout: bc.GetTimeout()}
+}
+
+// plainBodyTransport works around a race between smithy-go (v1.28.9) and
+// net/http that a server answering within microseconds exposes. The SDK
+// closes the request body as soon as the response headers arrive; when the
+// body is an io.WriterTo, net/http's write loop may still be doing its final
+// "any bytes beyond Content-Length?" copy; smithy-go's closed body then
+// returns io.EOF from WriteTo, net/http takes that as a write error and
+// closes the connection under the response being read. The SDK reports
+// "deserialization failed ... use of closed network connection" and
+// retries: a PutRecords then writes its records twice, and a conditional
+// PutObject reports PreconditionFailed for an object it just wrote. Hiding
+// WriterTo makes the final copy use Read, which returns a harmless io.EOF.
+type plainBodyTransport struct{ next http.RoundTripper }
+
+func (t plainBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.WithContext(r.Context()) // shallow copy: a RoundTripper must not modify r
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return t.next.RoundTrip(r)
+}

@@ -1,0 +1,168 @@
+// Package pipeline wires the layers into runs: it opens the endpoints that
+// the configuration's mode names (in-process servers in mode local, AWS in
+// mode aws) and drives simulated days through ingestion, the stream, RAW
+// and the warehouse. The CLI, the scenario runner and the TUI all drive the
+// pipeline through this package; none has a second way to do it.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/lake"
+	"github.com/shoplake/shoplake/lake/s3local"
+	"github.com/shoplake/shoplake/sim"
+	"github.com/shoplake/shoplake/stream/kinesislocal"
+
+	"github.com/shoplake/shoplake/stream"
+)
+
+// Env is the set of endpoints and clients one run talks to.
+type Env struct {
+	Lake         *lake.S3Store
+	Kinesis      *kinesis.Client
+	FakeStoreURL string
+	HTTP         *http.Client
+	// Endpoints names what each client reaches, for the log ("in-process
+	// http://127.0.0.1:41234", "AWS").
+	Endpoints map[string]string
+
+	closers []func() error
+}
+
+// Close stops the in-process servers, if any.
+func (e *Env) Close() error {
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		errs = append(errs, e.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Local is what the in-process endpoints of mode local serve: the simulated
+// world and the clock every server reads.
+type Local struct {
+	World *sim.World
+	Clock clock.Clock
+}
+
+// backend opens the endpoints of one mode.
+type backend func(ctx context.Context, cfg config.Config, local Local) (*Env, error)
+
+// backends is the registry of modes: the only place that knows what "local"
+// and "aws" mean for endpoints.
+var backends = map[string]backend{
+	config.ModeLocal: openLocal,
+	config.ModeAWS:   openAWS,
+}
+
+// Open returns the endpoints of cfg.Mode. cfg must be valid.
+func Open(ctx context.Context, cfg config.Config, local Local) (*Env, error) {
+	open, ok := backends[cfg.Mode]
+	if !ok {
+		return nil, fmt.Errorf("open endpoints: unknown mode %q", cfg.Mode)
+	}
+	return open(ctx, cfg, local)
+}
+
+// openLocal starts, on loopback ports, whichever of the S3, Kinesis and
+// FakeStore endpoints the configuration leaves empty, and uses the others
+// as configured (for example a `shoplake serve` in another process).
+func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error) {
+	env := &Env{HTTP: &http.Client{Timeout: cfg.FakeStore.Timeout}, Endpoints: map[string]string{}}
+	s3URL := cfg.S3.Endpoint
+	if s3URL == "" {
+		srv, err := s3local.New(filepath.Join(cfg.DataDir, "lake"), local.Clock)
+		if err != nil {
+			return nil, err
+		}
+		if s3URL, err = env.serve(srv); err != nil {
+			return nil, errors.Join(err, env.Close())
+		}
+	}
+	kinURL := cfg.Kinesis.Endpoint
+	if kinURL == "" {
+		var err error
+		if kinURL, err = env.serve(kinesislocal.New(local.Clock, kinesislocal.WithRegion(cfg.AWS.Region))); err != nil {
+			return nil, errors.Join(err, env.Close())
+		}
+	}
+	env.FakeStoreURL = cfg.FakeStore.BaseURL
+	if env.FakeStoreURL == "" {
+		if local.World == nil {
+			return nil, errors.Join(errors.New("open local FakeStore: no simulated world"), env.Close())
+		}
+		var err error
+		if env.FakeStoreURL, err = env.serve(sim.NewServer(local.World, local.Clock)); err != nil {
+			return nil, errors.Join(err, env.Close())
+		}
+	}
+	awsCfg, err := cfg.AWSConfig(ctx)
+	if err != nil {
+		return nil, errors.Join(err, env.Close())
+	}
+	env.Lake = lake.NewS3Store(lake.NewS3Client(awsCfg, s3URL), cfg.S3.Bucket, cfg.S3.Prefix)
+	env.Kinesis = stream.NewKinesisClient(awsCfg, kinURL)
+	env.Endpoints["s3"], env.Endpoints["kinesis"], env.Endpoints["fakestore"] = s3URL, kinURL, env.FakeStoreURL
+	return env, nil
+}
+
+// openAWS points the clients at AWS (or at the endpoints the configuration
+// names) with credentials from the AWS default chain.
+func openAWS(ctx context.Context, cfg config.Config, _ Local) (*Env, error) {
+	awsCfg, err := cfg.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{
+		HTTP:         &http.Client{Timeout: cfg.FakeStore.Timeout},
+		FakeStoreURL: cfg.FakeStore.BaseURL,
+		Lake:         lake.NewS3Store(lake.NewS3Client(awsCfg, cfg.S3.Endpoint), cfg.S3.Bucket, cfg.S3.Prefix),
+		Kinesis:      stream.NewKinesisClient(awsCfg, cfg.Kinesis.Endpoint),
+		Endpoints:    map[string]string{"s3": orAWS(cfg.S3.Endpoint), "kinesis": orAWS(cfg.Kinesis.Endpoint), "fakestore": cfg.FakeStore.BaseURL},
+	}
+	return env, nil
+}
+
+func orAWS(endpoint string) string {
+	if endpoint == "" {
+		return "AWS"
+	}
+	return endpoint
+}
+
+// serve starts h on a loopback port and returns its base URL.
+func (e *Env) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	e.closers = append(e.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	return "http://" + ln.Addr().String(), nil
+}
+
+// EndpointNames returns the names in Endpoints, sorted.
+func (e *Env) EndpointNames() []string {
+	var names []string
+	for k := range e.Endpoints {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ManifestFile is the file in a data directory that records which world
+// the directory holds.
+const ManifestFile = "shoplake-run.json"
+
+// Manifest fixes the world a data directory belongs to. A run whose world
+// differs would mix two shops in one lake and one warehouse, so it is
+// refused.
+type Manifest struct {
+	Seed     uint64 `json:"seed"`
+	Start    string `json:"start"`
+	Days     int    `json:"days"`
+	Users    int    `json:"users"`
+	Products int    `json:"products"`
+	Stream   string `json:"stream"`
+	Shards   int    `json:"shards"`
+}
+
+// checkManifest writes m into dir if the directory has no manifest yet, and
+// otherwise returns an error unless the recorded manifest equals m.
+func checkManifest(dir string, m Manifest) error {
+	path := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create data directory %s: %w", dir, err)
+		}
+		out, _ := json.MarshalIndent(m, "", "  ")
+		if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	var got Manifest
+	if err := json.Unmarshal(b, &got); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if got != m {
+		return fmt.Errorf("%w: %s holds %+v, this run is %+v; use another --data-dir or remove it", ErrOtherWorld, dir, got, m)
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package kinesislocal
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Stream modes, as in types.StreamMode.
+const (
+	modeProvisioned = "PROVISIONED"
+	modeOnDemand    = "ON_DEMAND"
+)
+
+// onDemandShards is the number of shards of a stream created in ON_DEMAND
+// mode, the initial capacity AWS gives such a stream (4 MiB/s written).
+const onDemandShards = 4
+
+// A stream is one Kinesis data stream. Its fields are guarded by Server.mu.
+type stream struct {
+	name    string
+	arn     string
+	ordinal uint64 // server-wide creation number, part of every sequence number
+	mode    string
+	created time.Time
+	// maxRecordBytes bounds the data of one record (MaxRecordSizeInKiB).
+	maxRecordBytes int
+	// shards are ordered by index; shard i covers the i-th range of the
+	// hash key space and their ranges are contiguous.
+	shards []*shard
+}
+
+// A shard holds the records of one hash key range in arrival order.
+type shard struct {
+	index      int
+	id         string
+	start, end *big.Int // inclusive hash key range
+	// base is the record index of records[0]: records before it were
+	// trimmed because they outlived the retention period.
+	base    uint64
+	records []record
+}
+
+// A record is one data record as stored in a shard.
+type record struct {
+	seq     string
+	key     string
+	data    []byte
+	arrival time.Time // clk.Now() at the put, truncated to the millisecond
+}
+
+func newStream(name, arn string, ordinal uint64, mode string, shards int, maxRecordBytes int, now time.Time) *stream {
+	st := &stream{
+		name:           name,
+		arn:            arn,
+		ordinal:        ordinal,
+		mode:           mode,
+		created:        now,
+		maxRecordBytes: maxRecordBytes,
+	}
+	starts, ends := splitHashKeySpace(shards)
+	for i := range shards {
+		st.shards = append(st.shards, &shard{index: i, id: shardID(i), start: starts[i], end: ends[i]})
+	}
+	return st
+}
+
+// shardID returns the id of the shard with index i: shardId-000000000007.
+func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
+
+// shardFor returns the shard whose hash key range contains k.
+func (st *stream) shardFor(k *big.Int) *shard {
+	i := sort.Search(len(st.shards), func(i int) bool { return st.shards[i].end.Cmp(k) >= 0 })
+	return st.shards[i]
+}
+
+// shardByID returns the shard called id, or nil.
+func (st *stream) shardByID(id string) *shard {
+	for _, sh := range st.shards {
+		if sh.id == id {
+			return sh
+		}
+	}
+	return nil
+}
+
+// Sequence numbers are 56 decimal digits, so that comparing two of them as
+// strings compares them as numbers:
+//
+//	4 SSSSSSSSS HHHHHHHHHHHH RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR
+//	| |         |            record index in the shard, from 0 (34 digits)
+//	| |         shard index (12 digits)
+//	| stream ordinal: the server's count of CreateStream calls (9 digits)
+//	format version, always 4, so that the number never starts with 0
+//
+// They depend only on the order of the calls, never on the clock, so two
+// servers fed the same calls hand out the same numbers. Within a shard they
+// increase by one per record; a shard created later (a higher index) has
+// greater numbers than every shard before it in the same stream.
+const (
+	seqLen        = 56
+	seqVersion    = '4'
+	seqOrdinalLen = 9
+	seqShardLen   = 12
+	seqIndexLen   = seqLen - 1 - seqOrdinalLen - seqShardLen
+)
+
+// formatSeq returns the sequence number of record index i of shard sh in st.
+func formatSeq(st *stream, sh *shard, i uint64) string {
+	return fmt.Sprintf("%c%0*d%0*d%0*d", seqVersion, seqOrdinalLen, st.ordinal, seqShardLen, sh.index, seqIndexLen, i)
+}
+
+// parseSeq splits a sequence number made by formatSeq. ok is false if s was
+// not made by this server.
+func parseSeq(s string) (ordinal uint64, shardIndex int, index uint64, ok bool) {
+	if len(s) != seqLen || s[0] != seqVersion {
+		return 0, 0, 0, false
+	}
+	o, err1 := strconv.ParseUint(s[1:1+seqOrdinalLen], 10, 64)
+	h, err2 := strconv.ParseUint(s[1+seqOrdinalLen:1+seqOrdinalLen+seqShardLen], 10, 31)
+	i, err3 := strconv.ParseUint(s[seqLen-seqIndexLen:], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, 0, false
+	}
+	return o, int(h), i, true
+}
+
+// next returns the index the next record put into the shard will get.
+func (sh *shard) next() uint64 { return sh.base + uint64(len(sh.records)) }
+
+// put appends a record and returns its sequence number.
+func (sh *shard) put(st *stream, key string, data []byte, now time.Time) string {
+	seq := formatSeq(st, sh, sh.next())
+	sh.records = append(sh.records, record{seq: seq, key: key, data: data, arrival: now.Truncate(time.Millisecond)})
+	return seq
+}
+
+// trim drops the records that arrived before cutoff.
+func (sh *shard) trim(cutoff time.Time) {
+	n := sort.Search(len(sh.records), func(i int) bool { return !sh.records[i].arrival.Before(cutoff) })
+	if n == 0 {
+		return
+	}
+	sh.base += uint64(n)
+	// Copy so that the trimmed records can be garbage-collected.
+	sh.records = append([]record(nil), sh.records[n:]...)
+}
+
+// firstAtOrAfter returns the index of the first record that arrived at or
+// after t, or next() if there is none.
+func (sh *shard) firstAtOrAfter(t time.Time) uint64 {
+	n := sort.Search(len(sh.records), func(i int) bool { return !sh.records[i].arrival.Before(t) })
+	return sh.base + uint64(n)
+}
+
+// read returns the records from index from on, at most limit of them and,
+// beyond the first, at most maxBytes of data in all. It also returns the
+// index that follows the last record returned.
+func (sh *shard) read(from uint64, limit, maxBytes int) ([]record, uint64) {
+	if from < sh.base {
+		from = sh.base
+	}
+	if from >= sh.next() {
+		return nil, from
+	}
+	var out []record
+	size := 0
+	for _, r := range sh.records[from-sh.base:] {
+		if len(out) == limit || (len(out) > 0 && size+len(r.data) > maxBytes) {
+			break
+		}
+		out = append(out, r)
+		size += len(r.data)
+	}
+	return out, from + uint64(len(out))
+}
