@@ -155,10 +155,30 @@ func printDemo(w io.Writer, res demoResult) {
 	}
 	kpis.print(w)
 
-	fmt.Fprintln(w, "\nSESSION FUNNEL")
-	funnel := &table{head: []string{"date", "step", "sessions", "from previous"}, right: []bool{false, false, true, true}}
+	// One row per date, one column per step: sessions reaching the step
+	// and, in brackets, the share of the step before.
+	fmt.Fprintln(w, "\nSESSION FUNNEL (sessions reaching each step, % of the step before)")
+	funnel := &table{head: []string{"date"}, right: []bool{false}}
+	var row []string
 	for _, s := range res.Funnel {
-		funnel.add(s.Date.Format("2006-01-02"), fmt.Sprintf("%d %s", s.StepOrder, s.Step), fmt.Sprint(s.Sessions), percent(s.ConversionFromPrevious))
+		if s.StepOrder == 1 {
+			if row != nil {
+				funnel.add(row...)
+			}
+			row = []string{s.Date.Format("2006-01-02")}
+		}
+		if len(funnel.rows) == 0 && len(funnel.head) <= s.StepOrder {
+			funnel.head = append(funnel.head, s.Step)
+			funnel.right = append(funnel.right, true)
+		}
+		cell := fmt.Sprint(s.Sessions)
+		if s.StepOrder > 1 {
+			cell += " (" + percent(s.ConversionFromPrevious) + ")"
+		}
+		row = append(row, cell)
+	}
+	if row != nil {
+		funnel.add(row...)
 	}
 	funnel.print(w)
 

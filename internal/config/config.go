@@ -109,7 +109,7 @@ func DefaultConfig() Config {
 			Timeout: 10 * time.Second,
 		},
 		Warehouse: Warehouse{Path: "warehouse.duckdb"},
-		Sim:       Sim{Start: "2026-01-01", Days: 3, Users: 200, Products: 20},
+		Sim:       Sim{Start: "2026-01-05", Days: 7, Users: 1000, Products: 20},
 	}
 }
 
