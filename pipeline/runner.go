@@ -70,11 +70,11 @@ func NewRunner(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runne
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	start, err := cfg.StartDate()
+	wcfg, err := WorldConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	world, err := sim.NewWorld(sim.Config{Seed: cfg.Seed, Start: start, Days: cfg.Sim.Days, Users: cfg.Sim.Users, Products: cfg.Sim.Products})
+	world, err := sim.NewWorld(wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("simulate world: %w", err)
 	}
@@ -84,7 +84,7 @@ func NewRunner(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runne
 	}); err != nil {
 		return nil, err
 	}
-	clk := clock.NewSim(start)
+	clk := clock.NewSim(wcfg.Start)
 	env, err := Open(ctx, cfg, Local{World: world, Clock: clk})
 	if err != nil {
 		return nil, err
@@ -245,4 +245,13 @@ func addConsume(a *stream.ConsumeStats, b stream.ConsumeStats) {
 	a.Objects += b.Objects
 	a.Existing += b.Existing
 	a.Checkpoints += b.Checkpoints
+}
+
+// WorldConfig is the simulated world that cfg describes.
+func WorldConfig(cfg config.Config) (sim.Config, error) {
+	start, err := cfg.StartDate()
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("sim.start %q: %w", cfg.Sim.Start, err)
+	}
+	return sim.Config{Seed: cfg.Seed, Start: start, Days: cfg.Sim.Days, Users: cfg.Sim.Users, Products: cfg.Sim.Products}, nil
 }

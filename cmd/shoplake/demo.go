@@ -17,10 +17,9 @@ import (
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
 	var (
-		seed        uint64
-		days, users int
-		dataDir     string
-		asJSON      bool
+		world   worldFlags
+		dataDir string
+		asJSON  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -38,17 +37,9 @@ run over the same data directory changes no table.`,
 			if err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("seed") {
-				cfg.Seed = seed
-			}
+			world.apply(cmd.Flags(), &cfg)
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = dataDir
-			}
-			if cmd.Flags().Changed("days") {
-				cfg.Sim.Days = days
-			}
-			if cmd.Flags().Changed("users") {
-				cfg.Sim.Users = users
 			}
 			if cfg.Mode != config.ModeLocal {
 				return fmt.Errorf("demo runs in mode local only (the configuration says %q)", cfg.Mode)
@@ -59,11 +50,8 @@ run over the same data directory changes no table.`,
 			return runDemo(cmd, g, cfg, asJSON)
 		},
 	}
-	def := config.DefaultConfig()
-	cmd.Flags().Uint64Var(&seed, "seed", def.Seed, "seed of the whole run")
-	cmd.Flags().IntVar(&days, "days", def.Sim.Days, "simulated days")
-	cmd.Flags().IntVar(&users, "users", def.Sim.Users, "registered users over the run")
-	cmd.Flags().StringVar(&dataDir, "data-dir", def.DataDir, "where the lake and warehouse.duckdb are written")
+	world.register(cmd.Flags())
+	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are written")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/lake/s3local"
+	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream/kinesislocal"
 )
@@ -32,8 +33,11 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			start, _ := cfg.StartDate()
-			world, err := sim.NewWorld(sim.Config{Seed: cfg.Seed, Start: start, Days: cfg.Sim.Days, Users: cfg.Sim.Users, Products: cfg.Sim.Products})
+			wcfg, err := pipeline.WorldConfig(cfg)
+			if err != nil {
+				return err
+			}
+			world, err := sim.NewWorld(wcfg)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/shoplake/shoplake/internal/config"
+)
+
+// worldFlags are the flags that size the simulated world; they override the
+// configuration only when given.
+type worldFlags struct {
+	seed        uint64
+	days, users int
+	start       string
+}
+
+func (f *worldFlags) register(fs *pflag.FlagSet) {
+	def := config.DefaultConfig()
+	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of the whole run")
+	fs.IntVar(&f.days, "days", def.Sim.Days, "simulated days")
+	fs.IntVar(&f.users, "users", def.Sim.Users, "registered users over the run")
+	fs.StringVar(&f.start, "start", def.Sim.Start, "first simulated day (YYYY-MM-DD, UTC)")
+}
+
+func (f *worldFlags) apply(fs *pflag.FlagSet, cfg *config.Config) {
+	if fs.Changed("seed") {
+		cfg.Seed = f.seed
+	}
+	if fs.Changed("days") {
+		cfg.Sim.Days = f.days
+	}
+	if fs.Changed("users") {
+		cfg.Sim.Users = f.users
+	}
+	if fs.Changed("start") {
+		cfg.Sim.Start = f.start
+	}
+}
