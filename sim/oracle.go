@@ -83,16 +83,19 @@ func (w *World) summarizeSessions() map[string]*sessionSummary {
 	return out
 }
 
-// DailyKPIs returns one row per UTC date that has at least one session or
-// one completed order, sorted by date:
+// DailyKPIs returns the daily KPIs mart (docs/MARTS.md §1): one row per
+// UTC date that has at least one session or one completed order, sorted by
+// date:
 //
 //   - a session's date is the UTC date of its earliest event;
 //   - Sessions(D): sessions (distinct session_id) whose date is D;
-//   - ConvertingSessions(D): those of them with at least one purchase event;
+//   - ConvertingSessions(D): those of them with at least one purchase event
+//     (whatever the status of its order, or if it names no order);
 //   - Orders(D): orders with Status "completed" whose Date has UTC date D;
 //     orders of any other status count nowhere, not even to report a date;
 //   - Revenue(D): the sum of those orders' totals, a total being the sum
-//     over lines of quantity × the product's price (OrderTotal);
+//     over lines of quantity × the product's price in force at the
+//     order's Date (OrderTotal);
 //   - AvgOrderValue: Revenue/Orders in cents, rounded half away from zero;
 //     nil when Orders = 0;
 //   - ConversionRate: ConvertingSessions/Sessions rounded half away from
@@ -136,9 +139,10 @@ func (w *World) DailyKPIs() []DailyKPI {
 	return out
 }
 
-// SessionFunnel returns, for every UTC date that has at least one session,
-// four rows in step order (FunnelSteps: product_view, add_to_cart,
-// begin_checkout, purchase), zeros included, sorted by (date, step order):
+// SessionFunnel returns the session funnel mart (docs/MARTS.md §2): for
+// every UTC date that has at least one session, four rows in step order
+// (FunnelSteps: product_view, add_to_cart, begin_checkout, purchase), zeros
+// included, sorted by (date, step order):
 //
 //   - a session reaches step 1 if it has a product_view event, at t_1, the
 //     earliest one;
@@ -173,6 +177,32 @@ func (w *World) SessionFunnel() []FunnelStep {
 		}
 	}
 	return out
+}
+
+// Horizon returns as_of, the exclusive end of the range the marts observe
+// (docs/MARTS.md §0): Config.End() if Config.Start is set, otherwise (a
+// hand-built World) the UTC midnight after the latest order date or event
+// time, or the zero time if the World has neither. It is always a UTC
+// midnight. Cohort retention and LTV ignore orders at or after it.
+func (w *World) Horizon() time.Time {
+	if !w.Config.Start.IsZero() {
+		return w.Config.End()
+	}
+	var latest time.Time
+	for _, o := range w.Orders {
+		if o.Date.After(latest) {
+			latest = o.Date
+		}
+	}
+	for _, e := range w.Events {
+		if e.EventTime.After(latest) {
+			latest = e.EventTime
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}
+	}
+	return utcDate(latest).AddDate(0, 0, 1)
 }
 
 // utcDate returns the UTC midnight of t's UTC date.

@@ -177,9 +177,34 @@ func TestWorld_OracleConsistent(t *testing.T) {
 			purchased += *e.Price
 		}
 	}
+	// The default world has every order completed and tracked, so the
+	// purchase events' prices add up to the revenue.
 	if sessions != int64(len(ids)) || converting != purchases || orders != int64(len(w.Orders)) || revenue != purchased {
 		t.Fatalf("KPIs sum to %d sessions, %d converting, %d orders, %s revenue; world has %d, %d, %d, %s",
 			sessions, converting, orders, revenue, len(ids), purchases, len(w.Orders), purchased)
+	}
+
+	// With cancellations, refunds and tracking loss, only completed orders
+	// count, at the price in force at their date.
+	cfg := sim.DefaultConfig().Realistic()
+	cfg.Days, cfg.CancelRate, cfg.RefundRate = 14, 0.10, 0.10
+	rw := newWorld(t, cfg)
+	var completed int64
+	var total money.Cents
+	for _, o := range rw.Orders {
+		if o.Status == sim.StatusCompleted {
+			completed++
+			total += rw.OrderTotal(o)
+		}
+	}
+	orders, revenue = 0, 0
+	for _, k := range rw.DailyKPIs() {
+		orders += k.Orders
+		revenue += k.Revenue
+	}
+	if orders != completed || revenue != total || completed == int64(len(rw.Orders)) {
+		t.Fatalf("realistic KPIs sum to %d orders, %s; the world has %d completed orders of %d, %s",
+			orders, revenue, completed, len(rw.Orders), total)
 	}
 	funnel := w.SessionFunnel()
 	if got, want := len(funnel), 4*len(w.DailyKPIs()); got != want {

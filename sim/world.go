@@ -10,7 +10,8 @@ import (
 	"github.com/shoplake/shoplake/stream"
 )
 
-// StatusCompleted is the status of every order the simulator creates today.
+// StatusCompleted is the status of most orders; see also StatusCancelled and
+// StatusRefunded. An order's status is fixed when it is created.
 const StatusCompleted = "completed"
 
 // Order is one FakeStore cart: a purchase by a registered user.
@@ -19,7 +20,7 @@ type Order struct {
 	UserID int64
 	Date   time.Time // the purchase event's event_time
 	Lines  []Line    // the cart at purchase, in the order products were added
-	Status string    // StatusCompleted
+	Status string    // StatusCompleted, StatusCancelled or StatusRefunded
 }
 
 // Line is one product of an order, FakeStore's {"productId", "quantity"}.
@@ -38,26 +39,34 @@ type World struct {
 	Products []Product
 	Orders   []Order        // by ID, which is by Date
 	Events   []stream.Event // sorted by (EventTime, EventID)
+	Stats    Stats          // what NewWorld generated; zero in a literal World
 }
 
-// NewWorld builds the World of cfg. It returns an error wrapping
-// ErrInvalidConfig if cfg does not validate. Every event it generates passes
-// (*stream.Event).Validate and falls in [cfg.Start, cfg.End()).
+// NewWorld builds the World of cfg: a Generator run collected into slices,
+// every user built. It returns an error wrapping ErrInvalidConfig if cfg does
+// not validate. Every event it generates passes (*stream.Event).Validate and
+// falls in [cfg.Start, cfg.End()).
 func NewWorld(cfg Config) (*World, error) {
-	if err := cfg.Validate(); err != nil {
+	g, err := NewGenerator(cfg)
+	if err != nil {
 		return nil, err
 	}
-	cfg = cfg.normalized()
-	users, devices := generateUsers(cfg)
-	g := &generator{
-		cfg:      cfg,
-		end:      cfg.End(),
-		users:    users,
-		devices:  devices,
-		products: generateProducts(cfg.Seed, cfg.Products),
+	var events []stream.Event
+	for e := range g.Events {
+		events = append(events, e)
 	}
-	events, orders := g.generate()
-	return &World{Config: cfg, Users: users, Products: g.products, Orders: orders, Events: events}, nil
+	users := make([]User, g.NumUsers())
+	for i := range users {
+		users[i], _ = g.User(int64(i + 1))
+	}
+	return &World{
+		Config:   g.Config(),
+		Users:    users,
+		Products: g.Products(),
+		Orders:   g.Orders(),
+		Events:   events,
+		Stats:    g.Stats(),
+	}, nil
 }
 
 // EventsBetween returns the events with from <= event_time < to, sorted by
@@ -72,9 +81,9 @@ func (w *World) EventsBetween(from, to time.Time) []stream.Event {
 	return slices.Clone(w.Events[lo:hi])
 }
 
-// OrderTotal returns the sum over o's lines of quantity × the product's price.
-// It panics if a line names a product the World does not have: a World
-// built by NewWorld never does.
+// OrderTotal returns the sum over o's lines of quantity × the product's
+// price in force at o.Date (PriceAt). It panics if a line names a product the
+// World does not have: a World built by NewWorld never does.
 func (w *World) OrderTotal(o Order) money.Cents {
 	var sum money.Cents
 	for _, l := range o.Lines {
@@ -82,7 +91,8 @@ func (w *World) OrderTotal(o Order) money.Cents {
 		if !ok {
 			panic(fmt.Sprintf("sim: order %d references unknown product %d", o.ID, l.ProductID))
 		}
-		sum += money.Cents(l.Quantity) * p.Price
+		price, _ := p.priceAt(o.Date)
+		sum += money.Cents(l.Quantity) * price
 	}
 	return sum
 }

@@ -1,8 +1,13 @@
 package sim_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -180,9 +185,9 @@ func TestNewWorld_Events(t *testing.T) {
 			}
 			switch e.EventType {
 			case stream.ProductView, stream.AddToCart, stream.RemoveFromCart:
-				p := w.Products[*e.ProductID-1]
-				if e.Price == nil || *e.Price != p.Price {
-					t.Fatalf("seed %d: %s event %s price %v, want product price %v", seed, e.EventType, e.EventID, e.Price, p.Price)
+				price, ok := w.PriceAt(*e.ProductID, e.EventTime)
+				if !ok || e.Price == nil || *e.Price != price {
+					t.Fatalf("seed %d: %s event %s price %v, want product price %v", seed, e.EventType, e.EventID, e.Price, price)
 				}
 				if e.EventType != stream.ProductView && (e.Quantity == nil || *e.Quantity < 1) {
 					t.Fatalf("seed %d: cart event %s has no quantity", seed, e.EventID)
@@ -308,4 +313,69 @@ func BenchmarkNewWorld(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// updateGolden reports whether -update was given: it reuses a flag of that
+// name if another test file of the package defined it first (files
+// initialise in name order and this one comes last).
+var updateGolden = func() func() bool {
+	if f := flag.Lookup("update"); f != nil {
+		return func() bool { return f.Value.String() == "true" }
+	}
+	b := flag.Bool("update", false, "rewrite the golden files under testdata/")
+	return func() bool { return *b }
+}()
+
+// goldenConfig is a tiny world with every feature on.
+func goldenConfig() sim.Config {
+	cfg := sim.Config{Seed: 42, Start: sim.DefaultConfig().Start, Days: 3, Users: 6, Products: 6}.Realistic()
+	cfg.HostileRate = 0.5
+	cfg.PriceChangeRate = 1
+	cfg.WithdrawRate = 0.5
+	cfg.NewProductShare = 0.2
+	cfg.Campaigns = []sim.Campaign{{Start: cfg.Start.Add(30 * time.Hour), Duration: 2 * time.Hour, Multiplier: 10}}
+	return cfg
+}
+
+// TestNewWorld_Golden compares a tiny world, byte for byte, with
+// testdata/world_golden.json. Run with -update to rewrite it after an
+// intended change of the model.
+func TestNewWorld_Golden(t *testing.T) {
+	w := newWorld(t, goldenConfig())
+	const firstEvents = 60
+	got, err := json.MarshalIndent(struct {
+		Users    []sim.User
+		Products []sim.Product
+		Orders   []sim.Order
+		Events   []stream.Event
+		Stats    sim.Stats
+	}{w.Users, w.Products, w.Orders, w.Events[:min(firstEvents, len(w.Events))], w.Stats}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", "world_golden.json")
+	if updateGolden() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./sim/ -run TestNewWorld_Golden -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("world differs from %s (run with -update if the change is intended)\n%s", path, firstDiff(got, want))
+	}
+}
+
+// firstDiff shows the first line where a and b differ.
+func firstDiff(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d and %d lines", len(al), len(bl))
 }
