@@ -1,8 +1,16 @@
 // Package ingest pulls users, products and carts from a FakeStore-compatible
-// API into the RAW zone, one logical date at a time. Each response becomes
-// one RAW object keyed by the SHA-256 of its canonical content and written
-// with a conditional put, so a rerun of the same date writes nothing new.
-// Passwords are removed before anything is hashed or written.
+// API into the RAW zone, one logical date at a time, as an orchestrator
+// would run it: safe to run any number of times, never publishing half a
+// date.
+//
+// A run of a date fetches each entity through a Client (timeouts, retries
+// with full-jitter backoff, Retry-After, a retry budget, a circuit breaker),
+// checks the response's shape, removes passwords, and writes it to RAW as
+// one object keyed by the SHA-256 of its canonical content, with a
+// conditional put: the same content again is skipped. It then commits the
+// date's objects together in the Ledger, in one transaction. The warehouse
+// loads only committed objects, so the RAW objects of a failed run stay
+// invisible until a rerun commits them.
 package ingest
 
 import (
@@ -15,9 +23,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/shoplake/shoplake/lake"
@@ -26,40 +32,43 @@ import (
 // The entities ingested for every logical date, in order.
 var Entities = []string{"users", "products", "carts"}
 
-// DefaultMaxBody caps the size of one response body.
-const DefaultMaxBody = 64 << 20
-
-// Doer sends HTTP requests; *http.Client satisfies it.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Ingester ingests logical dates from one FakeStore-compatible API.
 type Ingester struct {
-	HTTP    Doer
-	BaseURL string // e.g. "https://fakestoreapi.com" or the simulator's URL
-	Store   lake.Store
-	Log     *slog.Logger
-	// MaxBody caps a response body; DefaultMaxBody if zero.
-	MaxBody int64
+	Client *Client
+	Store  lake.Store
+	// Ledger commits each date's objects. Without one, objects are written
+	// to RAW (StatusWritten) but never become visible to the warehouse.
+	Ledger Ledger
+	Log    *slog.Logger
 }
 
 // Object is what one entity of one date became in RAW.
 type Object struct {
-	Entity  string
-	Key     string
-	Rows    int
-	Bytes   int
-	Written bool // false when the same content was already in RAW
+	Entity  string `json:"entity"`
+	Key     string `json:"key"`
+	SHA256  string `json:"sha256"`
+	Rows    int    `json:"rows"`
+	Bytes   int    `json:"bytes"`
+	Written bool   `json:"written"` // false when the same content was already in RAW
+	// DuplicateIDs counts rows whose id an earlier row of the same response
+	// already had (the fixtures' carts.json serves cart 6 twice: 1).
+	DuplicateIDs int `json:"duplicate_ids"`
 }
 
-// Result reports one logical date.
+// Result reports one run of one logical date.
 type Result struct {
-	Date    time.Time
-	Objects []Object
+	Date     time.Time     `json:"date"`
+	RunID    int64         `json:"run_id,omitempty"`
+	Attempt  int           `json:"attempt,omitempty"`
+	Status   Status        `json:"status"`
+	Objects  []Object      `json:"objects"`
+	Requests int           `json:"requests"`
+	Retries  int           `json:"retries"`
+	Waited   time.Duration `json:"waited_ns"`
+	Error    string        `json:"error,omitempty"`
 }
 
-// Written counts the objects the run wrote (not skipped).
+// Written counts the objects the run wrote to RAW (not already present).
 func (r Result) Written() int {
 	n := 0
 	for _, o := range r.Objects {
@@ -70,85 +79,127 @@ func (r Result) Written() int {
 	return n
 }
 
-// IngestDate fetches the users and products snapshots and the carts whose
-// date falls in the UTC day of date, and writes each to RAW. It is
-// idempotent: the same content for the same date is skipped. It returns an
-// error, naming the endpoint, at the first entity that fails.
+// IngestDate runs the ingestion of the UTC day of date: it fetches the users
+// and products snapshots and the carts whose date falls in that day, writes
+// each to RAW, and commits the three objects together in the ledger. It is
+// idempotent: the same content for the same date writes nothing and is
+// reported StatusUnchanged.
+//
+// On failure it records the run as failed (its objects abandoned), returns
+// the Result so far with StatusFailed and an error that names the endpoint
+// and the cause; IsRetryable on it says whether a rerun may succeed as is.
 func (in *Ingester) IngestDate(ctx context.Context, date time.Time) (Result, error) {
 	day := date.UTC().Truncate(24 * time.Hour)
-	res := Result{Date: day}
-	for _, entity := range Entities {
-		obj, err := in.ingestEntity(ctx, entity, day)
-		if err != nil {
-			return res, fmt.Errorf("ingest %s for %s: %w", entity, day.Format(lake.DateFormat), err)
-		}
-		res.Objects = append(res.Objects, obj)
+	res := Result{Date: day, Status: StatusWritten}
+	if in.Client == nil || in.Store == nil {
+		return res, fmt.Errorf("ingest %s: %w", day.Format(lake.DateFormat), ErrNoClient)
 	}
+	clk := in.Client.Clock()
+	var run Run
+	if in.Ledger != nil {
+		var err error
+		if run, err = in.Ledger.BeginRun(ctx, day, clk.Now()); err != nil {
+			res.Status = StatusFailed
+			return res, fmt.Errorf("ingest %s: begin run: %w", day.Format(lake.DateFormat), err)
+		}
+		res.RunID, res.Attempt = run.ID, run.Attempt
+	}
+	log := in.logger().With("date", day.Format(lake.DateFormat), "run", run.ID)
+	budget := in.Client.NewBudget()
+	err := in.fetchAll(ctx, budget, day, log, &res)
+	res.Requests, res.Retries, res.Waited = budget.Requests(), budget.Retries(), budget.Waited()
+	if err == nil && in.Ledger != nil {
+		err = in.commit(ctx, run, clk.Now(), &res, log)
+	}
+	if err != nil {
+		res.Status = StatusFailed
+		res.Error = err.Error()
+		if in.Ledger != nil {
+			// Record the failure even if ctx is what failed.
+			rec := RunRecord{Run: run, Status: StatusFailed, FinishedAt: clk.Now(), Requests: res.Requests,
+				Retries: res.Retries, Error: res.Error, Objects: res.Objects}
+			if ferr := in.Ledger.FinishRun(context.WithoutCancel(ctx), rec); ferr != nil {
+				err = errors.Join(err, fmt.Errorf("record failed run: %w", ferr))
+			}
+		}
+		log.Error("ingest: date failed; nothing committed", "requests", res.Requests, "retries", res.Retries, "error", err.Error())
+		return res, fmt.Errorf("ingest %s: %w", day.Format(lake.DateFormat), err)
+	}
+	log.Info("ingest: date complete", "status", string(res.Status), "written", res.Written(), "requests", res.Requests, "retries", res.Retries)
 	return res, nil
 }
 
-func (in *Ingester) ingestEntity(ctx context.Context, entity string, day time.Time) (Object, error) {
+func (in *Ingester) fetchAll(ctx context.Context, b *Budget, day time.Time, log *slog.Logger, res *Result) error {
+	for _, entity := range Entities {
+		obj, err := in.ingestEntity(ctx, b, entity, day, log)
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", entity, err)
+		}
+		res.Objects = append(res.Objects, obj)
+	}
+	return nil
+}
+
+// commit finishes the run: unchanged when every object was committed
+// before for the date, committed otherwise.
+func (in *Ingester) commit(ctx context.Context, run Run, now time.Time, res *Result, log *slog.Logger) error {
+	done, err := in.Ledger.CommittedKeys(ctx, run.Date)
+	if err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	status := StatusUnchanged
+	for _, o := range res.Objects {
+		if !done[o.Key] {
+			status = StatusCommitted
+		}
+	}
+	rec := RunRecord{Run: run, Status: status, FinishedAt: now, Requests: res.Requests, Retries: res.Retries, Objects: res.Objects}
+	if err := in.Ledger.FinishRun(ctx, rec); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	res.Status = status
+	if status == StatusUnchanged {
+		log.Info("ingest: date already committed with the same content, skipped")
+	}
+	return nil
+}
+
+func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, day time.Time, log *slog.Logger) (Object, error) {
 	q := url.Values{}
 	if entity == "carts" {
 		q.Set("startdate", day.Format(lake.DateFormat))
 		q.Set("enddate", day.AddDate(0, 0, 1).Format(lake.DateFormat))
 	}
-	raw, err := in.get(ctx, entity, q)
+	var snap Snapshot
+	err := in.Client.Get(ctx, b, "/"+entity, q, func(raw []byte) error {
+		var err error
+		snap, err = Parse(entity, raw)
+		return err
+	})
 	if err != nil {
 		return Object{}, err
 	}
-	body, rows, err := Canonicalize(entity, raw)
-	if err != nil {
-		return Object{}, fmt.Errorf("GET /%s: %w", entity, err)
-	}
-	sum := sha256.Sum256(body)
-	key, err := lake.RawFakestoreKey(entity, day, hex.EncodeToString(sum[:]))
+	sum := sha256.Sum256(snap.Body)
+	hash := hex.EncodeToString(sum[:])
+	key, err := lake.RawFakestoreKey(entity, day, hash)
 	if err != nil {
 		return Object{}, err
 	}
-	obj := Object{Entity: entity, Key: key, Rows: rows, Bytes: len(body), Written: true}
-	switch err := in.Store.PutIfAbsent(ctx, key, body); {
+	obj := Object{Entity: entity, Key: key, SHA256: hash, Rows: snap.Rows, Bytes: len(snap.Body), Written: true, DuplicateIDs: snap.DuplicateIDs}
+	if snap.DuplicateIDs > 0 {
+		log.Warn("ingest: response repeats ids; kept as served, the warehouse quarantines conflicting versions",
+			"entity", entity, "duplicate_ids", snap.DuplicateIDs, "key", key)
+	}
+	switch err := in.Store.PutIfAbsent(ctx, key, snap.Body); {
 	case errors.Is(err, lake.ErrExists):
 		obj.Written = false
-		in.logger().Info("raw object already present, skipped", "entity", entity, "key", key)
+		log.Info("raw object already present, skipped", "entity", entity, "key", key)
 	case err != nil:
-		return Object{}, err
+		return Object{}, fmt.Errorf("write %s: %w", key, err)
 	default:
-		in.logger().Info("raw object written", "entity", entity, "key", key, "rows", rows, "bytes", len(body))
+		log.Info("raw object written", "entity", entity, "key", key, "rows", snap.Rows, "bytes", len(snap.Body))
 	}
 	return obj, nil
-}
-
-func (in *Ingester) get(ctx context.Context, entity string, q url.Values) ([]byte, error) {
-	u := strings.TrimRight(in.BaseURL, "/") + "/" + entity
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("GET /%s: %w", entity, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := in.HTTP.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET /%s: %w", entity, err)
-	}
-	defer resp.Body.Close()
-	max := in.MaxBody
-	if max <= 0 {
-		max = DefaultMaxBody
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET /%s: read body: %w", entity, err)
-	}
-	if int64(len(body)) > max {
-		return nil, fmt.Errorf("GET /%s: %w: more than %d bytes", entity, ErrTooLarge, max)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /%s: %w: status %d", entity, ErrStatus, resp.StatusCode)
-	}
-	return body, nil
 }
 
 func (in *Ingester) logger() *slog.Logger {
@@ -158,37 +209,223 @@ func (in *Ingester) logger() *slog.Logger {
 	return in.Log
 }
 
-// Canonicalize parses a response (a JSON array of objects), removes every
+// Backfill runs IngestDate for every date from from to to (inclusive, UTC
+// days), in order, continuing after a failed date so that each date's
+// outcome is reported; it stops early only if ctx ends. It returns one
+// Result per date attempted and the failures joined.
+func (in *Ingester) Backfill(ctx context.Context, from, to time.Time) ([]Result, error) {
+	from, to = from.UTC().Truncate(24*time.Hour), to.UTC().Truncate(24*time.Hour)
+	if to.Before(from) {
+		return nil, fmt.Errorf("backfill: %s is after %s", from.Format(lake.DateFormat), to.Format(lake.DateFormat))
+	}
+	var out []Result
+	var errs []error
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("backfill stopped before %s: %w", d.Format(lake.DateFormat), err))
+			break
+		}
+		res, err := in.IngestDate(ctx, d)
+		out = append(out, res)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Snapshot is one response, checked and canonicalized.
+type Snapshot struct {
+	Body         []byte // canonical JSON, passwords removed
+	Rows         int
+	DuplicateIDs int
+}
+
+// Canonicalize is Parse returning the body and the row count.
+func Canonicalize(entity string, raw []byte) ([]byte, int, error) {
+	s, err := Parse(entity, raw)
+	return s.Body, s.Rows, err
+}
+
+// Parse checks a response of entity (a JSON array of objects with the
+// fields the warehouse needs, of the right JSON types), removes every
 // "password" field, and re-encodes it canonically: object keys sorted,
 // numbers kept exactly as sent, no insignificant whitespace. Equal content
-// gives equal bytes whatever the server's key order or spacing.
-func Canonicalize(entity string, raw []byte) ([]byte, int, error) {
+// gives equal bytes whatever the server's key order or spacing. Unknown
+// fields are kept (the API is not ours).
+//
+// It returns an error wrapping ErrMalformed for what is not a JSON array of
+// objects (even a document merely cut short: the transfer was complete), and
+// ErrSchema, naming the element and the field, for drift. It never panics
+// and never quotes values in errors.
+func Parse(entity string, raw []byte) (Snapshot, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var rows []any
 	if err := dec.Decode(&rows); err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrMalformed, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			// The transfer was complete (a short read is ErrTruncated, in
+			// the client): the server sent a cut document as whole.
+			return Snapshot{}, fmt.Errorf("%w: the JSON ends mid-document", ErrMalformed)
+		}
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return Snapshot{}, fmt.Errorf("%w: want a JSON array of objects, got %s", ErrMalformed, ute.Value)
+		}
+		return Snapshot{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if dec.More() {
-		return nil, 0, fmt.Errorf("%w: trailing data after the array", ErrMalformed)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Snapshot{}, fmt.Errorf("%w: trailing data after the array", ErrMalformed)
 	}
+	if rows == nil {
+		return Snapshot{}, fmt.Errorf("%w: want a JSON array, got null", ErrMalformed)
+	}
+	seen := map[string]bool{}
+	dups := 0
 	for i, r := range rows {
 		obj, ok := r.(map[string]any)
 		if !ok {
-			return nil, 0, fmt.Errorf("%w: element %d is not an object", ErrMalformed, i)
+			return Snapshot{}, fmt.Errorf("%w: element %d is not an object", ErrMalformed, i+1)
 		}
-		if _, ok := obj["id"].(json.Number); !ok {
-			return nil, 0, fmt.Errorf("%w: element %d has no numeric id", ErrMalformed, i)
+		if err := checkShape(entity, obj); err != nil {
+			return Snapshot{}, fmt.Errorf("%w: element %d%s: %v", ErrSchema, i+1, idOf(obj), err)
 		}
+		id := obj["id"].(json.Number).String()
+		if seen[id] {
+			dups++
+		}
+		seen[id] = true
 		stripSecrets(obj)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(rows); err != nil {
-		return nil, 0, err
+		return Snapshot{}, err
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), len(rows), nil
+	return Snapshot{Body: bytes.TrimRight(buf.Bytes(), "\n"), Rows: len(rows), DuplicateIDs: dups}, nil
+}
+
+func idOf(obj map[string]any) string {
+	if n, ok := obj["id"].(json.Number); ok {
+		if _, err := n.Int64(); err == nil {
+			return " (id " + n.String() + ")"
+		}
+	}
+	return ""
+}
+
+// field is one required field: its name and the JSON type it must have.
+type field struct{ name, kind string }
+
+// required lists, per entity, the fields the warehouse reads and their
+// types. Optional fields that are present are type-checked too.
+var (
+	required = map[string][]field{
+		"users":    {{"id", "integer"}},
+		"products": {{"id", "integer"}, {"title", "string"}, {"price", "number"}},
+		"carts":    {{"id", "integer"}, {"userId", "integer"}, {"date", "date"}, {"products", "array"}},
+	}
+	optional = map[string][]field{
+		"users":    {{"email", "string"}, {"createdAt", "date"}, {"country", "string"}},
+		"products": {{"category", "string"}, {"description", "string"}, {"image", "string"}},
+		"carts":    {{"status", "string"}},
+	}
+	lineFields = []field{{"productId", "integer"}, {"quantity", "integer"}}
+)
+
+func checkShape(entity string, obj map[string]any) error {
+	for _, f := range required[entity] {
+		v, ok := obj[f.name]
+		if !ok || v == nil {
+			return fmt.Errorf("%s is missing", f.name)
+		}
+		if err := checkKind(f, v); err != nil {
+			return err
+		}
+	}
+	for _, f := range optional[entity] {
+		if v, ok := obj[f.name]; ok && v != nil {
+			if err := checkKind(f, v); err != nil {
+				return err
+			}
+		}
+	}
+	if entity == "carts" {
+		for j, l := range obj["products"].([]any) {
+			line, ok := l.(map[string]any)
+			if !ok {
+				return fmt.Errorf("products[%d] is not an object", j)
+			}
+			for _, f := range lineFields {
+				v, ok := line[f.name]
+				if !ok || v == nil {
+					return fmt.Errorf("products[%d].%s is missing", j, f.name)
+				}
+				if err := checkKind(field{fmt.Sprintf("products[%d].%s", j, f.name), f.kind}, v); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func checkKind(f field, v any) error {
+	bad := func() error { return fmt.Errorf("%s is %s, want %s", f.name, jsonKind(v), f.kind) }
+	switch f.kind {
+	case "string":
+		if _, ok := v.(string); !ok {
+			return bad()
+		}
+	case "number":
+		n, ok := v.(json.Number)
+		if !ok {
+			return bad()
+		}
+		if _, err := n.Float64(); err != nil {
+			return bad()
+		}
+	case "integer":
+		n, ok := v.(json.Number)
+		if !ok {
+			return bad()
+		}
+		if _, err := n.Int64(); err != nil {
+			return fmt.Errorf("%s is not an integer", f.name)
+		}
+	case "date":
+		s, ok := v.(string)
+		if !ok {
+			return bad()
+		}
+		if _, err := time.Parse(time.RFC3339, s); err != nil {
+			return fmt.Errorf("%s is not an RFC 3339 date", f.name)
+		}
+	case "array":
+		if _, ok := v.([]any); !ok {
+			return bad()
+		}
+	}
+	return nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // secretFields never reach RAW.

@@ -21,8 +21,12 @@ type Manifest struct {
 	Days     int    `json:"days"`
 	Users    int    `json:"users"`
 	Products int    `json:"products"`
-	Stream   string `json:"stream"`
-	Shards   int    `json:"shards"`
+	// The simulator's knobs; omitted when off, so older manifests still match.
+	Realistic   bool    `json:"realistic,omitempty"`
+	Traffic     float64 `json:"traffic,omitempty"`
+	HostileRate float64 `json:"hostile_rate,omitempty"`
+	Stream      string  `json:"stream"`
+	Shards      int     `json:"shards"`
 }
 
 // checkManifest writes m into dir if the directory has no manifest yet, and

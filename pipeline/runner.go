@@ -11,6 +11,7 @@ import (
 	"github.com/shoplake/shoplake/ingest"
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/internal/rng"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream"
 	"github.com/shoplake/shoplake/warehouse"
@@ -80,7 +81,8 @@ func NewRunner(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runne
 	}
 	if err := checkManifest(cfg.DataDir, Manifest{
 		Seed: cfg.Seed, Start: cfg.Sim.Start, Days: cfg.Sim.Days, Users: cfg.Sim.Users,
-		Products: cfg.Sim.Products, Stream: cfg.Kinesis.Stream, Shards: cfg.Kinesis.Shards,
+		Products: cfg.Sim.Products, Realistic: cfg.Sim.Realistic, Traffic: cfg.Sim.Traffic, HostileRate: cfg.Sim.HostileRate,
+		Stream: cfg.Kinesis.Stream, Shards: cfg.Kinesis.Shards,
 	}); err != nil {
 		return nil, err
 	}
@@ -127,7 +129,13 @@ func (r *Runner) open(ctx context.Context) error {
 		Client: r.Env.Kinesis, Stream: cfg.Kinesis.Stream, Store: r.Env.Lake,
 		Checkpointer: cp, BatchRecords: cfg.Kinesis.BatchRecords, Log: r.log,
 	}
-	r.ingester = &ingest.Ingester{HTTP: r.Env.HTTP, BaseURL: r.Env.FakeStoreURL, Store: r.Env.Lake, Log: r.log}
+	policy := ingest.DefaultPolicy()
+	policy.RequestTimeout = cfg.FakeStore.Timeout
+	client, err := ingest.NewClient(r.Env.HTTP, r.Env.FakeStoreURL, r.Clock, rng.New(cfg.Seed, "ingest/retry"), policy, 0, r.log)
+	if err != nil {
+		return err
+	}
+	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: r.wh.IngestLedger(), Log: r.log}
 	return nil
 }
 
@@ -176,11 +184,18 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 }
 
 // CloseDay runs the batch side of the day starting at date: ingestion of
-// that logical date shortly after midnight, then the warehouse's load and
-// transform.
+// that logical date shortly after midnight (or now, if the clock is already
+// later: a rerun), then the warehouse's load and transform.
+//
+// If the ingestion fails (the API is down past the retry policy's
+// patience), CloseDay returns its error before loading anything: the date's
+// RAW objects stay uncommitted and invisible, CORE and MARTS do not move.
+// Calling CloseDay again for the same date is the rerun that completes it.
 func (r *Runner) CloseDay(ctx context.Context, date time.Time, day *DayReport) error {
-	if err := r.Clock.Set(date.Add(24*time.Hour + IngestDelay)); err != nil {
-		return err
+	if at := date.Add(24*time.Hour + IngestDelay); r.Clock.Now().Before(at) {
+		if err := r.Clock.Set(at); err != nil {
+			return err
+		}
 	}
 	res, err := r.ingester.IngestDate(ctx, date)
 	day.Ingest = res
@@ -253,5 +268,12 @@ func WorldConfig(cfg config.Config) (sim.Config, error) {
 	if err != nil {
 		return sim.Config{}, fmt.Errorf("sim.start %q: %w", cfg.Sim.Start, err)
 	}
-	return sim.Config{Seed: cfg.Seed, Start: start, Days: cfg.Sim.Days, Users: cfg.Sim.Users, Products: cfg.Sim.Products}, nil
+	w := sim.Config{
+		Seed: cfg.Seed, Start: start, Days: cfg.Sim.Days, Users: cfg.Sim.Users, Products: cfg.Sim.Products,
+		Traffic: cfg.Sim.Traffic, HostileRate: cfg.Sim.HostileRate,
+	}
+	if cfg.Sim.Realistic {
+		w = w.Realistic()
+	}
+	return w, nil
 }

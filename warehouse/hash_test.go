@@ -87,11 +87,10 @@ func (s failingSource) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func TestWarehouse_Load_SourceError(t *testing.T) {
-	ctx := context.Background()
 	w := openTest(t)
 	src, keys := fixtureSource(t)
 	bad := failingSource{memSource: src, key: keys["products"], err: lake.ErrChecksum}
-	st, err := w.Load(ctx, bad)
+	st, err := load(t, w, bad)
 	if !errors.Is(err, lake.ErrChecksum) {
 		t.Fatalf("Load err = %v, want lake.ErrChecksum", err)
 	}

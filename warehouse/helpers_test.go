@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoplake/shoplake/ingest"
 	"github.com/shoplake/shoplake/internal/money"
 	"github.com/shoplake/shoplake/lake"
 	"github.com/shoplake/shoplake/stream"
@@ -124,10 +125,70 @@ func openTest(tb testing.TB) *warehouse.Warehouse {
 	return w
 }
 
-// mustLoad loads src and fails the test on error.
+// commitAll commits, in w's ingestion ledger, every FakeStore object of src
+// that no run has committed yet, one run per logical date, as the ingester
+// would after writing them: Load reads only committed FakeStore objects.
+func commitAll(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) {
+	tb.Helper()
+	ctx := context.Background()
+	infos, err := src.List(ctx, lake.RawFakestore)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	byDate := map[string][]ingest.Object{}
+	var dates []string
+	for _, info := range infos {
+		parts := strings.Split(info.Key, "/")
+		if len(parts) != 5 || !strings.HasPrefix(parts[3], "dt=") {
+			continue // Load reports the bad key
+		}
+		dt := strings.TrimPrefix(parts[3], "dt=")
+		if _, ok := byDate[dt]; !ok {
+			dates = append(dates, dt)
+		}
+		byDate[dt] = append(byDate[dt], ingest.Object{Entity: parts[2], Key: info.Key, SHA256: info.SHA256, Bytes: int(info.Size)})
+	}
+	sort.Strings(dates)
+	l := w.IngestLedger()
+	for _, dt := range dates {
+		day, err := time.Parse(time.DateOnly, dt)
+		if err != nil {
+			continue
+		}
+		done, err := l.CommittedKeys(ctx, day)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var objs []ingest.Object
+		for _, o := range byDate[dt] {
+			if !done[o.Key] {
+				objs = append(objs, o)
+			}
+		}
+		if len(objs) == 0 {
+			continue
+		}
+		run, err := l.BeginRun(ctx, day, day.Add(24*time.Hour))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := l.FinishRun(ctx, ingest.RunRecord{Run: run, Status: ingest.StatusCommitted, FinishedAt: run.StartedAt, Objects: objs}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// load commits src's FakeStore objects (commitAll) and loads src.
+func load(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) (warehouse.LoadStats, error) {
+	tb.Helper()
+	commitAll(tb, w, src)
+	return w.Load(context.Background(), src)
+}
+
+// mustLoad is load that fails the test on error.
 func mustLoad(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) warehouse.LoadStats {
 	tb.Helper()
-	st, err := w.Load(context.Background(), src)
+	st, err := load(tb, w, src)
 	if err != nil {
 		tb.Fatal(err)
 	}

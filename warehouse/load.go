@@ -13,12 +13,19 @@ import (
 // LoadStats counts what one Load did.
 type LoadStats struct {
 	ObjectsLoaded  int
-	ObjectsSkipped int              // already in meta.loaded_objects
-	Rows           map[string]int64 // staging table ("staging.events") -> rows inserted
+	ObjectsSkipped int // already in meta.loaded_objects
+	// ObjectsUncommitted counts FakeStore objects in RAW that no ingestion
+	// run has committed (a failed run's): not loaded, not yet visible.
+	ObjectsUncommitted int
+	Rows               map[string]int64 // staging table ("staging.events") -> rows inserted
 }
 
 // Load copies every RAW object that the ledger (meta.loaded_objects) does not
 // hold into STAGING: fakestore objects first, then events, each in key order.
+// A FakeStore object is read only once an ingestion run has committed its key
+// in the ingestion ledger (IngestLedger): the objects of a date become
+// visible together, and those of a failed run not at all. Events objects do
+// not go through that ledger.
 // Each object's staging rows and its ledger row are written in one
 // transaction, so an object is loaded exactly once, and never in part, even
 // if Load crashes or runs again: a second Load of the same RAW loads nothing.
@@ -59,9 +66,17 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 	if err != nil {
 		return stats, err
 	}
+	visible, err := w.visibleFakestoreKeys(ctx)
+	if err != nil {
+		return stats, err
+	}
 	for _, o := range objs {
 		if loaded[o.key] {
 			stats.ObjectsSkipped++
+			continue
+		}
+		if o.raw.entity != entityEvents && !visible[o.key] {
+			stats.ObjectsUncommitted++
 			continue
 		}
 		rows, err := w.loadObject(ctx, conn, src, o)
@@ -161,4 +176,18 @@ func (w *Warehouse) loadedKeys(ctx context.Context, conn *sql.Conn) (map[string]
 		out[k] = true
 	}
 	return out, rs.Err()
+}
+
+// visibleFakestoreKeys returns the FakeStore keys committed in the ingestion
+// ledger.
+func (w *Warehouse) visibleFakestoreKeys(ctx context.Context) (map[string]bool, error) {
+	q, err := readSQL("queries/ingest_visible_keys.sql")
+	if err != nil {
+		return nil, err
+	}
+	keys, err := w.keys(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("load: read ingestion ledger: %w", err)
+	}
+	return keys, nil
 }

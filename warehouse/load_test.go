@@ -50,27 +50,34 @@ func TestWarehouse_Load(t *testing.T) {
 		// cart 2: 4*22.30 + 10*109.95 + 2*695 = 2578.70
 		// cart 3: 2*109.95 + 1*64 = 283.90; cart 4: 4*109.95 = 439.80
 		// cart 5: 9.99 + 10.99 = 20.98
-		// cart 6: served twice; the last one in API order wins: user 8, 1*9.85.
+		// cart 6: served twice with different content (user 4 and user 8):
+		// a conflict, so neither becomes an order (see chosen_carts.sql).
 		got := joinRows(queryStrings(t, w, `SELECT CAST(order_id AS VARCHAR), CAST(user_id AS VARCHAR), order_status,
 			CAST(order_total AS VARCHAR), CAST(created_at AS VARCHAR) FROM core.orders ORDER BY order_id`))
 		want := "1|1|completed|798.04|2020-03-02 00:00:02\n" +
 			"2|1|completed|2578.70|2020-01-02 00:00:02\n" +
 			"3|2|completed|283.90|2020-03-01 00:00:02\n" +
 			"4|3|completed|439.80|2020-01-01 00:00:02\n" +
-			"5|3|completed|20.98|2020-03-01 00:00:02\n" +
-			"6|8|completed|9.85|2020-03-01 00:00:02\n"
+			"5|3|completed|20.98|2020-03-01 00:00:02\n"
 		if got != want {
 			t.Fatalf("core.orders:\n%s\nwant:\n%s", got, want)
 		}
 
 		got = joinRows(queryStrings(t, w, `SELECT order_item_id, CAST(product_id AS VARCHAR), CAST(quantity AS VARCHAR),
 			CAST(unit_price AS VARCHAR) FROM core.order_items WHERE order_id IN (1, 6) ORDER BY order_item_id`))
-		want = "1:1|1|4|109.95\n1:2|2|1|22.30\n1:3|3|6|55.99\n6:1|18|1|9.85\n"
+		want = "1:1|1|4|109.95\n1:2|2|1|22.30\n1:3|3|6|55.99\n"
 		if got != want {
 			t.Fatalf("core.order_items:\n%s\nwant:\n%s", got, want)
 		}
-		if n := queryStrings(t, w, "SELECT CAST(count(*) AS VARCHAR) FROM core.order_items")[0][0]; n != "12" {
-			t.Fatalf("core.order_items has %s rows, want 12", n)
+		if n := queryStrings(t, w, "SELECT CAST(count(*) AS VARCHAR) FROM core.order_items")[0][0]; n != "11" {
+			t.Fatalf("core.order_items has %s rows, want 11", n)
+		}
+		got = joinRows(queryStrings(t, w, `SELECT entity, CAST(business_key AS VARCHAR), CAST(row_no AS VARCHAR), reason
+			FROM meta.rejected_rows ORDER BY row_no`))
+		want = "carts|6|6|duplicate id: the object serves 2 different versions of cart 6\n" +
+			"carts|6|7|duplicate id: the object serves 2 different versions of cart 6\n"
+		if got != want {
+			t.Fatalf("meta.rejected_rows:\n%s\nwant:\n%s", got, want)
 		}
 
 		got = joinRows(queryStrings(t, w, `SELECT CAST(product_id AS VARCHAR), name, category, CAST(price AS VARCHAR),
@@ -122,7 +129,7 @@ func TestWarehouse_Load(t *testing.T) {
 		w := openTest(t)
 		src, _ := fixtureSource(t)
 		bad := src.putFakestore(t, "products", "2020-01-02", []byte(`[{"id": 1, "title": "x", "price": "9.99"}]`))
-		_, err := w.Load(ctx, src)
+		_, err := load(t, w, src)
 		if !errors.Is(err, warehouse.ErrInvalidObject) {
 			t.Fatalf("Load err = %v, want ErrInvalidObject", err)
 		}
@@ -164,7 +171,7 @@ func TestWarehouse_Load(t *testing.T) {
 		}
 		defer w.Close()
 		src, _ := fixtureSource(t)
-		if _, err := w.Load(ctx, src); !errors.Is(err, warehouse.ErrNoEmailHashKey) {
+		if _, err := load(t, w, src); !errors.Is(err, warehouse.ErrNoEmailHashKey) {
 			t.Fatalf("Load err = %v, want ErrNoEmailHashKey", err)
 		}
 	})
@@ -228,4 +235,58 @@ func equalHashes(a, b []warehouse.TableHash) bool {
 		}
 	}
 	return true
+}
+
+// TestWarehouse_Transform_DuplicateCartIDs holds the rule of
+// chosen_carts.sql: the latest object serving a cart decides; identical
+// copies of a cart are one order; different versions of one id in that
+// object keep the cart out of CORE (recorded in meta.rejected_rows) until a
+// later object serves it once.
+func TestWarehouse_Transform_DuplicateCartIDs(t *testing.T) {
+	w := openTest(t)
+	src := newMemSource()
+	src.putJSON(t, "products", "2026-01-01", []product{{1, "Lamp", 10, "home"}, {2, "Mug", 3, "kitchen"}})
+	a := cart{ID: 7, UserID: 1, Date: "2026-01-01T10:00:00.000Z", Products: []cartLine{{1, 1}}}
+	b := cart{ID: 7, UserID: 2, Date: "2026-01-01T11:00:00.000Z", Products: []cartLine{{2, 5}}}
+	same := cart{ID: 8, UserID: 3, Date: "2026-01-01T12:00:00.000Z", Products: []cartLine{{2, 1}}}
+	orders := func() string {
+		return joinRows(queryStrings(t, w, `SELECT CAST(order_id AS VARCHAR), CAST(user_id AS VARCHAR), CAST(order_total AS VARCHAR)
+			FROM core.orders ORDER BY order_id`))
+	}
+	rejected := func() string {
+		return queryStrings(t, w, "SELECT CAST(count(*) AS VARCHAR) FROM meta.rejected_rows")[0][0]
+	}
+
+	src.putJSON(t, "carts", "2026-01-01", []cart{a})
+	mustLoad(t, w, src)
+	mustTransform(t, w)
+	if got, want := orders(), "7|1|10.00\n"; got != want {
+		t.Fatalf("day 1 orders:\n%s\nwant:\n%s", got, want)
+	}
+
+	t.Run("ConflictRemovesTheOrder", func(t *testing.T) {
+		src.putJSON(t, "carts", "2026-01-02", []cart{a, same, b, same})
+		mustLoad(t, w, src)
+		mustTransform(t, w)
+		if got, want := orders(), "8|3|3.00\n"; got != want {
+			t.Fatalf("orders:\n%s\nwant:\n%s", got, want)
+		}
+		if n := queryStrings(t, w, "SELECT CAST(count(*) AS VARCHAR) FROM core.order_items WHERE order_id = 7")[0][0]; n != "0" {
+			t.Fatalf("%s lines of the conflicting cart stay in CORE", n)
+		}
+		if got := rejected(); got != "2" {
+			t.Fatalf("rejected rows = %s, want 2 (both versions of cart 7)", got)
+		}
+	})
+	t.Run("LaterObjectResolves", func(t *testing.T) {
+		src.putJSON(t, "carts", "2026-01-03", []cart{b})
+		mustLoad(t, w, src)
+		mustTransform(t, w)
+		if got, want := orders(), "7|2|15.00\n8|3|3.00\n"; got != want {
+			t.Fatalf("orders:\n%s\nwant:\n%s", got, want)
+		}
+		if got := rejected(); got != "0" {
+			t.Fatalf("rejected rows = %s, want 0", got)
+		}
+	})
 }

@@ -9,9 +9,11 @@ import (
 // worldFlags are the flags that size the simulated world; they override the
 // configuration only when given.
 type worldFlags struct {
-	seed        uint64
-	days, users int
-	start       string
+	seed             uint64
+	days, users      int
+	start            string
+	realistic        bool
+	traffic, hostile float64
 }
 
 func (f *worldFlags) register(fs *pflag.FlagSet) {
@@ -20,6 +22,9 @@ func (f *worldFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.days, "days", def.Sim.Days, "simulated days")
 	fs.IntVar(&f.users, "users", def.Sim.Users, "registered users over the run")
 	fs.StringVar(&f.start, "start", def.Sim.Start, "first simulated day (YYYY-MM-DD, UTC)")
+	fs.BoolVar(&f.realistic, "realistic", def.Sim.Realistic, "realistic rates: order statuses, tracking loss, price changes, withdrawals")
+	fs.Float64Var(&f.traffic, "traffic", def.Sim.Traffic, "multiply session arrivals (0: as simulated)")
+	fs.Float64Var(&f.hostile, "hostile", def.Sim.HostileRate, "share of products with hostile names (quotes, ../, control characters)")
 }
 
 func (f *worldFlags) apply(fs *pflag.FlagSet, cfg *config.Config) {
@@ -34,5 +39,14 @@ func (f *worldFlags) apply(fs *pflag.FlagSet, cfg *config.Config) {
 	}
 	if fs.Changed("start") {
 		cfg.Sim.Start = f.start
+	}
+	if fs.Changed("realistic") {
+		cfg.Sim.Realistic = f.realistic
+	}
+	if fs.Changed("traffic") {
+		cfg.Sim.Traffic = f.traffic
+	}
+	if fs.Changed("hostile") {
+		cfg.Sim.HostileRate = f.hostile
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,16 +13,29 @@ import (
 	"github.com/shoplake/shoplake/sim"
 )
 
+// progressEvery is how many events sim events writes between progress lines.
+const progressEvery = 1_000_000
+
 func newSimEventsCmd(g *globalFlags) *cobra.Command {
-	var world worldFlags
+	var (
+		world worldFlags
+		an    sim.AnomalyConfig
+	)
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "Write the simulated clickstream to stdout as NDJSON",
-		Long: `events writes every event of the simulated world, one JSON object per line in
-event-time order, in the event contract of schema version 1 (the payload a
-producer puts on the stream).`,
-		Example: "  shoplake sim events --users 100 --days 1 | head",
-		Args:    cobra.NoArgs,
+		Short: "Stream the simulated clickstream to stdout as NDJSON",
+		Long: `events streams every event of the simulated world to stdout, one record per
+line, in the order a client fleet sends them: the payload a producer puts on
+the stream (event contract, schema version 1). The world is generated as a
+stream, so a day of millions of events needs little memory.
+
+With anomaly rates, the output is what a faulty fleet sends: duplicates (same
+event_id), late and out-of-order sends, client clocks in the future and
+malformed records, each counted in the summary on stderr.`,
+		Example: "  shoplake sim events --users 100 --days 1 | head\n" +
+			"  shoplake sim events --users 1000000 --days 1 --realistic > day.ndjson\n" +
+			"  shoplake sim events --duplicates 0.01 --late 0.02 --malformed 0.001 > faulty.ndjson",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
@@ -34,20 +49,67 @@ producer puts on the stream).`,
 			if err != nil {
 				return err
 			}
-			w, err := sim.NewWorld(wcfg)
+			gen, err := sim.NewGenerator(wcfg)
 			if err != nil {
 				return err
 			}
-			out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
-			enc := json.NewEncoder(out)
-			for i := range w.Events {
-				if err := enc.Encode(&w.Events[i]); err != nil {
-					return fmt.Errorf("write event %d: %w", i, err)
-				}
-			}
-			return out.Flush()
+			return writeEvents(cmd.OutOrStdout(), cmd.ErrOrStderr(), gen, an, cfg.Seed)
 		},
 	}
 	world.register(cmd.Flags())
+	f := cmd.Flags()
+	f.Float64Var(&an.DuplicateRate, "duplicates", 0, "share of events sent more than once (same event_id)")
+	f.Float64Var(&an.LateRate, "late", 0, "share of events sent late (delay: exponential, mean 1h, up to 3 days)")
+	f.Float64Var(&an.OutOfOrderRate, "out-of-order", 0, "share of events sent after a later event of their session")
+	f.Float64Var(&an.FutureClockRate, "future", 0, "share of events from a client clock in the future")
+	f.Float64Var(&an.MalformedRate, "malformed", 0, "share of events followed by a malformed record")
 	return cmd
+}
+
+// writeEvents streams gen's events, through an anomalizer when any rate is
+// set, as NDJSON to out, with progress and a summary on errw.
+func writeEvents(out, errw io.Writer, gen *sim.Generator, an sim.AnomalyConfig, seed uint64) error {
+	w := bufio.NewWriterSize(out, 1<<20)
+	began := time.Now() // progress display only
+	n := 0
+	progress := func() {
+		n++
+		if n%progressEvery == 0 {
+			fmt.Fprintf(errw, "  %d records written [%s]\n", n, time.Since(began).Round(time.Millisecond))
+		}
+	}
+	if an.DuplicateRate+an.LateRate+an.OutOfOrderRate+an.FutureClockRate+an.MalformedRate == 0 {
+		enc := json.NewEncoder(w)
+		for e := range gen.Events {
+			if err := enc.Encode(&e); err != nil {
+				return fmt.Errorf("write event %s: %w", e.EventID, err)
+			}
+			progress()
+		}
+	} else {
+		a, err := sim.NewAnomalizer(seed, an)
+		if err != nil {
+			return err
+		}
+		for d := range a.Deliveries(gen.Events) {
+			w.Write(d.Data) // errors stick in w and come back from WriteByte
+			if err := w.WriteByte('\n'); err != nil {
+				return fmt.Errorf("write record: %w", err)
+			}
+			progress()
+		}
+		if err := a.Err(); err != nil {
+			return err
+		}
+		c := a.Counts()
+		defer fmt.Fprintf(errw, "anomalies: %d duplicate copies, %d late, %d out of order, %d future clock, %d malformed %v\n",
+			c.Duplicates, c.Late, c.OutOfOrder, c.Future, c.Malformed, c.MalformedByKind)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	st := gen.Stats()
+	fmt.Fprintf(errw, "%d records: %d events of %d sessions, %d orders (%d untracked) [%s]\n",
+		n, st.Events, st.Sessions, st.Orders, st.UntrackedPurchases, time.Since(began).Round(time.Millisecond))
+	return nil
 }

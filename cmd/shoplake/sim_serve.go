@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/pipeline"
@@ -15,9 +18,10 @@ import (
 
 func newSimServeCmd(g *globalFlags) *cobra.Command {
 	var (
-		world worldFlags
-		addr  string
-		asOf  string
+		world      worldFlags
+		addr       string
+		asOf       string
+		faultsPath string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -56,7 +60,19 @@ not yet placed are hidden). It runs until interrupted.`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
-			srv := &http.Server{Handler: sim.NewServer(w, clock.NewSim(at)), ReadHeaderTimeout: 10 * time.Second}
+			clk := clock.NewSim(at)
+			var h http.Handler = sim.NewServer(w, clk)
+			if faultsPath != "" {
+				f, err := loadFaults(faultsPath, cfg.Seed, clk)
+				if err != nil {
+					return err
+				}
+				h = f.Wrap(h)
+				for _, r := range f.Rules() {
+					fmt.Fprintf(cmd.ErrOrStderr(), "fault: %s on %s\n", r.Kind, r.Endpoint)
+				}
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "FakeStore API of seed %d (%d users, %d products, %d orders) as of %s on http://%s\n",
 				cfg.Seed, len(w.Users), len(w.Products), len(w.Orders), at.Format(time.RFC3339), ln.Addr())
 			errc := make(chan error, 1)
@@ -71,6 +87,26 @@ not yet placed are hidden). It runs until interrupted.`,
 	}
 	world.register(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4568", "loopback address to listen on")
+	cmd.Flags().StringVar(&faultsPath, "faults", "", "YAML list of fault rules to inject (see sim.FaultRule)")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "serve the world as of this instant (RFC 3339); default: the end of the simulation")
 	return cmd
+}
+
+// loadFaults reads a YAML list of sim.FaultRule from path.
+func loadFaults(path string, seed uint64, clk clock.Clock) (*sim.Faults, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read faults %s: %w", path, err)
+	}
+	var rules []sim.FaultRule
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rules); err != nil {
+		return nil, fmt.Errorf("parse faults %s: %w", path, err)
+	}
+	f, err := sim.NewFaults(seed, clk, rules)
+	if err != nil {
+		return nil, fmt.Errorf("faults %s: %w", path, err)
+	}
+	return f, nil
 }

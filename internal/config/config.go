@@ -88,6 +88,14 @@ type Sim struct {
 	Days     int    `yaml:"days"`
 	Users    int    `yaml:"users"`
 	Products int    `yaml:"products"`
+	// Realistic turns on the simulator's realistic rates (order statuses,
+	// tracking loss, price changes, withdrawals, new products); see
+	// sim.Config.Realistic.
+	Realistic bool `yaml:"realistic"`
+	// Traffic multiplies session arrivals (0 or 1: as simulated).
+	Traffic float64 `yaml:"traffic"`
+	// HostileRate is the share of products with hostile names.
+	HostileRate float64 `yaml:"hostile_rate"`
 }
 
 // LocalEmailHashKey is the email-hash key of local runs. It is public on
@@ -214,6 +222,12 @@ func (c Config) Validate() error {
 	}
 	if c.Sim.Products < 1 {
 		add("sim.products %d: want at least 1", c.Sim.Products)
+	}
+	if c.Sim.Traffic < 0 {
+		add("sim.traffic %g: want 0 (as simulated) or a positive multiplier", c.Sim.Traffic)
+	}
+	if c.Sim.HostileRate < 0 || c.Sim.HostileRate > 1 {
+		add("sim.hostile_rate %g: want a share in [0, 1]", c.Sim.HostileRate)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -110,6 +110,12 @@ func setField(f reflect.Value, s string) error {
 			return fmt.Errorf("want a non-negative integer, got %q", s)
 		}
 		f.SetUint(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("want a number, got %q", s)
+		}
+		f.SetFloat(x)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {

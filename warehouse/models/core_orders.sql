@@ -1,6 +1,9 @@
 -- core.orders: one row per chosen cart (see chosen_carts.sql).
 -- order_total = sum(quantity * unit_price) over its lines; lines without a
 -- known price add nothing (their unit_price is NULL in core.order_items).
+-- An order whose cart is no longer chosen (its latest object serves
+-- conflicting versions of the id, see chosen_carts.sql) is deleted, as its
+-- lines are by core_order_items.sql.
 CREATE OR REPLACE TEMP TABLE src_orders AS
 WITH totals AS (
     SELECT cart_id, CAST(sum(quantity * unit_price) AS DECIMAL(18,2)) AS total
@@ -27,4 +30,6 @@ WHEN MATCHED AND (t.user_id IS DISTINCT FROM s.user_id
 WHEN NOT MATCHED THEN
     INSERT (order_id, user_id, order_status, order_total, created_at)
     VALUES (s.order_id, s.user_id, s.order_status, s.order_total, s.created_at)
+WHEN NOT MATCHED BY SOURCE THEN
+    DELETE
 RETURNING merge_action;

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/shoplake/shoplake/ingest"
+)
+
+// fakestoreFixtures serves the real FakeStore responses of ingest/testdata
+// (copies of the shared fixtures) as they are, ignoring query parameters.
+// While down is set it answers 429 with a Retry-After of an hour, which the
+// client refuses to wait for: the run fails at once, as a run that exhausts
+// its retries would, without real waits in the test.
+func fakestoreFixtures(t *testing.T, down *atomic.Bool) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.Header().Set("Retry-After", "3600")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		b, err := os.ReadFile(filepath.Join("..", "..", "ingest", "testdata", strings.Trim(r.URL.Path, "/")+".json"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestIngestCmd(t *testing.T) {
+	dir := t.TempDir()
+	var down atomic.Bool
+	src := fakestoreFixtures(t, &down)
+
+	t.Run("JSON", func(t *testing.T) {
+		out, stderr, err := execute(t, "ingest", "--date", "2020-03-01", "--source", src.URL, "--data-dir", dir, "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var rep ingestReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+		}
+		if !rep.Complete || len(rep.Dates) != 1 || rep.Dates[0].Status != ingest.StatusCommitted || len(rep.Dates[0].Objects) != 3 {
+			t.Fatalf("report = %+v", rep)
+		}
+		if rep.Dates[0].Objects[2].DuplicateIDs != 1 {
+			t.Fatalf("carts duplicate ids = %d, want 1 (cart 6)", rep.Dates[0].Objects[2].DuplicateIDs)
+		}
+	})
+	t.Run("DownFailsWithNonZeroStatus", func(t *testing.T) {
+		down.Store(true)
+		defer down.Store(false)
+		out, _, err := execute(t, "ingest", "--from", "2020-03-02", "--to", "2020-03-03", "--source", src.URL, "--data-dir", dir)
+		if err == nil || !strings.Contains(err.Error(), "2 of 2 dates incomplete") || !strings.Contains(err.Error(), "GET /users") {
+			t.Fatalf("err = %v, want both dates incomplete, naming GET /users", err)
+		}
+		if !strings.Contains(out, "2020-03-02  failed") {
+			t.Fatalf("the table does not show the failed date:\n%s", out)
+		}
+	})
+	t.Run("BackfillSkipsCommittedDates", func(t *testing.T) {
+		out, stderr, err := execute(t, "ingest", "--from", "2020-03-01", "--to", "2020-03-03", "--source", src.URL, "--data-dir", dir)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		for _, want := range []string{"2020-03-01  unchanged", "2020-03-02  committed", "2020-03-03  committed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		// The rerun of a failed date is its second try.
+		if !strings.Contains(out, "2020-03-02  committed    5    2") {
+			t.Errorf("2020-03-02 is not run 5, try 2:\n%s", out)
+		}
+	})
+	t.Run("LocalSimulator", func(t *testing.T) {
+		out, stderr, err := execute(t, "ingest", "--date", "2026-01-05", "--days", "1", "--users", "30", "--data-dir", t.TempDir(), "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var rep ingestReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.Complete || rep.Dates[0].Objects[0].Rows == 0 {
+			t.Fatalf("report = %+v (%v)", rep, err)
+		}
+	})
+	t.Run("ErrFlags", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"ingest"},
+			{"ingest", "--date", "2020-13-01"},
+			{"ingest", "--date", "2020-03-01", "--from", "2020-03-01", "--to", "2020-03-02"},
+			{"ingest", "--from", "2020-03-02", "--to", "2020-03-01"},
+		} {
+			if _, _, err := execute(t, append(args, "--data-dir", t.TempDir())...); err == nil {
+				t.Errorf("%v: no error", args)
+			}
+		}
+	})
+}

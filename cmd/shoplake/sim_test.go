@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/stream"
+)
+
+func TestSimEventsCmd(t *testing.T) {
+	t.Run("Clean", func(t *testing.T) {
+		out, stderr, err := execute(t, "sim", "events", "--users", "40", "--days", "2", "--seed", "3")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		n := 0
+		sc := bufio.NewScanner(strings.NewReader(out))
+		for sc.Scan() {
+			if _, err := stream.ParseEvent(sc.Bytes()); err != nil {
+				t.Fatalf("line %d is not a valid event: %v", n+1, err)
+			}
+			n++
+		}
+		if n == 0 || !strings.Contains(stderr, "records:") {
+			t.Fatalf("%d events; stderr:\n%s", n, stderr)
+		}
+		again, _, err := execute(t, "sim", "events", "--users", "40", "--days", "2", "--seed", "3")
+		if err != nil || again != out {
+			t.Fatal("the same seed wrote different bytes")
+		}
+	})
+	t.Run("Anomalies", func(t *testing.T) {
+		out, stderr, err := execute(t, "sim", "events", "--users", "40", "--days", "2", "--duplicates", "0.2", "--malformed", "0.1")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		bad := 0
+		seen := map[string]int{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			e, err := stream.ParseEvent([]byte(line))
+			if err != nil {
+				bad++
+				continue
+			}
+			seen[e.EventID]++
+		}
+		dups := 0
+		for _, c := range seen {
+			dups += c - 1
+		}
+		if bad == 0 || dups == 0 {
+			t.Fatalf("%d malformed and %d duplicate records, want both > 0", bad, dups)
+		}
+		if !strings.Contains(stderr, "anomalies:") {
+			t.Fatalf("no anomaly summary on stderr:\n%s", stderr)
+		}
+	})
+	t.Run("ErrBadRate", func(t *testing.T) {
+		if _, _, err := execute(t, "sim", "events", "--users", "5", "--days", "1", "--late", "1.5"); err == nil {
+			t.Fatal("a late rate of 1.5 was accepted")
+		}
+	})
+}
+
+func TestLoadFaults(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "faults.yaml")
+	if err := os.WriteFile(good, []byte("- endpoint: /carts\n  kind: \"429\"\n  every: 2\n  retry_after: 3s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := loadFaults(good, 1, clock.NewSim(clock.Real{}.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules := f.Rules(); len(rules) != 1 || rules[0].Endpoint != "/carts" {
+		t.Fatalf("rules = %+v", rules)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("- endpoint: /carts\n  kind: \"429\"\n  evrey: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadFaults(bad, 1, clock.NewSim(clock.Real{}.Now())); err == nil {
+		t.Fatal("a misspelt field was accepted")
+	}
+}

@@ -1,0 +1,68 @@
+package ingest
+
+import (
+	"context"
+	"time"
+)
+
+// Ledger is the record of what ingestion committed, per logical date. A
+// date's objects become visible downstream only when a run commits them;
+// the warehouse loads a FakeStore RAW object only if its key is committed
+// (warehouse.IngestLedger is the implementation).
+type Ledger interface {
+	// BeginRun records a new run of date, status running, started at
+	// startedAt, and returns it with its id (from a sequence, never from the
+	// wall clock) and its attempt number (1 for the date's first run).
+	BeginRun(ctx context.Context, date, startedAt time.Time) (Run, error)
+	// CommittedKeys returns the keys of the objects that earlier runs have
+	// committed for date.
+	CommittedKeys(ctx context.Context, date time.Time) (map[string]bool, error)
+	// FinishRun records the outcome of a run begun with BeginRun and every
+	// object it saw, in one transaction: with status committed its objects
+	// become visible, all together; with failed they are recorded as
+	// abandoned and stay invisible. It fails if the run is not running.
+	FinishRun(ctx context.Context, rec RunRecord) error
+}
+
+// Run identifies one run of one logical date.
+type Run struct {
+	ID        int64
+	Date      time.Time
+	Attempt   int // 1-based, among the runs of Date
+	StartedAt time.Time
+}
+
+// Status is the outcome of a run, and of each object in it.
+type Status string
+
+// Run and object statuses.
+const (
+	// StatusRunning: begun, not finished (or the process died).
+	StatusRunning Status = "running"
+	// StatusCommitted: the run committed its objects; they are visible.
+	StatusCommitted Status = "committed"
+	// StatusUnchanged: every object of the run was already committed for
+	// the date: nothing new, the date is complete.
+	StatusUnchanged Status = "unchanged"
+	// StatusFailed: the run stopped; its objects (StatusAbandoned) stay
+	// invisible until a later run commits the same keys.
+	StatusFailed Status = "failed"
+	// StatusAbandoned is the status of an object of a failed run.
+	StatusAbandoned Status = "abandoned"
+	// StatusWritten: no ledger was configured; objects are in RAW only.
+	StatusWritten Status = "written"
+)
+
+// Complete reports whether a run with status s leaves its date complete.
+func (s Status) Complete() bool { return s == StatusCommitted || s == StatusUnchanged }
+
+// RunRecord is what FinishRun records.
+type RunRecord struct {
+	Run
+	Status     Status // committed, unchanged or failed
+	FinishedAt time.Time
+	Requests   int    // HTTP requests sent, retries included
+	Retries    int    // of which retries
+	Error      string // why a failed run failed; never holds response bodies
+	Objects    []Object
+}

@@ -1,0 +1,153 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shoplake/shoplake/ingest"
+)
+
+// IngestLedger is the ingestion ledger in the warehouse's meta schema
+// (meta.ingest_runs, meta.ingest_objects): the ingest.Ledger that decides
+// which FakeStore RAW objects Load may read. It shares the warehouse's
+// database, so a commit is one transaction of that database.
+type IngestLedger struct{ w *Warehouse }
+
+var _ ingest.Ledger = (*IngestLedger)(nil)
+
+// IngestLedger returns the warehouse's ingestion ledger.
+func (w *Warehouse) IngestLedger() *IngestLedger { return &IngestLedger{w: w} }
+
+// BeginRun records a new running run of date. Its id comes from the
+// sequence meta.ingest_run_id.
+func (l *IngestLedger) BeginRun(ctx context.Context, date, startedAt time.Time) (ingest.Run, error) {
+	q, err := readSQL("queries/ingest_begin_run.sql")
+	if err != nil {
+		return ingest.Run{}, err
+	}
+	day := dateOf(date)
+	run := ingest.Run{Date: day, StartedAt: startedAt.UTC()}
+	var attempt int64
+	if err := l.w.db.QueryRowContext(ctx, q, day, startedAt.UTC()).Scan(&run.ID, &attempt); err != nil {
+		return ingest.Run{}, fmt.Errorf("ingest ledger: begin run of %s: %w", day.Format(time.DateOnly), err)
+	}
+	run.Attempt = int(attempt)
+	return run, nil
+}
+
+// CommittedKeys returns the keys committed for date.
+func (l *IngestLedger) CommittedKeys(ctx context.Context, date time.Time) (map[string]bool, error) {
+	q, err := readSQL("queries/ingest_committed_keys.sql")
+	if err != nil {
+		return nil, err
+	}
+	return l.w.keys(ctx, q, dateOf(date))
+}
+
+// FinishRun records rec's outcome and objects in one transaction. Objects of
+// a committed run are recorded committed, of an unchanged run unchanged, of a
+// failed run abandoned. It returns an error, and records nothing, if the run
+// is not running (finished already, or unknown) or the status is not one of
+// committed, unchanged, failed.
+func (l *IngestLedger) FinishRun(ctx context.Context, rec ingest.RunRecord) error {
+	objStatus := map[ingest.Status]ingest.Status{
+		ingest.StatusCommitted: ingest.StatusCommitted,
+		ingest.StatusUnchanged: ingest.StatusUnchanged,
+		ingest.StatusFailed:    ingest.StatusAbandoned,
+	}[rec.Status]
+	if objStatus == "" {
+		return fmt.Errorf("ingest ledger: finish run %d: status %q is not a final status", rec.ID, rec.Status)
+	}
+	q, err := readSQL("queries/ingest_finish_run.sql")
+	if err != nil {
+		return err
+	}
+	conn, err := l.w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest ledger: %w", err)
+	}
+	defer conn.Close()
+	day := dateOf(rec.Date)
+	err = inTx(ctx, conn, func() error {
+		var errText any
+		if rec.Error != "" {
+			errText = rec.Error
+		}
+		r, err := conn.ExecContext(ctx, q, rec.ID, string(rec.Status), rec.FinishedAt.UTC(), int64(rec.Requests), int64(rec.Retries), errText)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return fmt.Errorf("run %d is not running", rec.ID)
+		}
+		rows := make([][]any, 0, len(rec.Objects))
+		for _, o := range rec.Objects {
+			rows = append(rows, []any{rec.ID, o.Key, o.SHA256, int64(o.Bytes), int64(o.Rows), int64(o.DuplicateIDs), o.Entity, day, string(objStatus)})
+		}
+		return l.w.dialect.Insert(ctx, conn, "meta", "ingest_objects",
+			[]string{"run_id", "object_key", "sha256", "size_bytes", "row_count", "duplicate_ids", "entity", "logical_date", "status"}, rows)
+	})
+	if err != nil {
+		return fmt.Errorf("ingest ledger: finish run %d of %s as %s: %w", rec.ID, day.Format(time.DateOnly), rec.Status, err)
+	}
+	return nil
+}
+
+// IngestRun is one row of meta.ingest_runs.
+type IngestRun struct {
+	RunID       int64      `json:"run_id"`
+	LogicalDate time.Time  `json:"logical_date"`
+	Attempt     int64      `json:"attempt"`
+	Status      string     `json:"status"`
+	Requests    *int64     `json:"requests"`
+	Retries     *int64     `json:"retries"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+	Error       *string    `json:"error"`
+}
+
+// Runs returns every run of date, oldest first.
+func (l *IngestLedger) Runs(ctx context.Context, date time.Time) ([]IngestRun, error) {
+	q, err := readSQL("queries/ingest_runs.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := l.w.db.QueryContext(ctx, q, dateOf(date))
+	if err != nil {
+		return nil, fmt.Errorf("ingest ledger: read runs: %w", err)
+	}
+	defer rows.Close()
+	var out []IngestRun
+	for rows.Next() {
+		var r IngestRun
+		if err := rows.Scan(&r.RunID, &r.LogicalDate, &r.Attempt, &r.Status, &r.Requests, &r.Retries, &r.StartedAt, &r.FinishedAt, &r.Error); err != nil {
+			return nil, fmt.Errorf("ingest ledger: read runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// dateOf is the UTC midnight of t.
+func dateOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+
+// keys runs a one-column query of keys with args.
+func (w *Warehouse) keys(ctx context.Context, q string, args ...any) (map[string]bool, error) {
+	rs, err := w.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read keys: %w", err)
+	}
+	defer rs.Close()
+	out := map[string]bool{}
+	for rs.Next() {
+		var k string
+		if err := rs.Scan(&k); err != nil {
+			return nil, fmt.Errorf("read keys: %w", err)
+		}
+		out[k] = true
+	}
+	return out, rs.Err()
+}

@@ -1,0 +1,68 @@
+package warehouse_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shoplake/shoplake/ingest"
+)
+
+// TestIngestLedger holds the visibility rule: Load reads a FakeStore object
+// only once an ingestion run has committed its key; a failed run's objects
+// stay invisible until a rerun commits them; events objects are not gated.
+func TestIngestLedger(t *testing.T) {
+	ctx := context.Background()
+	w := openTest(t)
+	src, keys := fixtureSource(t)
+	src.putEvents(t, "2026-01-01", "00", "clicks-0-1-1", records(t, ev{id: "e1", typ: "page_view", session: "s1", at: "2026-01-01T00:00:00Z"}))
+
+	// Nothing committed: only the events object is loaded.
+	st, err := w.Load(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ObjectsLoaded != 1 || st.ObjectsUncommitted != 3 {
+		t.Fatalf("loaded %d, uncommitted %d; want 1, 3", st.ObjectsLoaded, st.ObjectsUncommitted)
+	}
+
+	// A failed run records its objects as abandoned: still invisible.
+	l := w.IngestLedger()
+	day := time.Date(2020, 3, 2, 0, 0, 0, 0, time.UTC)
+	run, err := l.BeginRun(ctx, day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := ingest.Object{Entity: "users", Key: keys["users"], SHA256: "x"}
+	if err := l.FinishRun(ctx, ingest.RunRecord{Run: run, Status: ingest.StatusFailed, FinishedAt: day, Error: "GET /carts: 503", Objects: []ingest.Object{obj}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = w.Load(ctx, src); err != nil || st.ObjectsLoaded != 0 {
+		t.Fatalf("after a failed run: loaded %d (err %v), want 0", st.ObjectsLoaded, err)
+	}
+	// The rerun commits: the object becomes visible.
+	rerun, err := l.BeginRun(ctx, day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rerun.Attempt != 2 || rerun.ID <= run.ID {
+		t.Fatalf("rerun = %+v, want attempt 2 and an id after %d", rerun, run.ID)
+	}
+	if err := l.FinishRun(ctx, ingest.RunRecord{Run: rerun, Status: ingest.StatusCommitted, FinishedAt: day, Objects: []ingest.Object{obj}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = w.Load(ctx, src); err != nil || st.ObjectsLoaded != 1 {
+		t.Fatalf("after the rerun: loaded %d (err %v), want 1", st.ObjectsLoaded, err)
+	}
+	// A run finishes once.
+	if err := l.FinishRun(ctx, ingest.RunRecord{Run: rerun, Status: ingest.StatusFailed, FinishedAt: day}); err == nil {
+		t.Fatal("a finished run finished again")
+	}
+	runs, err := l.Runs(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].Status != "failed" || runs[1].Status != "committed" || runs[0].Error == nil {
+		t.Fatalf("runs = %+v", runs)
+	}
+}
