@@ -40,6 +40,11 @@ type Ingester struct {
 	// to RAW (StatusWritten) but never become visible to the warehouse.
 	Ledger Ledger
 	Log    *slog.Logger
+	// BeforeDate, if set, is called by Backfill before each date, in
+	// ascending order; an error stops the backfill. An orchestrator uses it
+	// to bring the source to the date (the CLI's local mode serves the
+	// simulated shop as of the date's ingestion time).
+	BeforeDate func(date time.Time) error
 }
 
 // Object is what one entity of one date became in RAW.
@@ -224,6 +229,12 @@ func (in *Ingester) Backfill(ctx context.Context, from, to time.Time) ([]Result,
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("backfill stopped before %s: %w", d.Format(lake.DateFormat), err))
 			break
+		}
+		if in.BeforeDate != nil {
+			if err := in.BeforeDate(d); err != nil {
+				errs = append(errs, fmt.Errorf("backfill: prepare %s: %w", d.Format(lake.DateFormat), err))
+				break
+			}
 		}
 		res, err := in.IngestDate(ctx, d)
 		out = append(out, res)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/shoplake/shoplake/internal/config"
 )
 
 // ManifestFile is the file in a data directory that records which world
@@ -27,6 +29,20 @@ type Manifest struct {
 	HostileRate float64 `json:"hostile_rate,omitempty"`
 	Stream      string  `json:"stream"`
 	Shards      int     `json:"shards"`
+}
+
+// CheckManifest refuses a data directory that holds another world than
+// cfg's (see Manifest), and records cfg's world in a new one.
+func CheckManifest(cfg config.Config) error {
+	return checkManifest(cfg.DataDir, manifestOf(cfg))
+}
+
+func manifestOf(cfg config.Config) Manifest {
+	return Manifest{
+		Seed: cfg.Seed, Start: cfg.Sim.Start, Days: cfg.Sim.Days, Users: cfg.Sim.Users,
+		Products: cfg.Sim.Products, Realistic: cfg.Sim.Realistic, Traffic: cfg.Sim.Traffic, HostileRate: cfg.Sim.HostileRate,
+		Stream: cfg.Kinesis.Stream, Shards: cfg.Kinesis.Shards,
+	}
 }
 
 // checkManifest writes m into dir if the directory has no manifest yet, and

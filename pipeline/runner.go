@@ -79,11 +79,7 @@ func NewRunner(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runne
 	if err != nil {
 		return nil, fmt.Errorf("simulate world: %w", err)
 	}
-	if err := checkManifest(cfg.DataDir, Manifest{
-		Seed: cfg.Seed, Start: cfg.Sim.Start, Days: cfg.Sim.Days, Users: cfg.Sim.Users,
-		Products: cfg.Sim.Products, Realistic: cfg.Sim.Realistic, Traffic: cfg.Sim.Traffic, HostileRate: cfg.Sim.HostileRate,
-		Stream: cfg.Kinesis.Stream, Shards: cfg.Kinesis.Shards,
-	}); err != nil {
+	if err := CheckManifest(cfg); err != nil {
 		return nil, err
 	}
 	clk := clock.NewSim(wcfg.Start)

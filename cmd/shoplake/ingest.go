@@ -130,14 +130,21 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	ctx := cmd.Context()
 	errw := cmd.ErrOrStderr()
 	log := g.logger(errw)
-	// The in-process servers (mode local) serve the simulated shop as it
-	// stands at the end of the simulation; the client waits in real time.
+	// The in-process FakeStore (mode local, no base URL) serves the
+	// simulated shop as of each date's ingestion time, as the demo's
+	// pipeline does, so both write the same RAW objects into one data
+	// directory; the client waits in real time.
 	wcfg, err := pipeline.WorldConfig(cfg)
 	if err != nil {
 		return err
 	}
-	local := pipeline.Local{Clock: clock.NewSim(wcfg.End())}
-	if cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == "" {
+	simClock := clock.NewSim(from.Add(24*time.Hour + pipeline.IngestDelay))
+	local := pipeline.Local{Clock: simClock}
+	localSim := cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == ""
+	if localSim {
+		if err := pipeline.CheckManifest(cfg); err != nil {
+			return err
+		}
 		if local.World, err = sim.NewWorld(wcfg); err != nil {
 			return fmt.Errorf("simulate world: %w", err)
 		}
@@ -166,6 +173,14 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 		return err
 	}
 	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: wh.IngestLedger(), Log: log}
+	if localSim {
+		in.BeforeDate = func(d time.Time) error {
+			if at := d.Add(24*time.Hour + pipeline.IngestDelay); simClock.Now().Before(at) {
+				return simClock.Set(at)
+			}
+			return nil
+		}
+	}
 	results, runErr := in.Backfill(ctx, from, to)
 
 	rep := ingestReport{Source: env.Endpoints["fakestore"], Complete: runErr == nil, Dates: results}
