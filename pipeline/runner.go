@@ -203,7 +203,7 @@ func (r *Runner) CloseDay(ctx context.Context, date time.Time, day *DayReport) e
 	if day.Load, err = r.wh.Load(ctx, r.Env.Lake); err != nil {
 		return err
 	}
-	if day.Transform, err = r.wh.Transform(ctx); err != nil {
+	if day.Transform, err = r.wh.Transform(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)}); err != nil {
 		return err
 	}
 	return nil

@@ -198,7 +198,7 @@ func mustLoad(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) wareh
 // mustTransform transforms and fails the test on error.
 func mustTransform(tb testing.TB, w *warehouse.Warehouse) warehouse.TransformStats {
 	tb.Helper()
-	st, err := w.Transform(context.Background())
+	st, err := w.Transform(context.Background(), warehouse.TransformOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"time"
 )
 
 // modelKind says how Transform runs a model and what it counts.
@@ -74,6 +75,15 @@ type MergeStats struct {
 	Inserted, Updated, Unchanged, Deleted int64
 }
 
+// TransformOptions are the parameters of one Transform run.
+type TransformOptions struct {
+	// AsOf is the exclusive end of the observed range: the instant up to
+	// which the sources are complete (the end of the last ingested day).
+	// Marts whose definitions need a horizon (docs/MARTS.md, "as_of") use
+	// it; it must come from the run, never from max(event_time).
+	AsOf time.Time
+}
+
 // TransformStats counts what one Transform did.
 type TransformStats struct {
 	Core  map[string]MergeStats // "core.users" -> counts
@@ -86,7 +96,7 @@ type TransformStats struct {
 // say which copy wins); a row is updated only if a value differs. Transform
 // is idempotent: a second run with no new staging rows reports every CORE row
 // unchanged and leaves every table with the same TableHashes.
-func (w *Warehouse) Transform(ctx context.Context) (TransformStats, error) {
+func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (TransformStats, error) {
 	stats := TransformStats{Core: map[string]MergeStats{}, Marts: map[string]int64{}}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
