@@ -5,6 +5,9 @@ import "errors"
 var (
 	// ErrExists is returned by PutIfAbsent when the key is already written.
 	ErrExists = errors.New("object already exists")
+	// ErrChanged is returned by PutIfMatch when the object is no longer the
+	// version the caller read (its ETag differs, or it was deleted).
+	ErrChanged = errors.New("object changed since read")
 	// ErrNotFound is returned by Get when there is no object at the key.
 	ErrNotFound = errors.New("object not found")
 	// ErrChecksum is returned by Get when the body does not match the

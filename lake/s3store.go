@@ -69,18 +69,9 @@ func (s *S3Store) Put(ctx context.Context, key string, body []byte) error {
 }
 
 func (s *S3Store) put(ctx context.Context, key string, body []byte, ifAbsent bool) error {
-	if err := ValidateKey(key); err != nil {
+	in, err := s.putInput(key, body)
+	if err != nil {
 		return err
-	}
-	sum := sha256.Sum256(body)
-	md := md5.Sum(body)
-	in := &s3.PutObjectInput{
-		Bucket:        &s.bucket,
-		Key:           aws.String(s.prefix + key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md[:])),
-		Metadata:      map[string]string{MetaSHA256: hex.EncodeToString(sum[:])},
 	}
 	if ifAbsent {
 		in.IfNoneMatch = aws.String("*")
@@ -94,27 +85,85 @@ func (s *S3Store) put(ctx context.Context, key string, body []byte, ifAbsent boo
 	return nil
 }
 
+func (s *S3Store) putInput(key string, body []byte) (*s3.PutObjectInput, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	md := md5.Sum(body)
+	return &s3.PutObjectInput{
+		Bucket:        &s.bucket,
+		Key:           aws.String(s.prefix + key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md[:])),
+		Metadata:      map[string]string{MetaSHA256: hex.EncodeToString(sum[:])},
+	}, nil
+}
+
+// PutIfMatch writes body at key only if the object there is still the
+// version whose ETag the caller read (If-Match: etag), or, with an empty
+// etag, only if there is no object yet (If-None-Match: *). It returns the
+// ETag of the version it wrote. It fails with ErrChanged if the object is
+// another version (or was deleted) and with ErrExists if etag is empty and
+// the key is written; in both cases it writes nothing. This compare-and-swap
+// is what leases are built on: two writers that read the same version cannot
+// both replace it.
+func (s *S3Store) PutIfMatch(ctx context.Context, key string, body []byte, etag string) (string, error) {
+	in, err := s.putInput(key, body)
+	if err != nil {
+		return "", err
+	}
+	if etag == "" {
+		in.IfNoneMatch = aws.String("*")
+	} else {
+		in.IfMatch = aws.String(etag)
+	}
+	out, err := s.client.PutObject(ctx, in)
+	switch {
+	case err == nil:
+		return aws.ToString(out.ETag), nil
+	case isPreconditionFailed(err) && etag == "":
+		return "", fmt.Errorf("put %s if absent: %w", key, ErrExists)
+	case isPreconditionFailed(err) || (etag != "" && httpStatus(err) == http.StatusNotFound):
+		return "", fmt.Errorf("put %s if match %s: %w", key, etag, ErrChanged)
+	default:
+		return "", fmt.Errorf("put %s: %w", key, err)
+	}
+}
+
+// GetWithETag is Get that also returns the ETag of the version it read, for
+// a later PutIfMatch.
+func (s *S3Store) GetWithETag(ctx context.Context, key string) ([]byte, string, error) {
+	return s.get(ctx, key)
+}
+
 // Get reads key and verifies its body against the recorded SHA-256.
 func (s *S3Store) Get(ctx context.Context, key string) ([]byte, error) {
+	body, _, err := s.get(ctx, key)
+	return body, err
+}
+
+func (s *S3Store) get(ctx context.Context, key string) ([]byte, string, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)})
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
-			return nil, fmt.Errorf("get %s: %w", key, ErrNotFound)
+			return nil, "", fmt.Errorf("get %s: %w", key, ErrNotFound)
 		}
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, "", fmt.Errorf("get %s: %w", key, err)
 	}
 	defer out.Body.Close()
 	body, err := io.ReadAll(out.Body)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
+		return nil, "", fmt.Errorf("read %s: %w", key, err)
 	}
 	want := out.Metadata[MetaSHA256]
 	sum := sha256.Sum256(body)
 	if got := hex.EncodeToString(sum[:]); want == "" || got != want {
-		return nil, fmt.Errorf("get %s: %w: body sha256 %s, recorded %q", key, ErrChecksum, got, want)
+		return nil, "", fmt.Errorf("get %s: %w: body sha256 %s, recorded %q", key, ErrChecksum, got, want)
 	}
-	return body, nil
+	return body, aws.ToString(out.ETag), nil
 }
 
 // List returns every object under prefix, sorted by key. The SHA-256 is not

@@ -116,3 +116,51 @@ func TestKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestS3Store_PutIfMatch(t *testing.T) {
+	ctx := context.Background()
+	store := laketest.NewStore(t)
+	key := "checkpoints/g/s/shardId-000000000000.json"
+
+	tag1, err := store.PutIfMatch(ctx, key, []byte(`{"v":1}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("ErrExists", func(t *testing.T) {
+		if _, err := store.PutIfMatch(ctx, key, []byte(`{"v":9}`), ""); !errors.Is(err, lake.ErrExists) {
+			t.Fatalf("create over an object: err = %v, want ErrExists", err)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		body, tag, err := store.GetWithETag(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != `{"v":1}` || tag != tag1 {
+			t.Fatalf("GetWithETag = %s %s, want {\"v\":1} %s", body, tag, tag1)
+		}
+		tag2, err := store.PutIfMatch(ctx, key, []byte(`{"v":2}`), tag1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tag2 == tag1 || tag2 == "" {
+			t.Fatalf("new ETag %q, old %q", tag2, tag1)
+		}
+	})
+	t.Run("ErrChanged", func(t *testing.T) {
+		// A writer holding the first version's ETag cannot replace the second.
+		if _, err := store.PutIfMatch(ctx, key, []byte(`{"v":"stale"}`), tag1); !errors.Is(err, lake.ErrChanged) {
+			t.Fatalf("stale ETag: err = %v, want ErrChanged", err)
+		}
+		if _, err := store.PutIfMatch(ctx, "checkpoints/g/s/none.json", []byte(`{}`), tag1); !errors.Is(err, lake.ErrChanged) {
+			t.Fatalf("If-Match on a missing object: err = %v, want ErrChanged", err)
+		}
+		got, err := store.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != `{"v":2}` {
+			t.Fatalf("object = %s, want the second version", got)
+		}
+	})
+}

@@ -51,6 +51,9 @@ func TestRunner_APIDown(t *testing.T) {
 	h := faults.Wrap(sim.NewServer(r.World, r.Clock))
 	api.Store(&h)
 
+	if _, err := r.Opening(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.RunDay(ctx, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,9 @@ func (e *Env) Close() error {
 }
 
 // Local is what the in-process endpoints of mode local serve: the simulated
-// world and the clock every server reads.
+// world and the clock every server reads. Without a World no FakeStore is
+// started (for commands that ingest nothing) and Env.FakeStoreURL stays
+// empty unless the configuration names one.
 type Local struct {
 	World *sim.World
 	Clock clock.Clock
@@ -98,10 +100,7 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 		}
 	}
 	env.FakeStoreURL = cfg.FakeStore.BaseURL
-	if env.FakeStoreURL == "" {
-		if local.World == nil {
-			return nil, errors.Join(errors.New("open local FakeStore: no simulated world"), env.Close())
-		}
+	if env.FakeStoreURL == "" && local.World != nil {
 		var err error
 		if env.FakeStoreURL, err = env.serve(sim.NewServer(local.World, local.Clock)); err != nil {
 			return nil, errors.Join(err, env.Close())

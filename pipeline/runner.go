@@ -17,6 +17,9 @@ import (
 	"github.com/shoplake/shoplake/warehouse"
 )
 
+// ConsumerOwner names the runner's consumer in the checkpoint leases.
+const ConsumerOwner = "shoplake-pipeline"
+
 // IngestDelay is how long after midnight the batch ingestion of the day
 // before runs, as an orchestrator would schedule it.
 const IngestDelay = 5 * time.Minute
@@ -46,6 +49,9 @@ type Totals struct {
 	Acknowledged int `json:"acknowledged"`
 	InRaw        int `json:"in_raw"`
 	Quarantined  int `json:"quarantined"`
+	// Duplicates counts the records the consumer's dedup window dropped
+	// (extra copies of events already in RAW).
+	Duplicates   int `json:"duplicates_dropped"`
 	RawObjects   int `json:"raw_event_objects_written"`
 	RawExisting  int `json:"raw_event_objects_present"`
 	IngestWrites int `json:"raw_batch_objects_written"`
@@ -99,7 +105,7 @@ func (r *Runner) open(ctx context.Context) error {
 	if err := r.Env.Lake.EnsureBucket(ctx); err != nil {
 		return err
 	}
-	cp := &stream.LakeCheckpointer{Store: r.Env.Lake, Group: cfg.Kinesis.Group, Stream: cfg.Kinesis.Stream}
+	cp := &stream.LakeCheckpointer{Store: r.Env.Lake, Group: cfg.Kinesis.Group, Stream: cfg.Kinesis.Stream, Clock: r.Clock}
 	created, err := stream.EnsureStream(ctx, r.Env.Kinesis, r.Clock, cfg.Kinesis.Stream, cfg.Kinesis.Shards)
 	if err != nil {
 		return err
@@ -121,9 +127,12 @@ func (r *Runner) open(ctx context.Context) error {
 		return fmt.Errorf("open warehouse %s: %w", whPath, err)
 	}
 	r.producer = &stream.Producer{Client: r.Env.Kinesis, Stream: cfg.Kinesis.Stream, Clock: r.Clock}
+	// The runner is the group's only consumer: it holds every shard's lease
+	// (renewed at each hour's drain, an hour after the last on the clock).
 	r.consumer = &stream.Consumer{
 		Client: r.Env.Kinesis, Stream: cfg.Kinesis.Stream, Store: r.Env.Lake,
-		Checkpointer: cp, BatchRecords: cfg.Kinesis.BatchRecords, Log: r.log,
+		Checkpointer: cp, Owner: ConsumerOwner, Clock: r.Clock,
+		BatchRecords: cfg.Kinesis.BatchRecords, Log: r.log,
 	}
 	policy := ingest.DefaultPolicy()
 	policy.RequestTimeout = cfg.FakeStore.Timeout
@@ -141,9 +150,13 @@ func (r *Runner) Warehouse() *warehouse.Warehouse { return r.wh }
 // Totals returns the counts so far.
 func (r *Runner) Totals() Totals { return r.totals }
 
-// Close closes the warehouse and stops the endpoints.
+// Close releases the consumer's leases, closes the warehouse and stops the
+// endpoints.
 func (r *Runner) Close() error {
 	var errs []error
+	if r.consumer != nil {
+		errs = append(errs, r.consumer.Close(context.Background()))
+	}
 	if r.wh != nil {
 		errs = append(errs, r.wh.Close())
 	}
@@ -171,6 +184,7 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 	addConsume(&day.Consume, cons)
 	r.totals.InRaw += cons.Valid
 	r.totals.Quarantined += cons.Invalid
+	r.totals.Duplicates += cons.Duplicates
 	r.totals.RawObjects += cons.Objects
 	r.totals.RawExisting += cons.Existing
 	if err != nil {
@@ -225,9 +239,27 @@ func (r *Runner) RunDay(ctx context.Context, n int) (DayReport, error) {
 	return day, nil
 }
 
-// Run replays every day, calling progress after each.
+// Opening takes the opening snapshot, as an initial full load does: the
+// batch of the day before Start, ingested at Start + IngestDelay, then
+// loaded and transformed. Without it a price in force on the first day and
+// changed at the next midnight would never be observed, since the first
+// daily snapshot is taken after that midnight. Its DayReport has Day 0.
+func (r *Runner) Opening(ctx context.Context) (DayReport, error) {
+	date := r.World.Config.Start.AddDate(0, 0, -1)
+	day := DayReport{Day: 0, Date: date}
+	return day, r.CloseDay(ctx, date, &day)
+}
+
+// Run takes the opening snapshot and replays every day, calling progress after each.
 func (r *Runner) Run(ctx context.Context, progress func(DayReport)) ([]DayReport, error) {
-	var days []DayReport
+	open, err := r.Opening(ctx)
+	days := []DayReport{open}
+	if err != nil {
+		return days, fmt.Errorf("opening snapshot (%s): %w", open.Date.Format("2006-01-02"), err)
+	}
+	if progress != nil {
+		progress(open)
+	}
 	for n := 0; n < r.World.Config.Days; n++ {
 		d, err := r.RunDay(ctx, n)
 		days = append(days, d)
@@ -241,21 +273,19 @@ func (r *Runner) Run(ctx context.Context, progress func(DayReport)) ([]DayReport
 	return days, nil
 }
 
-func addPut(a *stream.PutStats, b stream.PutStats) {
-	a.Attempted += b.Attempted
-	a.Acknowledged += b.Acknowledged
-	a.Retried += b.Retried
-	a.Calls += b.Calls
-}
+func addPut(a *stream.PutStats, b stream.PutStats) { a.Add(b) }
 
 func addConsume(a *stream.ConsumeStats, b stream.ConsumeStats) {
-	a.Shards = b.Shards
+	a.Shards, a.Leased, a.Held = b.Shards, b.Leased, b.Held
 	a.Records += b.Records
 	a.Valid += b.Valid
 	a.Invalid += b.Invalid
+	a.Duplicates += b.Duplicates
+	a.Batches += b.Batches
 	a.Objects += b.Objects
 	a.Existing += b.Existing
 	a.Checkpoints += b.Checkpoints
+	a.Throttled += b.Throttled
 }
 
 // WorldConfig is the simulated world that cfg describes.

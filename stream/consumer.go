@@ -1,12 +1,10 @@
 package stream
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"time"
@@ -15,195 +13,123 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/lake"
 )
 
-// Consumer drains a stream into RAW. It reads each shard from its
-// checkpoint, groups records into micro-batches, writes each batch with a
-// conditional put under a key derived from the shard and sequence range,
-// and only then checkpoints the batch's last sequence number. A consumer
-// that dies between the write and the checkpoint re-reads the batch on
-// restart; its records are then in RAW twice at most, never missing, and the
-// warehouse removes the repeat by event_id.
+// Consumer drains a stream into RAW, as Connect / Read / Write / Ack /
+// Close:
+//
+//   - Connect lists the shards and takes the lease of every shard no other
+//     live consumer holds (Checkpointer.Acquire).
+//   - Read returns the next micro-batch (batch.go says where batches are
+//     cut): records of one shard, validated against the event contract,
+//     without the duplicates the dedup window caught. Shards are read in
+//     shard-id order, and a shard only once its parents are finished, so
+//     after a split or a merge every parent is read to its end before its
+//     children. io.EOF means every leased shard is caught up.
+//   - Write makes the batch durable: its RAW and QUARANTINE objects, with
+//     conditional puts under keys derived from the shard and sequence
+//     range. Writing a batch again is harmless.
+//   - Ack checkpoints the batch's last sequence number through its lease,
+//     only once Write succeeded (ErrNotDurable otherwise), and in order.
+//     A consumer whose lease another consumer took gets ErrLeaseLost and
+//     moves nothing.
+//   - Close releases the leases.
+//
+// A consumer that dies between Write and Ack re-reads the batch on restart
+// from the checkpoint before it, cuts it at the same records and finds its
+// objects present: nothing is lost and RAW gains nothing twice.
+//
+// Drain runs the whole cycle once. A Consumer is not safe for concurrent
+// use; run one per process and owner.
 type Consumer struct {
 	Client       KinesisAPI
 	Stream       string
 	Store        lake.Store
 	Checkpointer Checkpointer
-	// BatchRecords is the most records in one RAW object (default 500).
+	// Owner names this consumer in leases (default "shoplake").
+	Owner string
+	// Clock times the waits after throttling (and nothing else).
+	Clock clock.Clock
+	// BatchRecords is the most records in one batch (default 500).
 	BatchRecords int
-	Log          *slog.Logger
+	// Dedup is the window of event ids already seen (default NewDedup(0,
+	// 0)).
+	Dedup *Dedup
+	// Backoff paces retries of throttled or failed reads (default
+	// DefaultBackoff); MaxAttempts bounds consecutive failures of one call
+	// (default 10).
+	Backoff     Backoff
+	MaxAttempts int
+	Log         *slog.Logger
+
+	shards   map[string]*shardReader
+	order    []string // shard ids, sorted
+	existing *existingBatches
+	stats    ConsumeStats
 }
 
-// ConsumeStats counts one Drain.
+// shardReader is the consumer's state for one shard.
+type shardReader struct {
+	shard   types.Shard
+	lease   *Lease // nil while another consumer holds the shard
+	held    bool
+	lost    bool
+	iter    *string
+	pending []record // read, not yet in a batch
+	// lastRead is the sequence number of the last record fetched.
+	lastRead string
+	// ended: the shard is closed and every record of it is in pending or
+	// in a batch. caughtUp: the last read found nothing more for now.
+	ended, caughtUp bool
+	unacked         []*Batch
+}
+
+// hasWork reports whether reading r may yield a batch or finish the shard.
+func (r *shardReader) hasWork() bool {
+	switch {
+	case len(r.pending) > 0:
+		return true
+	case r.ended:
+		return len(r.unacked) == 0 // to be marked finished
+	default:
+		return !r.caughtUp
+	}
+}
+
+// done reports whether the shard is finished (closed and checkpointed to
+// its end), whoever finished it.
+func (r *shardReader) done() bool { return r.lease != nil && r.lease.ShardEnd }
+
+// ConsumeStats counts what a consumer did.
 type ConsumeStats struct {
-	Shards      int
+	Shards      int // shards listed
+	Leased      int // shards this consumer holds
+	Held        int // shards another consumer holds
 	Records     int // records read from the stream
 	Valid       int // records written to RAW
 	Invalid     int // records written to QUARANTINE
-	Objects     int // RAW objects written
-	Existing    int // RAW objects already present (a replay)
+	Duplicates  int // records dropped by the dedup window
+	Batches     int // batches written
+	Objects     int // objects written
+	Existing    int // objects already present (a replay)
 	Checkpoints int // checkpoints moved
+	Throttled   int // calls refused with ProvisionedThroughputExceeded
 }
 
-// Drain reads every shard until it is caught up (an empty read with
-// MillisBehindLatest 0, or the end of a closed shard), in shard-id order,
-// and returns what it did. It stops at the first error; everything
-// checkpointed before it is durable.
-func (c *Consumer) Drain(ctx context.Context) (ConsumeStats, error) {
-	var st ConsumeStats
-	shards, err := c.listShards(ctx)
-	if err != nil {
-		return st, err
+func (c *Consumer) owner() string {
+	if c.Owner == "" {
+		return "shoplake"
 	}
-	st.Shards = len(shards)
-	for _, sh := range shards {
-		if err := c.drainShard(ctx, aws.ToString(sh.ShardId), &st); err != nil {
-			return st, fmt.Errorf("drain shard %s: %w", aws.ToString(sh.ShardId), err)
-		}
-	}
-	return st, nil
+	return c.Owner
 }
 
-func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
-	var shards []types.Shard
-	in := &kinesis.ListShardsInput{StreamName: aws.String(c.Stream)}
-	for {
-		out, err := c.Client.ListShards(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list shards of %s: %w", c.Stream, err)
-		}
-		shards = append(shards, out.Shards...)
-		if out.NextToken == nil {
-			break
-		}
-		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+func (c *Consumer) batchRecords() int {
+	if c.BatchRecords <= 0 {
+		return 500
 	}
-	sort.Slice(shards, func(i, j int) bool { return aws.ToString(shards[i].ShardId) < aws.ToString(shards[j].ShardId) })
-	return shards, nil
-}
-
-func (c *Consumer) drainShard(ctx context.Context, shardID string, st *ConsumeStats) error {
-	from, err := c.Checkpointer.Get(ctx, shardID)
-	if err != nil {
-		return err
-	}
-	in := &kinesis.GetShardIteratorInput{StreamName: aws.String(c.Stream), ShardId: aws.String(shardID), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
-	if from != "" {
-		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
-		in.StartingSequenceNumber = aws.String(from)
-	}
-	it, err := c.Client.GetShardIterator(ctx, in)
-	if err != nil {
-		return fmt.Errorf("get iterator: %w", err)
-	}
-	iter := it.ShardIterator
-	max := c.BatchRecords
-	if max <= 0 {
-		max = 500
-	}
-	var pending []types.Record
-	for iter != nil {
-		out, err := c.Client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(int32(max))})
-		if err != nil {
-			return fmt.Errorf("get records: %w", err)
-		}
-		st.Records += len(out.Records)
-		pending = append(pending, out.Records...)
-		for len(pending) >= max {
-			if err := c.writeBatch(ctx, shardID, pending[:max], st); err != nil {
-				return err
-			}
-			pending = pending[max:]
-		}
-		iter = out.NextShardIterator
-		if len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0 {
-			break
-		}
-	}
-	if len(pending) > 0 {
-		return c.writeBatch(ctx, shardID, pending, st)
-	}
-	return nil
-}
-
-// writeBatch writes the valid records of one batch to RAW and the invalid
-// ones to QUARANTINE, then checkpoints the batch's last sequence number.
-func (c *Consumer) writeBatch(ctx context.Context, shardID string, recs []types.Record, st *ConsumeStats) error {
-	first, last := aws.ToString(recs[0].SequenceNumber), aws.ToString(recs[len(recs)-1].SequenceNumber)
-	arrival := aws.ToTime(recs[0].ApproximateArrivalTimestamp)
-	var good, bad bytes.Buffer
-	var nGood, nBad int
-	for _, r := range recs {
-		ev, err := ParseEvent(r.Data)
-		if err != nil {
-			nBad++
-			line, _ := json.Marshal(Rejected{
-				Reason: err.Error(), ShardID: shardID, SequenceNumber: aws.ToString(r.SequenceNumber),
-				IngestionTime: aws.ToTime(r.ApproximateArrivalTimestamp).UTC(), Data: string(r.Data),
-			})
-			bad.Write(line)
-			bad.WriteByte('\n')
-			continue
-		}
-		nGood++
-		line, err := json.Marshal(RawRecord{
-			Event: ev, IngestionTime: aws.ToTime(r.ApproximateArrivalTimestamp).UTC(),
-			ShardID: shardID, SequenceNumber: aws.ToString(r.SequenceNumber),
-		})
-		if err != nil {
-			return fmt.Errorf("encode record %s: %w", aws.ToString(r.SequenceNumber), err)
-		}
-		good.Write(line)
-		good.WriteByte('\n')
-	}
-	if nGood > 0 {
-		key, err := lake.RawEventsKey(arrival, c.Stream, shardID, first, last)
-		if err != nil {
-			return err
-		}
-		if err := c.putGzip(ctx, key, good.Bytes(), st); err != nil {
-			return err
-		}
-	}
-	if nBad > 0 {
-		key, err := QuarantineKey(arrival, c.Stream, shardID, first, last)
-		if err != nil {
-			return err
-		}
-		if err := c.putGzip(ctx, key, bad.Bytes(), st); err != nil {
-			return err
-		}
-	}
-	st.Valid += nGood
-	st.Invalid += nBad
-	if err := c.Checkpointer.Set(ctx, shardID, last); err != nil {
-		return err
-	}
-	st.Checkpoints++
-	c.logger().Debug("batch durable, checkpoint moved", "shard", shardID, "first", first, "last", last, "valid", nGood, "invalid", nBad)
-	return nil
-}
-
-func (c *Consumer) putGzip(ctx context.Context, key string, ndjson []byte, st *ConsumeStats) error {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf) // zero header: same input, same bytes
-	if _, err := zw.Write(ndjson); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	switch err := c.Store.PutIfAbsent(ctx, key, buf.Bytes()); {
-	case errors.Is(err, lake.ErrExists):
-		st.Existing++
-		c.logger().Info("raw batch already present (replay), skipped", "key", key)
-	case err != nil:
-		return err
-	default:
-		st.Objects++
-	}
-	return nil
+	return c.BatchRecords
 }
 
 func (c *Consumer) logger() *slog.Logger {
@@ -213,19 +139,425 @@ func (c *Consumer) logger() *slog.Logger {
 	return c.Log
 }
 
-// Rejected is one line of a QUARANTINE object: a record that broke the
-// event contract, kept whole with the reason and its stream position.
-type Rejected struct {
-	Reason         string    `json:"reason"`
-	ShardID        string    `json:"shard_id"`
-	SequenceNumber string    `json:"sequence_number"`
-	IngestionTime  time.Time `json:"ingestion_time"`
-	Data           string    `json:"data"`
+// Stats returns what the consumer did since it was made.
+func (c *Consumer) Stats() ConsumeStats { return c.stats }
+
+// Drain connects, reads every leased shard until it is caught up (or, for
+// a closed shard, to its end), writing and acknowledging each batch, and
+// returns what this call did. It stops at the first error; everything
+// checkpointed before it is durable.
+func (c *Consumer) Drain(ctx context.Context) (ConsumeStats, error) {
+	before := c.stats
+	if err := c.Connect(ctx); err != nil {
+		return c.stats.since(before), err
+	}
+	for {
+		b, err := c.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return c.stats.since(before), err
+		}
+		if err := c.Write(ctx, b); err != nil {
+			return c.stats.since(before), err
+		}
+		if err := c.Ack(ctx, b); err != nil {
+			return c.stats.since(before), err
+		}
+	}
+	st := c.stats.since(before)
+	st.Shards, st.Leased, st.Held = c.stats.Shards, c.stats.Leased, c.stats.Held
+	return st, nil
 }
 
-// QuarantineKey is where the invalid records of one batch go:
-// quarantine/events/dt=<arrival date>/<stream>-<shard>-<first>-<last>.ndjson.gz.
-func QuarantineKey(arrival time.Time, stream, shard, first, last string) (string, error) {
-	k := fmt.Sprintf("%sevents/dt=%s/%s-%s-%s-%s.ndjson.gz", lake.QuarantinePrefix, arrival.UTC().Format(lake.DateFormat), stream, shard, first, last)
-	return k, lake.ValidateKey(k)
+func (s ConsumeStats) since(before ConsumeStats) ConsumeStats {
+	return ConsumeStats{
+		Shards: s.Shards, Leased: s.Leased, Held: s.Held,
+		Records: s.Records - before.Records, Valid: s.Valid - before.Valid, Invalid: s.Invalid - before.Invalid,
+		Duplicates: s.Duplicates - before.Duplicates, Batches: s.Batches - before.Batches,
+		Objects: s.Objects - before.Objects, Existing: s.Existing - before.Existing,
+		Checkpoints: s.Checkpoints - before.Checkpoints, Throttled: s.Throttled - before.Throttled,
+	}
+}
+
+// Connect lists the stream's shards and takes or renews the lease of each
+// one that no other live consumer holds. A shard held by another consumer
+// is skipped (and counted in Held), not an error. Connect may be called
+// again: each call starts a new pass (Read reads until caught up again).
+func (c *Consumer) Connect(ctx context.Context) error {
+	if c.Clock == nil {
+		return errors.New("consumer: no clock")
+	}
+	if c.shards == nil {
+		c.shards = map[string]*shardReader{}
+	}
+	if c.Dedup == nil {
+		c.Dedup = NewDedup(0, 0)
+	}
+	c.existing = newExistingBatches(c.Store, c.Stream)
+	for _, r := range c.shards {
+		r.caughtUp, r.iter = false, nil
+	}
+	return c.refresh(ctx, true)
+}
+
+// refresh lists the shards and acquires the leases of new ones (of all,
+// with renew).
+func (c *Consumer) refresh(ctx context.Context, renew bool) error {
+	shards, err := c.listShards(ctx)
+	if err != nil {
+		return err
+	}
+	c.order = c.order[:0]
+	seen := map[string]bool{}
+	for _, sh := range shards {
+		id := aws.ToString(sh.ShardId)
+		seen[id] = true
+		c.order = append(c.order, id)
+		r := c.shards[id]
+		if r == nil {
+			r = &shardReader{shard: sh}
+			c.shards[id] = r
+		} else if r.lease != nil && !renew && !r.held && !r.lost {
+			r.shard = sh
+			continue
+		}
+		r.shard = sh
+		if r.lease != nil && r.lease.ShardEnd && !r.held {
+			continue // finished: nothing to hold
+		}
+		if err := c.acquire(ctx, r); err != nil {
+			return err
+		}
+	}
+	for id := range c.shards {
+		if !seen[id] {
+			delete(c.shards, id) // expired: its records are gone
+		}
+	}
+	sort.Strings(c.order)
+	c.stats.Shards, c.stats.Leased, c.stats.Held = len(c.order), 0, 0
+	for _, id := range c.order {
+		switch r := c.shards[id]; {
+		case r.held:
+			c.stats.Held++
+		case r.lease != nil && !r.lost:
+			c.stats.Leased++
+		}
+	}
+	return nil
+}
+
+// acquire takes r's lease, or notes who holds it.
+func (c *Consumer) acquire(ctx context.Context, r *shardReader) error {
+	id := aws.ToString(r.shard.ShardId)
+	prev := r.lease
+	l, err := c.Checkpointer.Acquire(ctx, id, c.owner())
+	switch {
+	case errors.Is(err, ErrLeaseHeld) || errors.Is(err, ErrLeaseLost):
+		cur, gerr := c.Checkpointer.Get(ctx, id)
+		if gerr != nil {
+			return gerr
+		}
+		*r = shardReader{shard: r.shard, lease: cur, held: true}
+		c.logger().Info("shard leased by another consumer", "shard", id, "owner", cur.Owner, "until", cur.Expires)
+		return nil
+	case err != nil:
+		return err
+	}
+	if prev == nil || r.held || r.lost || l.Version != prev.Version+1 {
+		// Someone else wrote the lease since we last did (or we never
+		// held it): start over from its checkpoint.
+		*r = shardReader{shard: r.shard}
+	}
+	r.lease = l
+	return nil
+}
+
+func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
+	var shards []types.Shard
+	in := &kinesis.ListShardsInput{StreamName: aws.String(c.Stream)}
+	for {
+		var out *kinesis.ListShardsOutput
+		err := c.retry(ctx, func() error {
+			var err error
+			out, err = c.Client.ListShards(ctx, in, noSDKRetries)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list shards of %s: %w", c.Stream, err)
+		}
+		shards = append(shards, out.Shards...)
+		if out.NextToken == nil {
+			break
+		}
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
+	return shards, nil
+}
+
+// ready reports whether r may be read: leased, not finished, and its
+// parents finished (a parent no longer listed has expired with its
+// records).
+func (c *Consumer) ready(r *shardReader) bool {
+	if r.lease == nil || r.held || r.lost || r.done() {
+		return false
+	}
+	for _, p := range []*string{r.shard.ParentShardId, r.shard.AdjacentParentShardId} {
+		if pr := c.shards[aws.ToString(p)]; p != nil && pr != nil && !pr.done() {
+			return false
+		}
+	}
+	return true
+}
+
+// Read returns the next batch of the lowest shard id that is ready and not
+// caught up, or io.EOF when there is none. The batch is not durable until
+// Write returns.
+func (c *Consumer) Read(ctx context.Context) (*Batch, error) {
+	if c.existing == nil {
+		return nil, errors.New("consumer: Read before Connect")
+	}
+	for {
+		var r *shardReader
+		for _, id := range c.order {
+			cand := c.shards[id]
+			if c.ready(cand) && cand.hasWork() {
+				r = cand
+				break
+			}
+		}
+		if r == nil {
+			return nil, io.EOF
+		}
+		b, err := c.readShard(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("read shard %s: %w", aws.ToString(r.shard.ShardId), err)
+		}
+		if b != nil {
+			return b, nil
+		}
+	}
+}
+
+// readShard returns r's next batch, or nil if r has none for now (caught
+// up, or finished and checkpointed as such).
+func (c *Consumer) readShard(ctx context.Context, r *shardReader) (*Batch, error) {
+	id := aws.ToString(r.shard.ShardId)
+	lookup := func(rec record) (string, bool) {
+		last, ok, err := c.existing.lookup(ctx, id, rec)
+		if err != nil {
+			c.logger().Warn("cannot list existing batches; cutting by the other rules", "shard", id, "err", err)
+		}
+		return last, ok
+	}
+	for {
+		if len(r.pending) > 0 {
+			if n, ok := cut(r.pending, c.batchRecords(), lookup, r.ended || r.caughtUp); ok {
+				recs := r.pending[:n]
+				r.pending = r.pending[n:]
+				b, err := newBatch(c.Stream, id, recs, c.Dedup)
+				if err != nil {
+					return nil, err
+				}
+				b.ShardEnd = r.ended && len(r.pending) == 0
+				r.unacked = append(r.unacked, b)
+				return b, nil
+			}
+		}
+		switch {
+		case r.ended && len(r.pending) == 0:
+			if len(r.unacked) > 0 {
+				return nil, nil // the last batch's Ack finishes the shard
+			}
+			// A closed shard read to its end with nothing left to write.
+			if err := c.finish(ctx, r, r.lease.SequenceNumber); err != nil {
+				return nil, err
+			}
+			return nil, nil
+		case r.caughtUp && len(r.pending) == 0:
+			return nil, nil
+		}
+		if err := c.fetch(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fetch reads r's next records into pending.
+func (c *Consumer) fetch(ctx context.Context, r *shardReader) error {
+	id := aws.ToString(r.shard.ShardId)
+	if r.iter == nil {
+		in := &kinesis.GetShardIteratorInput{StreamName: aws.String(c.Stream), ShardId: aws.String(id), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
+		if from := max2(r.lastRead, r.lease.SequenceNumber); from != "" {
+			in.ShardIteratorType, in.StartingSequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(from)
+		}
+		err := c.retry(ctx, func() error {
+			out, err := c.Client.GetShardIterator(ctx, in, noSDKRetries)
+			if err == nil {
+				r.iter = out.ShardIterator
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("get iterator: %w", err)
+		}
+	}
+	limit := int32(min(10000, max(c.batchRecords(), 1000)))
+	var out *kinesis.GetRecordsOutput
+	err := c.retry(ctx, func() error {
+		var err error
+		out, err = c.Client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: r.iter, Limit: aws.Int32(limit)}, noSDKRetries)
+		if errorCode(err) == "ExpiredIteratorException" {
+			// Idle longer than five minutes: a fresh iterator after the
+			// last record read, at once.
+			r.iter = nil
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("get records: %w", err)
+	}
+	if r.iter == nil {
+		return nil // expired: the next fetch gets a new iterator
+	}
+	for _, rec := range out.Records {
+		r.pending = append(r.pending, record{seq: aws.ToString(rec.SequenceNumber), arrival: aws.ToTime(rec.ApproximateArrivalTimestamp), data: rec.Data})
+	}
+	c.stats.Records += len(out.Records)
+	if n := len(out.Records); n > 0 {
+		r.lastRead = aws.ToString(out.Records[n-1].SequenceNumber)
+	}
+	r.iter = out.NextShardIterator
+	switch {
+	case r.iter == nil:
+		r.ended = true
+	case aws.ToInt64(out.MillisBehindLatest) == 0 && len(out.Records) < int(limit):
+		r.caughtUp = true
+	}
+	return nil
+}
+
+// max2 returns the later of two sequence numbers.
+func max2(a, b string) string {
+	if seqLess(a, b) {
+		return b
+	}
+	return a
+}
+
+// retry runs f until it succeeds, fails for good, or fails MaxAttempts
+// times in a row, waiting on the clock between attempts.
+func (c *Consumer) retry(ctx context.Context, f func() error) error {
+	attempts := c.MaxAttempts
+	if attempts <= 0 {
+		attempts = 10
+	}
+	bo := c.Backoff.withDefaults()
+	var wait time.Duration
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if isThrottled(err) {
+			c.stats.Throttled++
+		}
+		if !IsRetryable(err) || attempt >= attempts || ctx.Err() != nil {
+			return err
+		}
+		wait = bo.next(wait, false)
+		if err := c.Clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// Write makes b durable in RAW (and QUARANTINE). It is idempotent: the
+// objects of a batch already written are found present and left alone.
+func (c *Consumer) Write(ctx context.Context, b *Batch) error {
+	if err := b.write(ctx, c.Store, c.Dedup); err != nil {
+		return err
+	}
+	c.existing.add(b)
+	c.stats.Batches++
+	c.stats.Valid += b.Valid
+	c.stats.Invalid += b.Invalid
+	c.stats.Duplicates += b.Duplicates
+	c.stats.Objects += b.Written
+	c.stats.Existing += b.Existing
+	if b.Existing > 0 {
+		c.logger().Info("batch already in the lake (replay), not rewritten", "shard", b.ShardID, "first", b.First, "last", b.Last)
+	}
+	return nil
+}
+
+// Ack checkpoints b, which Write made durable, through its shard's lease.
+// Batches of a shard must be acknowledged in the order Read returned them.
+// It returns ErrNotDurable for a batch not written and ErrLeaseLost if
+// another consumer took the lease: the checkpoint is then left as that
+// consumer wrote it, and this consumer drops the shard.
+func (c *Consumer) Ack(ctx context.Context, b *Batch) error {
+	if !b.durable {
+		return fmt.Errorf("ack %s %s-%s: %w", b.ShardID, b.First, b.Last, ErrNotDurable)
+	}
+	r := c.shards[b.ShardID]
+	if r != nil && (r.lease == nil || r.held || r.lost) {
+		return fmt.Errorf("ack %s %s-%s: %w", b.ShardID, b.First, b.Last, ErrLeaseLost)
+	}
+	if r == nil || len(r.unacked) == 0 || r.unacked[0] != b {
+		return fmt.Errorf("ack %s %s-%s: not the shard's oldest batch read", b.ShardID, b.First, b.Last)
+	}
+	if err := c.Checkpointer.Checkpoint(ctx, r.lease, b.Last, b.ShardEnd); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			*r = shardReader{shard: r.shard, lost: true}
+		}
+		return err
+	}
+	r.unacked = r.unacked[1:]
+	c.stats.Checkpoints++
+	c.logger().Debug("batch durable, checkpoint moved", "shard", b.ShardID, "first", b.First, "last", b.Last, "valid", b.Valid, "invalid", b.Invalid, "duplicates", b.Duplicates)
+	if b.ShardEnd {
+		return c.finished(ctx, r)
+	}
+	return nil
+}
+
+// finish marks r finished at seq (the closed shard had nothing after it).
+func (c *Consumer) finish(ctx context.Context, r *shardReader, seq string) error {
+	if err := c.Checkpointer.Checkpoint(ctx, r.lease, seq, true); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			*r = shardReader{shard: r.shard, lost: true}
+		}
+		return err
+	}
+	c.stats.Checkpoints++
+	return c.finished(ctx, r)
+}
+
+// finished lists the shards again after a parent ended, so that children
+// created since the last listing are leased and read.
+func (c *Consumer) finished(ctx context.Context, r *shardReader) error {
+	c.logger().Info("shard finished", "shard", aws.ToString(r.shard.ShardId))
+	return c.refresh(ctx, false)
+}
+
+// Close releases the consumer's leases (keeping their checkpoints), so that
+// another consumer can take the shards at once. Unacknowledged batches are
+// re-read by whoever takes the shard next.
+func (c *Consumer) Close(ctx context.Context) error {
+	var errs []error
+	for _, id := range c.order {
+		r := c.shards[id]
+		if r.lease == nil || r.held || r.lost || r.lease.Owner != c.owner() {
+			continue
+		}
+		if err := c.Checkpointer.Release(ctx, r.lease); err != nil && !errors.Is(err, ErrLeaseLost) {
+			errs = append(errs, err)
+		}
+	}
+	c.shards, c.order, c.existing = nil, nil, nil
+	return errors.Join(errs...)
 }

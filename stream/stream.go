@@ -1,8 +1,13 @@
 // Package stream carries clickstream events through Kinesis: the event
 // contract, a producer that batches within AWS's limits and retries only
-// what failed, and a consumer that reads every shard, writes micro-batches
-// to RAW under keys derived from the stream position, and checkpoints a
-// sequence number only after the batch that holds it is durable.
+// what failed, and a consumer that reads every shard (parents before
+// children), validates each record, drops duplicates within a bounded
+// window (Dedup), sends invalid records to QUARANTINE, writes micro-batches
+// to RAW under keys derived from the stream position (batch.go: a replay
+// cuts the same batches), and checkpoints a sequence number only after the
+// batch that holds it is durable, through a lease no other consumer can
+// overwrite (LakeCheckpointer). LambdaHandler is the same consumer for a
+// Lambda event source mapping.
 //
 // The same code talks to AWS and to stream/kinesislocal: the client is
 // always aws-sdk-go-v2's; only its endpoint differs.

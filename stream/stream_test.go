@@ -98,11 +98,25 @@ func rawRecords(tb testing.TB, store lake.Store) map[string][]stream.RawRecord {
 	return out
 }
 
-func newConsumer(client stream.KinesisAPI, store lake.Store) *stream.Consumer {
+// newConsumer returns a consumer of "clicks" in group g writing to store,
+// with its leases in leases (the real lake: checkpoints are not what the
+// tests break) and its clock at t0.
+func newConsumer(client stream.KinesisAPI, store lake.Store, leases *lake.S3Store) *stream.Consumer {
+	clk := clock.NewSim(t0)
 	return &stream.Consumer{
-		Client: client, Stream: "clicks", Store: store, BatchRecords: 100,
-		Checkpointer: &stream.LakeCheckpointer{Store: store, Group: "g", Stream: "clicks"},
+		Client: client, Stream: "clicks", Store: store, BatchRecords: 100, Owner: "c1", Clock: clk,
+		Checkpointer: &stream.LakeCheckpointer{Store: leases, Group: "g", Stream: "clicks", Clock: clk},
 	}
+}
+
+// checkpoint returns the shard's checkpointed sequence number.
+func checkpoint(tb testing.TB, cp stream.Checkpointer, shard string) string {
+	tb.Helper()
+	l, err := cp.Get(context.Background(), shard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l.SequenceNumber
 }
 
 func TestConsumer_Drain(t *testing.T) {
@@ -121,7 +135,7 @@ func TestConsumer_Drain(t *testing.T) {
 	if put.Calls != 3 {
 		t.Errorf("PutRecords calls = %d, want 3 (batches of 500)", put.Calls)
 	}
-	c := newConsumer(client, store)
+	c := newConsumer(client, store, store)
 	st, err := c.Drain(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -176,11 +190,7 @@ func TestConsumer_Drain(t *testing.T) {
 			}
 		}
 		for shard, last := range lastByShard {
-			got, err := c.Checkpointer.Get(ctx, shard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != last {
+			if got := checkpoint(t, c.Checkpointer, shard); got != last {
 				t.Errorf("shard %s checkpoint %s, last durable %s", shard, got, last)
 			}
 		}
@@ -217,7 +227,7 @@ func (f *failingStore) PutIfAbsent(ctx context.Context, key string, body []byte)
 // RAW write and before the checkpoint.
 type failingCheckpointer struct{ stream.Checkpointer }
 
-func (failingCheckpointer) Set(context.Context, string, string) error {
+func (failingCheckpointer) Checkpoint(context.Context, *stream.Lease, string, bool) error {
 	return errors.New("injected: crash before checkpoint")
 }
 
@@ -231,8 +241,7 @@ func TestConsumer_CheckpointNeverPassesRaw(t *testing.T) {
 			if _, err := (&stream.Producer{Client: client, Stream: "clicks", Clock: clock.NewSim(t0)}).Put(ctx, events); err != nil {
 				t.Fatal(err)
 			}
-			crashing := newConsumer(client, &failingStore{Store: store, allow: allow})
-			crashing.Checkpointer = &stream.LakeCheckpointer{Store: store, Group: "g", Stream: "clicks"}
+			crashing := newConsumer(client, &failingStore{Store: store, allow: allow}, store)
 			if _, err := crashing.Drain(ctx); err == nil {
 				t.Fatal("drain with a failing store succeeded")
 			}
@@ -246,16 +255,13 @@ func TestConsumer_CheckpointNeverPassesRaw(t *testing.T) {
 				}
 			}
 			for _, shard := range []string{"shardId-000000000000", "shardId-000000000001", "shardId-000000000002", "shardId-000000000003"} {
-				cp, err := crashing.Checkpointer.Get(ctx, shard)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cp > durable[shard] {
+				if cp := checkpoint(t, crashing.Checkpointer, shard); cp > durable[shard] {
 					t.Fatalf("shard %s checkpoint %q passes the last durable record %q", shard, cp, durable[shard])
 				}
 			}
-			// The restarted consumer completes RAW: nothing lost, nothing twice.
-			if _, err := newConsumer(client, store).Drain(ctx); err != nil {
+			// The restarted consumer (same owner: its own leases) completes
+			// RAW: nothing lost, nothing twice.
+			if _, err := newConsumer(client, store, store).Drain(ctx); err != nil {
 				t.Fatal(err)
 			}
 			assertExactlyOnce(t, store, events)
@@ -268,12 +274,12 @@ func TestConsumer_CheckpointNeverPassesRaw(t *testing.T) {
 		if _, err := (&stream.Producer{Client: client, Stream: "clicks", Clock: clock.NewSim(t0)}).Put(ctx, events); err != nil {
 			t.Fatal(err)
 		}
-		crashing := newConsumer(client, store)
+		crashing := newConsumer(client, store, store)
 		crashing.Checkpointer = failingCheckpointer{crashing.Checkpointer}
 		if _, err := crashing.Drain(ctx); err == nil {
 			t.Fatal("drain with a failing checkpointer succeeded")
 		}
-		st, err := newConsumer(client, store).Drain(ctx)
+		st, err := newConsumer(client, store, store).Drain(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,7 +328,7 @@ func TestConsumer_Quarantine(t *testing.T) {
 	if _, err := client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("clicks"), Records: recs}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := newConsumer(client, store).Drain(ctx)
+	st, err := newConsumer(client, store, store).Drain(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,9 +115,46 @@ func formatDecimal(unscaled *big.Int, scale int) string {
 	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
 }
 
-// Funcs provides intdiv as DuckDB's integer division operator.
+// Funcs provides the template functions of Dialect in DuckDB's SQL.
 func (DuckDB) Funcs() template.FuncMap {
-	return template.FuncMap{
-		"intdiv": func(a, b string) string { return "((" + a + ") // (" + b + "))" },
+	f := commonFuncs()
+	f["intdiv"] = func(a, b string) string { return "((" + a + ") // (" + b + "))" }
+	f["add_months"] = func(d, n string) string {
+		return "CAST((" + d + ") + to_months(CAST((" + n + ") AS INTEGER)) AS DATE)"
 	}
+	f["day_series"] = func(a, b string) string {
+		return "(SELECT CAST(g.d AS DATE) AS day FROM generate_series(CAST((" + a + ") AS TIMESTAMP), CAST((" + b + ") AS TIMESTAMP), INTERVAL '1 day') AS g(d))"
+	}
+	return f
+}
+
+// Adapt returns stmt unchanged: the models are written in DuckDB's SQL.
+func (DuckDB) Adapt(stmt string) []string { return []string{stmt} }
+
+// Merge runs stmt, which ends with RETURNING merge_action, and counts the
+// actions it returns.
+func (DuckDB) Merge(ctx context.Context, conn *sql.Conn, stmt string) (MergeStats, error) {
+	var s MergeStats
+	rows, err := conn.QueryContext(ctx, stmt)
+	if err != nil {
+		return s, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var action string
+		if err := rows.Scan(&action); err != nil {
+			return s, err
+		}
+		switch action {
+		case "INSERT":
+			s.Inserted++
+		case "UPDATE":
+			s.Updated++
+		case "DELETE":
+			s.Deleted++
+		default:
+			return s, fmt.Errorf("unexpected merge_action %q", action)
+		}
+	}
+	return s, rows.Err()
 }

@@ -19,4 +19,17 @@ var (
 	// not match the embedded ones (a version applied under another name, or a
 	// version this code does not know).
 	ErrMigration = errors.New("schema migration mismatch")
+	// ErrCollation is wrapped by OpenPostgres when the database does not
+	// collate bytewise (LC_COLLATE 'C'): the models' ordering would differ
+	// from DuckDB's.
+	ErrCollation = errors.New("database collation is not C")
+	// ErrNULByte is wrapped by Dialect.Insert when a string holds a NUL
+	// byte, which PostgreSQL cannot store. Load never sends one: CleanText
+	// replaces them.
+	ErrNULByte = errors.New("string holds a NUL byte")
+	// ErrCheckFailed is wrapped by Transform when a blocking data-quality
+	// check fails: nothing was promoted (CORE and MARTS are as before), the
+	// results are in meta.check_results, and the error names each failing
+	// check and why.
+	ErrCheckFailed = errors.New("blocking data-quality check failed")
 )

@@ -117,6 +117,71 @@ func (w *Warehouse) hashRows(ctx context.Context, q string, ncols int, h byteWri
 	return n, rows.Err()
 }
 
+// TableRows returns every row of schema.table ("marts.daily_kpis") in the
+// order of all its columns, each value rendered as TableHashes renders it
+// ("NULL" for NULL): values, not engine-specific type names, so that two
+// engines' tables compare row by row.
+func (w *Warehouse) TableRows(ctx context.Context, table string) ([][]string, error) {
+	schema, name, ok := strings.Cut(table, ".")
+	if !ok {
+		return nil, fmt.Errorf("table rows: %q: want schema.table", table)
+	}
+	q, err := readSQL("queries/table_columns.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q, schema, name)
+	if err != nil {
+		return nil, fmt.Errorf("table rows %s: %w", table, err)
+	}
+	var cols, order []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("table rows %s: %w", table, err)
+		}
+		cols = append(cols, w.dialect.QuoteIdent(c))
+		order = append(order, strconv.Itoa(len(cols)))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("table rows %s: %w", table, err)
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table rows %s: no such table", table)
+	}
+	sel := "SELECT " + strings.Join(cols, ", ") + " FROM " + qualified(w.dialect, schema, name) + " ORDER BY " + strings.Join(order, ", ")
+	data, err := w.db.QueryContext(ctx, sel)
+	if err != nil {
+		return nil, fmt.Errorf("table rows %s: %w", table, err)
+	}
+	defer data.Close()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out [][]string
+	for data.Next() {
+		if err := data.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("table rows %s: %w", table, err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			if v == nil {
+				row[i] = "NULL"
+				continue
+			}
+			if row[i], err = w.canonical(v); err != nil {
+				return nil, fmt.Errorf("table rows %s: %w", table, err)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, data.Err()
+}
+
 // canonical renders one non-NULL value: integers in decimal, booleans as
 // true/false, times as UTC RFC 3339 with microseconds, decimals with exactly
 // their scale (by the dialect), strings as themselves.

@@ -25,7 +25,9 @@ func TestWarehouse_TableHashes(t *testing.T) {
 				t.Errorf("%s has %d rows in an empty warehouse", h.Table, h.Rows)
 			}
 		}
-		want := "[core.events core.order_items core.orders core.products core.users marts.daily_kpis marts.session_funnel]"
+		want := "[core.events core.order_items core.orders core.product_prices core.products core.users " +
+			"marts.category_conversion marts.cohort_ltv marts.cohort_retention marts.customer_ltv marts.daily_kpis " +
+			"marts.product_conversion marts.purchase_reconciliation marts.session_funnel]"
 		if got := fmt.Sprint(names); got != want {
 			t.Fatalf("tables = %s, want %s", got, want)
 		}

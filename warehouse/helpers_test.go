@@ -327,3 +327,13 @@ func mustTime(tb testing.TB, s string) time.Time {
 	}
 	return t.UTC()
 }
+
+// sortedKeys returns the keys of s in order.
+func sortedKeys(s *memSource) []string {
+	keys := make([]string, 0, len(s.objects))
+	for k := range s.objects {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -129,6 +130,23 @@ func (l *IngestLedger) Runs(ctx context.Context, date time.Time) ([]IngestRun, e
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// LatestDate returns the latest logical date that a run committed (or found
+// unchanged); ok is false when no date has been ingested.
+func (l *IngestLedger) LatestDate(ctx context.Context) (date time.Time, ok bool, err error) {
+	q, err := readSQL("queries/ingest_latest_date.sql")
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	var d sql.NullTime
+	if err := l.w.db.QueryRowContext(ctx, q).Scan(&d); err != nil {
+		return time.Time{}, false, fmt.Errorf("ingest ledger: latest date: %w", err)
+	}
+	if !d.Valid {
+		return time.Time{}, false, nil
+	}
+	return dateOf(d.Time), true, nil
 }
 
 // dateOf is the UTC midnight of t.

@@ -18,6 +18,11 @@ type LoadStats struct {
 	// run has committed (a failed run's): not loaded, not yet visible.
 	ObjectsUncommitted int
 	Rows               map[string]int64 // staging table ("staging.events") -> rows inserted
+	// Quarantined counts records kept out of staging (staging.quarantine,
+	// disposition rejected); Repaired those stored with a value replaced
+	// by CleanText (disposition repaired).
+	Quarantined int64
+	Repaired    int64
 }
 
 // Load copies every RAW object that the ledger (meta.loaded_objects) does not
@@ -30,9 +35,18 @@ type LoadStats struct {
 // transaction, so an object is loaded exactly once, and never in part, even
 // if Load crashes or runs again: a second Load of the same RAW loads nothing.
 //
+// Records that do not type or break their contract (a price sent as a
+// string, a missing id, an invalid event, an event from a clock ahead of
+// its arrival by more than Options.FutureTolerance) do not fail the load:
+// they go to staging.quarantine with their reason, in the object's
+// transaction. Every text value is cleaned by CleanText (categories and cart
+// statuses by CleanCategory); a row whose value had a NUL byte is stored
+// with it replaced and recorded in staging.quarantine as repaired.
+//
 // Load stops at the first object it cannot load and returns the stats so far
-// with an error naming the key: ErrInvalidObject (the object does not parse;
-// it stays out of the ledger and is retried by the next Load), ErrInvalidKey
+// with an error naming the key: ErrInvalidObject (the body is not a JSON
+// array, not JSON lines, or not gzip; the object stays out of the ledger and
+// is retried by the next Load), ErrInvalidKey
 // (the key does not follow the RAW layout), ErrNoEmailHashKey, or whatever
 // the Source returned (lake.ErrChecksum, ...). Objects loaded before the
 // failure stay loaded.
@@ -79,13 +93,20 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 			stats.ObjectsUncommitted++
 			continue
 		}
-		rows, err := w.loadObject(ctx, conn, src, o)
+		p, err := w.loadObject(ctx, conn, src, o)
 		if err != nil {
 			return stats, fmt.Errorf("load %s: %w", o.key, err)
 		}
 		stats.ObjectsLoaded++
-		for t, rs := range rows {
+		for t, rs := range p.rows {
 			stats.Rows["staging."+t] += int64(len(rs))
+		}
+		for _, q := range p.quarantine {
+			if q.disposition == dispRejected {
+				stats.Quarantined++
+			} else {
+				stats.Repaired++
+			}
 		}
 		loaded[o.key] = true
 	}
@@ -101,10 +122,10 @@ type objectRef struct {
 
 // loadObject gets, parses and writes one object with its ledger row, in one
 // transaction.
-func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, o objectRef) (stagingRows, error) {
+func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, o objectRef) (parsed, error) {
 	body, err := src.Get(ctx, o.key)
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
 	sum := o.sha256
 	if sum == "" {
@@ -113,18 +134,23 @@ func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, 
 	}
 	plain, err := decompress(o.raw, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: gunzip: %v", ErrInvalidObject, err)
+		return parsed{}, fmt.Errorf("%w: gunzip: %v", ErrInvalidObject, err)
 	}
-	rows, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey)
+	tolerance := w.opts.FutureTolerance
+	if tolerance <= 0 {
+		tolerance = DefaultFutureTolerance
+	}
+	p, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey, tolerance)
 	if errors.Is(err, ErrNoEmailHashKey) {
-		return nil, err
+		return parsed{}, err
 	} else if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidObject, err)
+		return parsed{}, fmt.Errorf("%w: %v", ErrInvalidObject, err)
 	}
+	rows := p.rows
 
 	next, err := readSQL("queries/next_load_seq.sql")
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
 	err = inTx(ctx, conn, func() error {
 		var seq int64
@@ -146,14 +172,21 @@ func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, 
 				return err
 			}
 		}
+		qrows := make([][]any, 0, len(p.quarantine))
+		for _, q := range p.quarantine {
+			qrows = append(qrows, []any{o.key, seq, o.raw.entity, q.rowNo, q.disposition, q.reason, q.record})
+		}
+		if err := w.dialect.Insert(ctx, conn, "staging", "quarantine", quarantineColumns, qrows); err != nil {
+			return err
+		}
 		return w.dialect.Insert(ctx, conn, "meta", "loaded_objects",
 			[]string{"object_key", "sha256", "size_bytes", "row_count", "entity", "load_seq"},
 			[][]any{{o.key, sum, int64(len(body)), total, o.raw.entity, seq}})
 	})
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
-	return rows, nil
+	return p, nil
 }
 
 // loadedKeys returns the keys in the ledger.

@@ -113,6 +113,9 @@ type (
 		Description string       `json:"description"`
 		Category    string       `json:"category"`
 		Image       string       `json:"image"`
+		// PriceValidFrom is the simulator's extension "priceValidFrom":
+		// when the price took effect; absent from the real FakeStore.
+		PriceValidFrom *time.Time `json:"priceValidFrom"`
 	}
 	fsCart struct {
 		ID       *int64     `json:"id"`
@@ -137,16 +140,34 @@ type stagingRows map[string][][]any
 // load_seq is filled in by Load when it knows it (index 1).
 var stagingColumns = map[string][]string{
 	"fakestore_users":      {"raw_key", "load_seq", "snapshot_date", "row_no", "user_id", "email_hash", "country", "created_at"},
-	"fakestore_products":   {"raw_key", "load_seq", "snapshot_date", "row_no", "product_id", "title", "price", "description", "category", "image"},
+	"fakestore_products":   {"raw_key", "load_seq", "snapshot_date", "row_no", "product_id", "title", "price", "description", "category", "image", "price_valid_from"},
 	"fakestore_carts":      {"raw_key", "load_seq", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status"},
 	"fakestore_cart_items": {"raw_key", "load_seq", "snapshot_date", "cart_row_no", "line_no", "cart_id", "product_id", "quantity"},
 	"events": {"raw_key", "load_seq", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id",
 		"user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number"},
 }
 
+// parsed is what one RAW object adds: staging rows, and quarantine rows for
+// the records that could not be typed (rejected) or were stored with a
+// value replaced (repaired).
+type parsed struct {
+	rows       stagingRows
+	quarantine []quarantined
+}
+
+// reject records one rejected record.
+func (p *parsed) reject(rowNo int64, record []byte, format string, args ...any) {
+	p.quarantine = append(p.quarantine, quarantined{rowNo: rowNo, disposition: dispRejected,
+		reason: fmt.Sprintf(format, args...), record: recordText(record)})
+}
+
 // parseObject turns a RAW object's (decompressed) body into staging rows.
-// load_seq (column 1) is left nil. Errors do not name the key; Load adds it.
-func parseObject(key string, k rawKey, body []byte, emailKey []byte) (stagingRows, error) {
+// load_seq (column 1) is left nil. A record that does not type (a price
+// sent as a string, a missing id, an event that breaks its contract) is
+// quarantined with its reason; only a body that is not an array (FakeStore)
+// or not JSON lines at all fails the object. Errors do not name the key;
+// Load adds it.
+func parseObject(key string, k rawKey, body []byte, emailKey []byte, futureTolerance time.Duration) (parsed, error) {
 	switch k.entity {
 	case entityUsers:
 		return parseUsers(key, k, body, emailKey)
@@ -155,13 +176,14 @@ func parseObject(key string, k rawKey, body []byte, emailKey []byte) (stagingRow
 	case entityCarts:
 		return parseCarts(key, k, body)
 	case entityEvents:
-		return parseEvents(key, body)
+		return parseEvents(key, body, futureTolerance)
 	}
-	return nil, fmt.Errorf("unknown entity %q", k.entity)
+	return parsed{}, fmt.Errorf("unknown entity %q", k.entity)
 }
 
-func decodeArray[T any](body []byte) ([]T, error) {
-	var out []T
+// decodeArray splits a JSON array into its elements, undecoded.
+func decodeArray(body []byte) ([]json.RawMessage, error) {
+	var out []json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&out); err != nil {
 		return nil, err
@@ -175,27 +197,36 @@ func decodeArray[T any](body []byte) ([]T, error) {
 	return out, nil
 }
 
-func parseUsers(key string, k rawKey, body []byte, emailKey []byte) (stagingRows, error) {
+func parseUsers(key string, k rawKey, body []byte, emailKey []byte) (parsed, error) {
 	if len(emailKey) == 0 {
-		return nil, ErrNoEmailHashKey
+		return parsed{}, ErrNoEmailHashKey
 	}
-	users, err := decodeArray[fsUser](body)
+	elems, err := decodeArray(body)
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
-	rows := make([][]any, 0, len(users))
-	for i, u := range users {
+	p := parsed{rows: stagingRows{"fakestore_users": nil}}
+	for i, raw := range elems {
+		n := int64(i + 1)
+		var u fsUser
+		if err := json.Unmarshal(raw, &u); err != nil {
+			p.reject(n, raw, "user %d: %v", n, err)
+			continue
+		}
 		if u.ID == nil {
-			return nil, fmt.Errorf("user %d: id is required", i+1)
+			p.reject(n, raw, "user %d: id is required", n)
+			continue
 		}
 		var created any
 		if u.CreatedAt != nil {
 			created = u.CreatedAt.UTC()
 		}
-		rows = append(rows, []any{key, nil, k.date, int64(i + 1), *u.ID,
-			emailHash(emailKey, u.Email), optString(u.Country), created})
+		var c cleaner
+		p.rows["fakestore_users"] = append(p.rows["fakestore_users"], []any{key, nil, k.date, n, *u.ID,
+			emailHash(emailKey, u.Email), c.optText("country", u.Country), created})
+		p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 	}
-	return stagingRows{"fakestore_users": rows}, nil
+	return p, nil
 }
 
 // emailHash is the hex HMAC-SHA256 of the trimmed, lower-cased email, or nil
@@ -210,97 +241,145 @@ func emailHash(key []byte, email string) any {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func parseProducts(key string, k rawKey, body []byte) (stagingRows, error) {
-	products, err := decodeArray[fsProduct](body)
+func parseProducts(key string, k rawKey, body []byte) (parsed, error) {
+	elems, err := decodeArray(body)
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
-	rows := make([][]any, 0, len(products))
-	for i, p := range products {
-		switch {
-		case p.ID == nil:
-			return nil, fmt.Errorf("product %d: id is required", i+1)
-		case p.Price == nil:
-			return nil, fmt.Errorf("product %d (id %d): price is required", i+1, *p.ID)
+	p := parsed{rows: stagingRows{"fakestore_products": nil}}
+	for i, raw := range elems {
+		n := int64(i + 1)
+		var pr fsProduct
+		if err := json.Unmarshal(raw, &pr); err != nil {
+			p.reject(n, raw, "product %d: %v", n, err)
+			continue
 		}
-		rows = append(rows, []any{key, nil, k.date, int64(i + 1), *p.ID,
-			p.Title, *p.Price, p.Description, p.Category, p.Image})
+		switch {
+		case pr.ID == nil:
+			p.reject(n, raw, "product %d: id is required", n)
+			continue
+		case pr.Price == nil:
+			p.reject(n, raw, "product %d (id %d): price is required", n, *pr.ID)
+			continue
+		}
+		var validFrom any // NULL when the source does not say (price history, 007_marts.sql)
+		if pr.PriceValidFrom != nil {
+			validFrom = pr.PriceValidFrom.UTC()
+		}
+		var c cleaner
+		p.rows["fakestore_products"] = append(p.rows["fakestore_products"], []any{key, nil, k.date, n, *pr.ID,
+			c.text("title", pr.Title), *pr.Price, c.text("description", pr.Description),
+			c.category("category", pr.Category), c.text("image", pr.Image), validFrom})
+		p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 	}
-	return stagingRows{"fakestore_products": rows}, nil
+	return p, nil
 }
 
-func parseCarts(key string, k rawKey, body []byte) (stagingRows, error) {
-	carts, err := decodeArray[fsCart](body)
+func parseCarts(key string, k rawKey, body []byte) (parsed, error) {
+	elems, err := decodeArray(body)
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
-	var cartRows, itemRows [][]any
-	for i, c := range carts {
+	p := parsed{rows: stagingRows{"fakestore_carts": nil, "fakestore_cart_items": nil}}
+	for i, raw := range elems {
+		n := int64(i + 1)
+		var ct fsCart
+		if err := json.Unmarshal(raw, &ct); err != nil {
+			p.reject(n, raw, "cart %d: %v", n, err)
+			continue
+		}
 		switch {
-		case c.ID == nil:
-			return nil, fmt.Errorf("cart %d: id is required", i+1)
-		case c.UserID == nil:
-			return nil, fmt.Errorf("cart %d (id %d): userId is required", i+1, *c.ID)
-		case c.Date == nil:
-			return nil, fmt.Errorf("cart %d (id %d): date is required", i+1, *c.ID)
+		case ct.ID == nil:
+			p.reject(n, raw, "cart %d: id is required", n)
+			continue
+		case ct.UserID == nil:
+			p.reject(n, raw, "cart %d (id %d): userId is required", n, *ct.ID)
+			continue
+		case ct.Date == nil:
+			p.reject(n, raw, "cart %d (id %d): date is required", n, *ct.ID)
+			continue
 		}
-		status := defaultCartStatus
-		if c.Status != nil {
-			status = *c.Status
-		}
-		rowNo := int64(i + 1)
-		cartRows = append(cartRows, []any{key, nil, k.date, rowNo, *c.ID, *c.UserID, c.Date.UTC(), status})
-		for j, p := range c.Products {
-			if p.ProductID == nil || p.Quantity == nil {
-				return nil, fmt.Errorf("cart %d (id %d) line %d: productId and quantity are required", i+1, *c.ID, j+1)
+		var items [][]any
+		bad := false
+		for j, line := range ct.Products {
+			if line.ProductID == nil || line.Quantity == nil {
+				// The whole cart: an order without one of its lines would
+				// carry a wrong total.
+				p.reject(n, raw, "cart %d (id %d) line %d: productId and quantity are required", n, *ct.ID, j+1)
+				bad = true
+				break
 			}
-			itemRows = append(itemRows, []any{key, nil, k.date, rowNo, int64(j + 1), *c.ID, *p.ProductID, *p.Quantity})
+			items = append(items, []any{key, nil, k.date, n, int64(j + 1), *ct.ID, *line.ProductID, *line.Quantity})
 		}
+		if bad {
+			continue
+		}
+		var c cleaner
+		status := defaultCartStatus
+		if ct.Status != nil {
+			status = c.category("status", *ct.Status)
+		}
+		p.rows["fakestore_carts"] = append(p.rows["fakestore_carts"], []any{key, nil, k.date, n, *ct.ID, *ct.UserID, ct.Date.UTC(), status})
+		p.rows["fakestore_cart_items"] = append(p.rows["fakestore_cart_items"], items...)
+		p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 	}
-	return stagingRows{"fakestore_carts": cartRows, "fakestore_cart_items": itemRows}, nil
+	return p, nil
 }
 
-// parseEvents reads NDJSON stream.RawRecords. Unknown fields are rejected,
-// as stream.ParseEvent does: the record format is ours, so drift is an error.
-func parseEvents(key string, body []byte) (stagingRows, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	var rows [][]any
-	for n := int64(1); ; n++ {
+// parseEvents reads NDJSON stream.RawRecords, one per line. Unknown fields
+// are rejected, as stream.ParseEvent does: the record format is ours, so
+// drift is an error. An event whose event_time is more than futureTolerance
+// after its ingestion_time (a client clock ahead) is quarantined.
+func parseEvents(key string, body []byte, futureTolerance time.Duration) (parsed, error) {
+	p := parsed{rows: stagingRows{"events": nil}}
+	lines := bytes.Split(body, []byte{'\n'})
+	if len(lines) > 0 && len(bytes.TrimSpace(lines[len(lines)-1])) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	for i, line := range lines {
+		n := int64(i + 1)
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
 		var r stream.RawRecord
-		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("record %d: %w", n, err)
+		if err := dec.Decode(&r); err != nil {
+			p.reject(n, line, "record %d: %v", n, err)
+			continue
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			p.reject(n, line, "record %d: trailing data after the JSON object", n)
+			continue
 		}
 		if err := r.Validate(); err != nil {
-			return nil, fmt.Errorf("record %d: %w", n, err)
+			p.reject(n, line, "record %d: %v", n, err)
+			continue
 		}
 		switch {
 		case r.IngestionTime.IsZero():
-			return nil, fmt.Errorf("record %d: ingestion_time is required", n)
+			p.reject(n, line, "record %d: ingestion_time is required", n)
+			continue
 		case r.ShardID == "" || r.SequenceNumber == "":
-			return nil, fmt.Errorf("record %d: shard_id and sequence_number are required", n)
+			p.reject(n, line, "record %d: shard_id and sequence_number are required", n)
+			continue
+		case r.EventTime.Sub(r.IngestionTime) > futureTolerance:
+			p.reject(n, line, "record %d: event_time %s is %s after its ingestion_time %s (tolerance %s): a clock ahead",
+				n, r.EventTime.UTC().Format(time.RFC3339Nano), r.EventTime.Sub(r.IngestionTime), r.IngestionTime.UTC().Format(time.RFC3339Nano), futureTolerance)
+			continue
 		}
 		var price any
 		if r.Price != nil {
 			price = *r.Price
 		}
-		rows = append(rows, []any{key, nil, n, r.EventID, string(r.EventType), r.EventTime.UTC(), r.IngestionTime.UTC(),
-			r.SessionID, optInt(r.UserID), r.AnonymousID, optInt(r.ProductID), optInt(r.Quantity), price, optInt(r.OrderID),
-			int64(r.SchemaVersion), r.ShardID, r.SequenceNumber})
+		var c cleaner
+		p.rows["events"] = append(p.rows["events"], []any{key, nil, n, c.id("event_id", r.EventID), string(r.EventType),
+			r.EventTime.UTC(), r.IngestionTime.UTC(), c.id("session_id", r.SessionID), optInt(r.UserID),
+			c.id("anonymous_id", r.AnonymousID), optInt(r.ProductID), optInt(r.Quantity), price, optInt(r.OrderID),
+			int64(r.SchemaVersion), c.id("shard_id", r.ShardID), c.id("sequence_number", r.SequenceNumber)})
+		p.quarantine = append(p.quarantine, c.repair(n, line)...)
 	}
-	return stagingRows{"events": rows}, nil
+	return p, nil
 }
 
 func optInt(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func optString(p *string) any {
 	if p == nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -16,56 +17,90 @@ const (
 	// helperModel builds a temporary table that later models read.
 	helperModel modelKind = iota
 	// mergeModel builds a temporary source table, then MERGEs it into a CORE
-	// table with RETURNING merge_action.
+	// table (Dialect.Merge counts the actions).
 	mergeModel
-	// rebuildModel deletes and re-inserts every row of a MARTS table.
+	// rebuildModel deletes and re-inserts every row of a MARTS table, on
+	// every run.
 	rebuildModel
+	// partitionModel rebuilds the dates of a MARTS table that the run
+	// touches: it deletes and re-inserts the rows whose date is in the
+	// temporary table affected_days (models/affected_days.sql), which holds
+	// every date on a full refresh.
+	partitionModel
 )
 
 // model is one models/<name>.sql file, rendered for the dialect.
 type model struct {
 	name   string
 	kind   modelKind
-	schema string // target table (merge and rebuild models)
+	schema string // target table (merge, rebuild and partition models)
 	table  string
 	temp   string // the temporary table the model creates, dropped after the run
 	sql    string
+	stmts  []string // sql split into statements
 }
 
-// modelOrder is the fixed dependency order in which Transform runs models.
+// modelOrder is the registry of models, in the fixed dependency order in
+// which Transform runs them. A model is registered by one line here and its
+// file models/<name>.sql.
 var modelOrder = []model{
 	{name: "core_products", kind: mergeModel, schema: "core", table: "products", temp: "src_products"},
+	{name: "core_product_prices", kind: mergeModel, schema: "core", table: "product_prices", temp: "src_product_prices"},
 	{name: "core_users", kind: mergeModel, schema: "core", table: "users", temp: "src_users"},
 	{name: "chosen_carts", kind: helperModel, temp: "chosen_carts"},
 	{name: "order_lines", kind: helperModel, temp: "order_lines"},
 	{name: "core_orders", kind: mergeModel, schema: "core", table: "orders", temp: "src_orders"},
 	{name: "core_order_items", kind: mergeModel, schema: "core", table: "order_items", temp: "src_order_items"},
 	{name: "core_events", kind: mergeModel, schema: "core", table: "events", temp: "src_events"},
-	{name: "marts_daily_kpis", kind: rebuildModel, schema: "marts", table: "daily_kpis"},
-	{name: "marts_session_funnel", kind: rebuildModel, schema: "marts", table: "session_funnel"},
+	{name: "affected_days", kind: helperModel, temp: "affected_days"},
+	{name: "marts_daily_kpis", kind: partitionModel, schema: "marts", table: "daily_kpis"},
+	{name: "marts_session_funnel", kind: partitionModel, schema: "marts", table: "session_funnel"},
+	{name: "marts_horizon", kind: helperModel, temp: "run_params"},
+	{name: "marts_cohort_retention", kind: rebuildModel, schema: "marts", table: "cohort_retention"},
+	{name: "marts_customer_ltv", kind: rebuildModel, schema: "marts", table: "customer_ltv"},
+	{name: "marts_cohort_ltv", kind: rebuildModel, schema: "marts", table: "cohort_ltv"},
+	{name: "marts_product_conversion", kind: rebuildModel, schema: "marts", table: "product_conversion"},
+	{name: "marts_category_conversion", kind: rebuildModel, schema: "marts", table: "category_conversion"},
+	{name: "marts_purchase_reconciliation", kind: rebuildModel, schema: "marts", table: "purchase_reconciliation"},
 }
 
+// runTemps are temporary tables of a run that no model declares as its
+// temp: transform_run (transform.go), changed_events (core_events.sql),
+// changed_order_days (core_orders.sql).
+var runTemps = []string{"transform_run", "changed_events", "changed_order_days"}
+
 // loadModels reads and renders every model in modelOrder with d's template
-// functions.
+// functions, and splits it into statements.
 func loadModels(d Dialect) ([]model, error) {
 	out := make([]model, 0, len(modelOrder))
 	for _, m := range modelOrder {
-		text, err := readSQL("models/" + m.name + ".sql")
-		if err != nil {
-			return nil, err
-		}
-		tmpl, err := template.New(m.name).Option("missingkey=error").Funcs(d.Funcs()).Parse(text)
+		text, err := renderSQL(d, "models/"+m.name+".sql")
 		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", m.name, err)
 		}
-		var b strings.Builder
-		if err := tmpl.Execute(&b, nil); err != nil {
-			return nil, fmt.Errorf("model %s: %w", m.name, err)
-		}
-		m.sql = b.String()
+		m.sql = text
+		m.stmts = splitStatements(text)
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// renderSQL reads an embedded SQL file and executes it as a template with
+// d's functions.
+func renderSQL(d Dialect, name string) (string, error) {
+	text, err := readSQL(name)
+	if err != nil {
+		return "", err
+	}
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(d.Funcs()).Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, nil); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // MergeStats counts what one MERGE did to a CORE table. Unchanged rows are
@@ -75,6 +110,29 @@ type MergeStats struct {
 	Inserted, Updated, Unchanged, Deleted int64
 }
 
+// TransformMode says what a Transform run processes.
+type TransformMode string
+
+const (
+	// Incremental (the default) merges the staging rows loaded since the
+	// last promoted run and rebuilds the mart partitions (dates) they touch,
+	// except final dates (before the previous watermark's date), which are
+	// queued for backfill instead.
+	Incremental TransformMode = "incremental"
+	// Backfill is an incremental run that also rebuilds every queued date
+	// and marks the queue done.
+	Backfill TransformMode = "backfill"
+	// FullRefresh empties CORE and MARTS and rebuilds them from all of
+	// STAGING; it gives the same tables as the incremental runs (after their
+	// backfills) and clears the queue.
+	FullRefresh TransformMode = "full_refresh"
+)
+
+// DefaultAllowedLateness is the allowed lateness when TransformOptions
+// leaves it zero: a day stays open for events until the latest event time
+// seen is a day past its end.
+const DefaultAllowedLateness = 24 * time.Hour
+
 // TransformOptions are the parameters of one Transform run.
 type TransformOptions struct {
 	// AsOf is the exclusive end of the observed range: the instant up to
@@ -82,101 +140,320 @@ type TransformOptions struct {
 	// Marts whose definitions need a horizon (docs/MARTS.md, "as_of") use
 	// it; it must come from the run, never from max(event_time).
 	AsOf time.Time
+	// Mode is Incremental when empty.
+	Mode TransformMode
+	// AllowedLateness sets the watermark: max(event_time) - AllowedLateness.
+	// Zero means DefaultAllowedLateness.
+	AllowedLateness time.Duration
 }
 
 // TransformStats counts what one Transform did.
 type TransformStats struct {
-	Core  map[string]MergeStats // "core.users" -> counts
-	Marts map[string]int64      // "marts.daily_kpis" -> rows after the rebuild
+	RunID int64         `json:"run_id"`
+	Mode  TransformMode `json:"mode"`
+	// Status is "promoted", or "blocked" when a blocking check failed.
+	Status string                `json:"status"`
+	Core   map[string]MergeStats `json:"core"`  // "core.users" -> counts
+	Marts  map[string]int64      `json:"marts"` // "marts.daily_kpis" -> rows after the run
+	// FromLoadSeq, ToLoadSeq: staging rows with From < load_seq <= To were
+	// processed.
+	FromLoadSeq int64 `json:"from_load_seq"`
+	ToLoadSeq   int64 `json:"to_load_seq"`
+	// EventsIn counts the events inserted or replaced in CORE; LateEvents
+	// those of them whose day was already final.
+	EventsIn   int64 `json:"events_in"`
+	LateEvents int64 `json:"late_events"`
+	// DaysRebuilt counts the dates whose partitions were rebuilt;
+	// DaysQueued the final dates queued for backfill by this run.
+	DaysRebuilt int64 `json:"days_rebuilt"`
+	DaysQueued  int64 `json:"days_queued"`
+	// Watermark is max(event_time) - allowed lateness after the run (nil
+	// before any event); dates before its date are final.
+	Watermark *time.Time    `json:"watermark"`
+	Checks    []CheckResult `json:"checks"`
 }
 
-// Transform rebuilds CORE from all of STAGING and MARTS from CORE, in one
-// transaction: either every table moves or none does. Each CORE table is
-// MERGEd on its business key from a deduplicated source (models/core_*.sql
-// say which copy wins); a row is updated only if a value differs. Transform
-// is idempotent: a second run with no new staging rows reports every CORE row
-// unchanged and leaves every table with the same TableHashes.
+// errBlocked stops the transaction of a run whose blocking check failed.
+var errBlocked = errors.New("blocked")
+
+// Transform promotes STAGING to CORE and rebuilds MARTS, in one
+// transaction: either every table moves or none does.
+//
+// Incremental (TransformOptions.Mode): events are merged from the staging
+// rows loaded since the last promoted run, deduplicated inside the batch
+// and against CORE (models/core_events.sql); FakeStore entities, which are
+// small snapshots, are recomputed from all of STAGING and MERGEd so that
+// only rows whose values differ are written. Partition marts rebuild only
+// the dates the run touches (models/affected_days.sql); the other marts are
+// rebuilt in full. A watermark (max event time - allowed lateness) marks
+// days final: late events for a final day are kept in CORE, flagged in
+// meta.late_events, and the day is queued in meta.backfill_queue until a
+// Backfill run. A FullRefresh rebuilds everything and gives the same tables.
+//
+// Between the models and the commit, the data-quality checks run
+// (checks.go). If a blocking check fails, the transaction is rolled back:
+// nothing is promoted, STAGING keeps every row, the next run retries them;
+// the run and the check results are recorded (meta.transform_runs,
+// meta.check_results) and the error wraps ErrCheckFailed and names each
+// failing check and why.
+//
+// Transform is idempotent: a second run with no new staging rows changes no
+// table (same TableHashes).
 func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (TransformStats, error) {
-	stats := TransformStats{Core: map[string]MergeStats{}, Marts: map[string]int64{}}
+	if opts.Mode == "" {
+		opts.Mode = Incremental
+	}
+	switch opts.Mode {
+	case Incremental, Backfill, FullRefresh:
+	default:
+		return TransformStats{}, fmt.Errorf("transform: unknown mode %q", opts.Mode)
+	}
+	if opts.AllowedLateness <= 0 {
+		opts.AllowedLateness = DefaultAllowedLateness
+	}
+	stats := TransformStats{Mode: opts.Mode, Core: map[string]MergeStats{}, Marts: map[string]int64{}}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("transform: %w", err)
 	}
 	defer conn.Close()
+
+	st, err := w.transformState(ctx, conn)
+	if err != nil {
+		return stats, err
+	}
+	stats.RunID, stats.ToLoadSeq = st.nextRun, st.maxLoadSeq
+	prevMax, prevWM := st.maxEventTime, st.watermark
+	if opts.Mode == FullRefresh {
+		prevMax, prevWM = nil, nil
+	} else {
+		stats.FromLoadSeq = st.promotedLoadSeq
+	}
+	var rec runRecord
 	err = inTx(ctx, conn, func() error {
+		if err := w.setRunParams(ctx, conn, opts); err != nil {
+			return err
+		}
+		if err := w.setTransformRun(ctx, conn, stats, opts, prevWM); err != nil {
+			return err
+		}
+		if opts.Mode == FullRefresh {
+			if err := w.emptyTargets(ctx, conn); err != nil {
+				return err
+			}
+		}
 		for _, m := range w.models {
 			if err := w.runModel(ctx, conn, m, &stats); err != nil {
 				return fmt.Errorf("model %s: %w", m.name, err)
 			}
 		}
-		for _, m := range w.models {
-			if m.temp == "" {
-				continue
-			}
-			if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+w.dialect.QuoteIdent(m.temp)); err != nil {
-				return fmt.Errorf("drop %s: %w", m.temp, err)
-			}
+		if rec, err = w.runStats(ctx, conn, &stats, opts, prevMax, prevWM); err != nil {
+			return err
 		}
-		return nil
+		if stats.Checks, err = w.runChecks(ctx, conn, stats.RunID); err != nil {
+			return err
+		}
+		if failed(stats.Checks) {
+			return errBlocked
+		}
+		stats.Status = "promoted"
+		rec.status = stats.Status
+		if err := w.recordRun(ctx, conn, rec, stats.Checks); err != nil {
+			return err
+		}
+		return w.dropTemps(ctx, conn)
 	})
+	if errors.Is(err, errBlocked) {
+		stats.Status = "blocked"
+		rec.status = stats.Status
+		// The run's own transaction is rolled back; its record is written
+		// in a transaction of its own.
+		if err := inTx(ctx, conn, func() error { return w.recordRun(ctx, conn, rec, stats.Checks) }); err != nil {
+			return stats, fmt.Errorf("transform: record blocked run %d: %w", stats.RunID, err)
+		}
+		_ = w.dropTemps(ctx, conn)
+		return stats, fmt.Errorf("transform: run %d not promoted: %w: %s", stats.RunID, ErrCheckFailed, blockingSummary(stats.Checks))
+	}
 	if err != nil {
+		_ = w.dropTemps(context.Background(), conn)
 		return TransformStats{}, fmt.Errorf("transform: %w", err)
 	}
 	return stats, nil
 }
 
+// transformState is what a run starts from.
+type transformState struct {
+	nextRun, maxLoadSeq, promotedLoadSeq int64
+	maxEventTime, watermark              *time.Time
+}
+
+func (w *Warehouse) transformState(ctx context.Context, conn *sql.Conn) (transformState, error) {
+	var st transformState
+	q, err := readSQL("queries/transform_state.sql")
+	if err != nil {
+		return st, err
+	}
+	var promoted sql.NullInt64
+	var maxEv, wm sql.NullTime
+	if err := conn.QueryRowContext(ctx, q).Scan(&st.nextRun, &st.maxLoadSeq, &promoted, &maxEv, &wm); err != nil {
+		return st, fmt.Errorf("transform: read state: %w", err)
+	}
+	st.promotedLoadSeq = promoted.Int64
+	st.maxEventTime, st.watermark = optTime(maxEv), optTime(wm)
+	return st, nil
+}
+
+// setTransformRun creates the temporary table transform_run with the run's
+// parameters (bound, never formatted).
+func (w *Warehouse) setTransformRun(ctx context.Context, conn *sql.Conn, stats TransformStats, opts TransformOptions, prevWM *time.Time) error {
+	create, err := readSQL("queries/transform_run_create.sql")
+	if err != nil {
+		return err
+	}
+	insert, err := readSQL("queries/transform_run_insert.sql")
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+w.dialect.QuoteIdent("transform_run")); err != nil {
+		return fmt.Errorf("transform run: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("transform run: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, insert, stats.RunID, string(opts.Mode), nullTime(opts.AsOf), stats.FromLoadSeq,
+		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second)); err != nil {
+		return fmt.Errorf("transform run: %w", err)
+	}
+	return nil
+}
+
+// emptyTargets deletes every row of every table a model maintains, for a
+// full refresh.
+func (w *Warehouse) emptyTargets(ctx context.Context, conn *sql.Conn) error {
+	for _, m := range w.models {
+		if m.kind == helperModel {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, "DELETE FROM "+qualified(w.dialect, m.schema, m.table)); err != nil {
+			return fmt.Errorf("full refresh: empty %s.%s: %w", m.schema, m.table, err)
+		}
+	}
+	return nil
+}
+
 // runModel runs one model and adds its counts to stats.
 func (w *Warehouse) runModel(ctx context.Context, conn *sql.Conn, m model, stats *TransformStats) error {
-	switch m.kind {
-	case helperModel:
-		_, err := conn.ExecContext(ctx, m.sql)
-		return err
-	case rebuildModel:
-		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-			return err
+	var s MergeStats
+	merged := false
+	for _, stmt := range m.stmts {
+		if statementKind(stmt) == "MERGE" {
+			ms, err := w.dialect.Merge(ctx, conn, stmt)
+			if err != nil {
+				return err
+			}
+			s.Inserted += ms.Inserted
+			s.Updated += ms.Updated
+			s.Deleted += ms.Deleted
+			merged = true
+			continue
 		}
+		for _, a := range w.dialect.Adapt(stmt) {
+			if _, err := conn.ExecContext(ctx, a); err != nil {
+				return err
+			}
+		}
+	}
+	switch m.kind {
+	case rebuildModel, partitionModel:
 		n, err := countRows(ctx, conn, qualified(w.dialect, m.schema, m.table))
 		if err != nil {
 			return err
 		}
 		stats.Marts[m.schema+"."+m.table] = n
-		return nil
-	}
-	var s MergeStats
-	rows, err := conn.QueryContext(ctx, m.sql)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var action string
-		if err := rows.Scan(&action); err != nil {
-			rows.Close()
+	case mergeModel:
+		if !merged {
+			return errors.New("merge model without a MERGE statement")
+		}
+		src, err := countRows(ctx, conn, w.dialect.QuoteIdent(m.temp))
+		if err != nil {
 			return err
 		}
-		switch action {
-		case "INSERT":
-			s.Inserted++
-		case "UPDATE":
-			s.Updated++
-		case "DELETE":
-			s.Deleted++
-		default:
-			rows.Close()
-			return fmt.Errorf("unexpected merge_action %q", action)
+		s.Unchanged = src - s.Inserted - s.Updated
+		stats.Core[m.schema+"."+m.table] = s
+	}
+	return nil
+}
+
+// runRecord is one row of meta.transform_runs.
+type runRecord struct {
+	runID                                        int64
+	mode, status                                 string
+	asOf                                         any
+	from, to, latenessS                          int64
+	maxEventTime, watermark                      any
+	eventsIn, lateEvents, daysRebuilt, daysQueed int64
+}
+
+// runStats reads what the models did and computes the new watermark.
+func (w *Warehouse) runStats(ctx context.Context, conn *sql.Conn, stats *TransformStats, opts TransformOptions, prevMax, prevWM *time.Time) (runRecord, error) {
+	q, err := readSQL("queries/transform_run_stats.sql")
+	if err != nil {
+		return runRecord{}, err
+	}
+	var batchMax sql.NullTime
+	if err := conn.QueryRowContext(ctx, q).Scan(&stats.EventsIn, &batchMax, &stats.LateEvents, &stats.DaysRebuilt, &stats.DaysQueued); err != nil {
+		return runRecord{}, fmt.Errorf("run stats: %w", err)
+	}
+	maxEv := prevMax
+	if bm := optTime(batchMax); bm != nil && (maxEv == nil || bm.After(*maxEv)) {
+		maxEv = bm
+	}
+	wm := prevWM
+	if maxEv != nil {
+		if c := maxEv.Add(-opts.AllowedLateness); wm == nil || c.After(*wm) {
+			wm = &c
 		}
 	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	src, err := countRows(ctx, conn, w.dialect.QuoteIdent(m.temp))
+	stats.Watermark = wm
+	return runRecord{
+		runID: stats.RunID, mode: string(stats.Mode), asOf: nullTime(opts.AsOf),
+		from: stats.FromLoadSeq, to: stats.ToLoadSeq, latenessS: int64(opts.AllowedLateness / time.Second),
+		maxEventTime: timeOrNil(maxEv), watermark: timeOrNil(wm),
+		eventsIn: stats.EventsIn, lateEvents: stats.LateEvents, daysRebuilt: stats.DaysRebuilt, daysQueed: stats.DaysQueued,
+	}, nil
+}
+
+// recordRun writes the run's row and its check results.
+func (w *Warehouse) recordRun(ctx context.Context, conn *sql.Conn, r runRecord, checks []CheckResult) error {
+	q, err := readSQL("queries/transform_run_record.sql")
 	if err != nil {
 		return err
 	}
-	s.Unchanged = src - s.Inserted - s.Updated
-	stats.Core[m.schema+"."+m.table] = s
+	if _, err := conn.ExecContext(ctx, q, r.runID, r.mode, r.status, r.asOf, r.from, r.to, r.latenessS,
+		r.maxEventTime, r.watermark, r.eventsIn, r.lateEvents, r.daysRebuilt, r.daysQueed); err != nil {
+		return fmt.Errorf("record run %d: %w", r.runID, err)
+	}
+	rows := make([][]any, 0, len(checks))
+	for _, c := range checks {
+		rows = append(rows, []any{r.runID, c.Name, string(c.Severity), c.Status, c.Failures, c.Detail})
+	}
+	return w.dialect.Insert(ctx, conn, "meta", "check_results",
+		[]string{"run_id", "check_name", "severity", "status", "failures", "detail"}, rows)
+}
+
+// dropTemps drops the run's temporary tables.
+func (w *Warehouse) dropTemps(ctx context.Context, conn *sql.Conn) error {
+	names := append([]string(nil), runTemps...)
+	for _, m := range w.models {
+		if m.temp != "" {
+			names = append(names, m.temp)
+		}
+	}
+	for _, n := range names {
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+w.dialect.QuoteIdent(n)); err != nil {
+			return fmt.Errorf("drop %s: %w", n, err)
+		}
+	}
 	return nil
 }
 
@@ -187,4 +464,27 @@ func countRows(ctx context.Context, conn *sql.Conn, quotedTable string) (int64, 
 		return 0, fmt.Errorf("count %s: %w", quotedTable, err)
 	}
 	return n, nil
+}
+
+// nullTime is t in UTC, or nil (SQL NULL) when t is zero.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func timeOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+func optTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }

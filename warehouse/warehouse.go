@@ -19,11 +19,12 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/shoplake/shoplake/lake"
 )
 
-//go:embed migrations/*.sql models/*.sql queries/*.sql
+//go:embed migrations/*.sql models/*.sql queries/*.sql checks/*.sql
 var sqlFiles embed.FS
 
 // Source is what the warehouse reads RAW from; lake.Store satisfies it.
@@ -40,7 +41,15 @@ type Options struct {
 	// EmailHashKey is the HMAC-SHA256 key for users.email_hash. Load refuses
 	// to load users without it (ErrNoEmailHashKey).
 	EmailHashKey []byte
+	// FutureTolerance is how far an event's event_time may be ahead of its
+	// ingestion_time before Load quarantines it (a client clock ahead).
+	// Zero means DefaultFutureTolerance.
+	FutureTolerance time.Duration
 }
+
+// DefaultFutureTolerance is the FutureTolerance when Options leaves it
+// zero.
+const DefaultFutureTolerance = time.Hour
 
 // Warehouse is a migrated warehouse database. Its methods may be called from
 // several goroutines, but Load and Transform are meant to run one at a time:
@@ -51,6 +60,7 @@ type Warehouse struct {
 	dialect Dialect
 	opts    Options
 	models  []model
+	checks  map[string]string // check name -> rendered SQL
 }
 
 // Open opens (creating if needed) the DuckDB warehouse at path, "" for an
@@ -66,11 +76,15 @@ func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse
 	if err != nil {
 		return nil, err
 	}
+	checks, err := loadChecks(d)
+	if err != nil {
+		return nil, err
+	}
 	db, err := d.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	w := &Warehouse{db: db, dialect: d, opts: opts, models: models}
+	w := &Warehouse{db: db, dialect: d, opts: opts, models: models, checks: checks}
 	if err := w.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

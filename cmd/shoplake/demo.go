@@ -81,6 +81,11 @@ func runDemo(cmd *cobra.Command, g *globalFlags, cfg config.Config, asJSON bool)
 	fmt.Fprintf(errw, "world: %d users, %d products, %d orders, %d events; replaying hour by hour\n",
 		len(r.World.Users), len(r.World.Products), len(r.World.Orders), len(r.World.Events))
 	_, err = r.Run(ctx, func(d pipeline.DayReport) {
+		if d.Day == 0 {
+			fmt.Fprintf(errw, "  opening snapshot %s  batch %d new, %d same  warehouse +%d objects  [%s]\n",
+				d.Date.Format("2006-01-02"), d.Ingest.Written(), len(d.Ingest.Objects)-d.Ingest.Written(), d.Load.ObjectsLoaded, time.Since(began).Round(time.Millisecond))
+			return
+		}
 		fmt.Fprintf(errw, "  day %d/%d %s  events %6d put, %6d to RAW (%d objects)  batch %d new, %d same  warehouse +%d objects  [%s]\n",
 			d.Day, cfg.Sim.Days, d.Date.Format("2006-01-02"), d.Put.Acknowledged, d.Consume.Valid, d.Consume.Objects,
 			d.Ingest.Written(), len(d.Ingest.Objects)-d.Ingest.Written(), d.Load.ObjectsLoaded, time.Since(began).Round(time.Millisecond))

@@ -30,7 +30,9 @@ against AWS.`,
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "YAML configuration file (SHOPLAKE_* variables override it)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step to stderr")
-	root.AddCommand(newDemoCmd(g), newServeCmd(g), newSimCmd(g), newConfigCmd(g), newIngestCmd(g))
+	root.AddCommand(newDemoCmd(g), newServeCmd(g), newSimCmd(g), newConfigCmd(g), newIngestCmd(g), newConsumeCmd(g))
+	root.AddCommand(newTransformCmd(g))
+	root.AddCommand(newCheckCmd(g))
 	return root
 }
 

@@ -48,12 +48,19 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			if err != nil {
 				return err
 			}
+			// Streams persist under the data directory, so records put
+			// through serve survive a restart and shoplake consume reads them.
+			kin, err := kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), clk, kinesislocal.WithRegion(cfg.AWS.Region))
+			if err != nil {
+				return err
+			}
+			defer kin.Close()
 			servers := []struct {
 				name, addr string
 				h          http.Handler
 			}{
 				{"s3", s3Addr, s3srv},
-				{"kinesis", kinAddr, kinesislocal.New(clk, kinesislocal.WithRegion(cfg.AWS.Region))},
+				{"kinesis", kinAddr, kin},
 				{"fakestore", fakeAddr, sim.NewServer(world, clk)},
 			}
 			errc := make(chan error, len(servers))

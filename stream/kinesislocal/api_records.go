@@ -40,8 +40,12 @@ func (s *Server) putRecord(in *putRecordInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh, seq, err := s.write(st, hk, *in.PartitionKey, in.Data)
+	var entries []journalEntry
+	sh, seq, err := s.write(st, hk, *in.PartitionKey, in.Data, &entries)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.record(st, entries...); err != nil {
 		return nil, err
 	}
 	return putRecordOutput{ShardId: sh.id, SequenceNumber: seq, EncryptionType: "NONE"}, nil
@@ -80,8 +84,9 @@ func (s *Server) putRecords(in *putRecordsInput) (any, error) {
 		return nil, errRecordsTooLarge()
 	}
 	out := putRecordsOutput{Records: make([]putRecordsResultEntry, len(in.Records)), EncryptionType: "NONE"}
+	entries := make([]journalEntry, 0, len(in.Records))
 	for i, r := range in.Records {
-		sh, seq, err := s.write(st, keys[i], *r.PartitionKey, r.Data)
+		sh, seq, err := s.write(st, keys[i], *r.PartitionKey, r.Data, &entries)
 		if err != nil {
 			e := asAPIError(err)
 			out.Records[i] = putRecordsResultEntry{ErrorCode: &e.code, ErrorMessage: &e.message}
@@ -89,6 +94,9 @@ func (s *Server) putRecords(in *putRecordsInput) (any, error) {
 			continue
 		}
 		out.Records[i] = putRecordsResultEntry{SequenceNumber: &seq, ShardId: &sh.id}
+	}
+	if err := s.record(st, entries...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -116,19 +124,30 @@ func checkRecord(st *stream, prefix string, data []byte, key, explicit *string, 
 	return partitionHashKey(*key), nil
 }
 
-// write stores one valid record at the clock's current time, unless the
-// WriteLimiter refuses it.
-func (s *Server) write(st *stream, hk *big.Int, key string, data []byte) (*shard, string, error) {
+// write stores one valid record at the clock's current time in the open
+// shard its hash key falls in, unless the WriteLimiter or the shard's write
+// quota refuses it, and appends its journal entry to entries.
+func (s *Server) write(st *stream, hk *big.Int, key string, data []byte, entries *[]journalEntry) (*shard, string, error) {
 	now := s.now()
 	sh := st.shardFor(hk)
 	sh.trim(now.Add(-s.opts.retention))
-	if l := s.opts.limiter; l != nil && !l.AllowWrite(st.name, sh.id, now, len(data)+len(key)) {
-		return nil, "", newError(codeThroughputExceeded, "Rate exceeded for shard %s in stream %s under account %s.", sh.id, st.name, s.opts.accountID)
+	n := len(data) + len(key)
+	if l := s.opts.limiter; l != nil && !l.AllowWrite(st.name, sh.id, now, n) {
+		return nil, "", s.errThroughput(st, sh)
+	}
+	if s.opts.limits.writes() && !sh.quota.allowWrite(s.opts.limits, now, n) {
+		return nil, "", s.errThroughput(st, sh)
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	return sh, sh.put(st, key, data, now), nil
+	seq := sh.put(st, key, data, now)
+	*entries = append(*entries, journalEntry{Op: "put", Time: now.UnixNano(), Shard: sh.index, Key: key, Data: data})
+	return sh, seq, nil
+}
+
+func (s *Server) errThroughput(st *stream, sh *shard) error {
+	return newError(codeThroughputExceeded, "Rate exceeded for shard %s in stream %s under account %s.", sh.id, st.name, s.opts.accountID)
 }
 
 // getShardIterator returns an iterator on a shard, positioned by
@@ -143,7 +162,7 @@ func (s *Server) getShardIterator(in *getShardIteratorInput) (any, error) {
 		return nil, errValidation("Value null at 'shardId' failed to satisfy constraint: Member must not be null")
 	}
 	sh := st.shardByID(*in.ShardId)
-	if sh == nil {
+	if sh == nil || sh.expired(s.now(), s.opts.retention) {
 		return nil, errNotFound("Shard %s in stream %s under account %s does not exist", *in.ShardId, st.name, s.opts.accountID)
 	}
 	now := s.now()
@@ -169,11 +188,15 @@ func (s *Server) getShardIterator(in *getShardIteratorInput) (any, error) {
 // Limit (default and maximum 10000) and 10 MiB of data, with an iterator
 // that continues after them. MillisBehindLatest is 0 when no record is left
 // to read after this response; otherwise it is the clock's time minus the
-// arrival of the last record returned (or of the next one, if none was).
+// arrival of the last record returned (or of the next one, if none was),
+// and at least 1.
+// At the end of a closed shard there is no NextShardIterator, and
+// ChildShards names the shards to read next.
 // It fails with ExpiredIteratorException for an iterator issued more than
 // five minutes ago by the clock, InvalidArgumentException for one this
-// server did not issue and ResourceNotFoundException if its stream was
-// deleted.
+// server did not issue, ResourceNotFoundException if its stream was
+// deleted and ProvisionedThroughputExceededException over the shard's read
+// quota (WithShardLimits).
 func (s *Server) getRecords(in *getRecordsInput) (any, error) {
 	it, err := decodeIterator(in.ShardIterator)
 	if err != nil {
@@ -192,8 +215,21 @@ func (s *Server) getRecords(in *getRecordsInput) (any, error) {
 		return nil, errNotFound("Shard %s in stream %s under account %s does not exist", shardID(it.Shard), it.Stream, s.opts.accountID)
 	}
 	sh := st.shards[it.Shard]
+	if sh.expired(now, s.opts.retention) {
+		return nil, errNotFound("Shard %s in stream %s under account %s does not exist", sh.id, it.Stream, s.opts.accountID)
+	}
+	if s.opts.limits.reads() && !sh.quota.allowRead(s.opts.limits, now) {
+		return nil, s.errThroughput(st, sh)
+	}
 	sh.trim(now.Add(-s.opts.retention))
 	recs, next := sh.read(it.Pos, limit, maxGetRecordsBytes)
+	if s.opts.limits.reads() {
+		n := 0
+		for _, r := range recs {
+			n += len(r.data)
+		}
+		sh.quota.chargeRead(n)
+	}
 
 	out := getRecordsOutput{Records: make([]recordOut, len(recs))}
 	for i, r := range recs {
@@ -204,7 +240,21 @@ func (s *Server) getRecords(in *getRecordsInput) (any, error) {
 		if len(recs) > 0 {
 			last = recs[len(recs)-1].arrival
 		}
-		out.MillisBehindLatest = max(0, now.Sub(last).Milliseconds())
+		// At least 1: 0 tells the reader it is caught up (AWS: "there are
+		// no new records to process at this moment"), even when the records
+		// left arrived within the current millisecond.
+		out.MillisBehindLatest = max(1, now.Sub(last).Milliseconds())
+	}
+	if sh.closed && next >= sh.next() {
+		for _, c := range st.children(sh) {
+			parents := []string{c.parent}
+			if c.adjacentParent != "" {
+				parents = append(parents, c.adjacentParent)
+			}
+			out.ChildShards = append(out.ChildShards, childShard{ShardId: c.id, ParentShards: parents,
+				HashKeyRange: hashKeyRange{StartingHashKey: c.start.String(), EndingHashKey: c.end.String()}})
+		}
+		return out, nil
 	}
 	nextIt := iterator{Stream: st.name, Ordinal: st.ordinal, Shard: sh.index, Pos: next, Issued: now.UnixNano()}.encode()
 	out.NextShardIterator = &nextIt

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Limits of the stream management operations.
@@ -62,8 +63,12 @@ func (s *Server) createStream(in *createStreamInput) (any, error) {
 		return nil, errInUse("Stream %s under account %s already exists.", in.StreamName, s.opts.accountID)
 	}
 	s.ordinal++
-	arn := "arn:aws:kinesis:" + s.opts.region + ":" + s.opts.accountID + ":stream/" + in.StreamName
-	s.streams[in.StreamName] = newStream(in.StreamName, arn, s.ordinal, mode, shards, recordKiB<<10, s.now())
+	now := s.now()
+	st := newStream(in.StreamName, s.arn(in.StreamName), s.ordinal, mode, shards, recordKiB<<10, now)
+	if err := s.record(st, journalEntry{Op: "create", Time: now.UnixNano(), Name: st.name, Ordinal: st.ordinal, Mode: mode, Shards: shards, MaxRecordBytes: st.maxRecordBytes}); err != nil {
+		return nil, err
+	}
+	s.streams[in.StreamName] = st
 	return struct{}{}, nil
 }
 
@@ -73,6 +78,9 @@ func (s *Server) createStream(in *createStreamInput) (any, error) {
 func (s *Server) deleteStream(in *deleteStreamInput) (any, error) {
 	st, err := s.lookup(in.streamRef)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.tombstone(st, s.now()); err != nil {
 		return nil, err
 	}
 	delete(s.streams, st.name)
@@ -95,7 +103,7 @@ func (s *Server) describeStream(in *describeStreamInput) (any, error) {
 	if in.ExclusiveStartShardId != nil {
 		from = shardsAfter(st, *in.ExclusiveStartShardId)
 	}
-	shards, more := pageShards(st, from, limit)
+	shards, more, _ := s.pageShards(st, from, limit, nil)
 	d := s.describe(st)
 	return struct{ StreamDescription streamDescription }{streamDescription{
 		StreamName:              d.StreamName,
@@ -130,7 +138,7 @@ func (s *Server) describe(st *stream) streamDescriptionSummary {
 		StreamCreationTimestamp: ts(st.created),
 		EnhancedMonitoring:      []enhancedMetrics{{ShardLevelMetrics: []string{}}},
 		EncryptionType:          "NONE",
-		OpenShardCount:          len(st.shards),
+		OpenShardCount:          len(st.open),
 		MaxRecordSizeInKiB:      st.maxRecordBytes >> 10,
 	}
 }
@@ -183,10 +191,14 @@ func (s *Server) listStreams(in *listStreamsInput) (any, error) {
 	return out, nil
 }
 
-// listShards lists a stream's shards in index order, MaxResults (default
-// and at most 1000) at a time. A NextToken names the stream itself, so it must come
-// without StreamName or StreamARN (InvalidArgumentException otherwise).
-// ShardFilter is ignored: every shard is open.
+// listShards lists a stream's shards in index order (parents before their
+// children), MaxResults (default and at most 1000) at a time, closed ones
+// with their EndingSequenceNumber until retention expires them. A NextToken
+// names the stream itself, so it must come without StreamName or StreamARN
+// (InvalidArgumentException otherwise). ShardFilter AT_LATEST lists the
+// open shards only, AFTER_SHARD_ID those after ShardId, AT_TIMESTAMP those
+// open at Timestamp and FROM_TIMESTAMP those open at or after it;
+// AT_TRIM_HORIZON and FROM_TRIM_HORIZON list every shard.
 func (s *Server) listShards(in *listShardsInput) (any, error) {
 	limit, err := checkLimit("maxResults", in.MaxResults, defaultListShards, 1, 10000)
 	if err != nil {
@@ -212,10 +224,14 @@ func (s *Server) listShards(in *listShardsInput) (any, error) {
 	if in.ExclusiveStartShardId != nil {
 		from = max(from, shardsAfter(st, *in.ExclusiveStartShardId))
 	}
-	shards, more := pageShards(st, from, limit)
+	keep, err := shardFilter(st, in.ShardFilter)
+	if err != nil {
+		return nil, err
+	}
+	shards, more, next := s.pageShards(st, from, limit, keep)
 	out := listShardsOutput{Shards: shards}
 	if more {
-		tok := pageToken{Stream: st.name, Shard: from + len(shards)}.encode()
+		tok := pageToken{Stream: st.name, Shard: next}.encode()
 		out.NextToken = &tok
 	}
 	return out, nil
@@ -260,21 +276,78 @@ func shardsAfter(st *stream, id string) int {
 	return len(st.shards)
 }
 
-// pageShards returns up to limit shards of st from index from, and whether
-// more follow.
-func pageShards(st *stream, from, limit int) ([]shardOut, bool) {
+// pageShards returns up to limit shards of st from index from on that keep
+// accepts (nil: all) and retention has not expired, whether more follow,
+// and the index to continue from.
+func (s *Server) pageShards(st *stream, from, limit int, keep func(*shard) bool) ([]shardOut, bool, int) {
+	now := s.now()
 	out := []shardOut{}
-	for _, sh := range st.shards[min(from, len(st.shards)):] {
-		if len(out) == limit {
-			return out, true
+	for i := min(from, len(st.shards)); i < len(st.shards); i++ {
+		sh := st.shards[i]
+		if sh.expired(now, s.opts.retention) || (keep != nil && !keep(sh)) {
+			continue
 		}
-		out = append(out, shardOut{
-			ShardId:             sh.id,
-			HashKeyRange:        hashKeyRange{StartingHashKey: sh.start.String(), EndingHashKey: sh.end.String()},
-			SequenceNumberRange: sequenceNumberRange{StartingSequenceNumber: formatSeq(st, sh, 0)},
-		})
+		if len(out) == limit {
+			return out, true, i
+		}
+		out = append(out, describeShard(st, sh))
 	}
-	return out, false
+	return out, false, len(st.shards)
+}
+
+// describeShard returns the Shard structure of sh.
+func describeShard(st *stream, sh *shard) shardOut {
+	o := shardOut{
+		ShardId:             sh.id,
+		HashKeyRange:        hashKeyRange{StartingHashKey: sh.start.String(), EndingHashKey: sh.end.String()},
+		SequenceNumberRange: sequenceNumberRange{StartingSequenceNumber: formatSeq(st, sh, 0)},
+	}
+	if sh.parent != "" {
+		o.ParentShardId = &sh.parent
+	}
+	if sh.adjacentParent != "" {
+		o.AdjacentParentShardId = &sh.adjacentParent
+	}
+	if sh.closed {
+		end := sh.endingSeq(st)
+		o.SequenceNumberRange.EndingSequenceNumber = &end
+	}
+	return o
+}
+
+// shardFilter returns the predicate of a ListShards ShardFilter (nil: every
+// shard).
+func shardFilter(st *stream, f *shardFilterIn) (func(*shard) bool, error) {
+	if f == nil {
+		return nil, nil
+	}
+	switch f.Type {
+	case "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON":
+		return nil, nil
+	case "AT_LATEST":
+		return func(sh *shard) bool { return !sh.closed }, nil
+	case "AFTER_SHARD_ID":
+		if f.ShardId == nil {
+			return nil, errInvalid("ShardId must be provided for the AFTER_SHARD_ID ShardFilter type.")
+		}
+		id := *f.ShardId
+		return func(sh *shard) bool { return sh.id > id }, nil
+	case "AT_TIMESTAMP", "FROM_TIMESTAMP":
+		if f.Timestamp == nil {
+			return nil, errInvalid("Timestamp must be provided for the %s ShardFilter type.", f.Type)
+		}
+		t := time.Time(*f.Timestamp)
+		at := f.Type == "AT_TIMESTAMP"
+		return func(sh *shard) bool {
+			openAfter := !sh.closed || sh.closedAt.After(t)
+			if at {
+				return openAfter && !sh.created.After(t)
+			}
+			return openAfter
+		}, nil
+	default:
+		return nil, errValidation("Value '%s' at 'shardFilter.type' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP, FROM_TIMESTAMP]", f.Type)
+	}
 }
 
 // checkLimit returns *v, or def if v is nil, and ValidationException if the

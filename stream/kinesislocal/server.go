@@ -16,11 +16,23 @@
 //
 // Operations: CreateStream, DeleteStream, DescribeStream,
 // DescribeStreamSummary, ListStreams, ListShards, PutRecord, PutRecords,
-// GetShardIterator and GetRecords. Any other one fails with
-// UnknownOperationException. Where the server departs from AWS:
+// GetShardIterator, GetRecords, SplitShard and MergeShards. Any other one
+// fails with UnknownOperationException.
+//
+// Resharding follows AWS: SplitShard and MergeShards close their parent
+// shards, which keep their records until retention drops them, and open
+// children with the next shard ids, whose ParentShardId (and, after a
+// merge, AdjacentParentShardId) name the parents. ListShards lists closed
+// shards with their EndingSequenceNumber; GetRecords at the end of a closed
+// shard returns no NextShardIterator and the ChildShards to read next.
+//
+// WithShardLimits enforces AWS's per-shard throughput quotas on the clock;
+// Open keeps the streams in journals under a directory, so that they
+// survive a restart. Where the server departs from AWS:
 //
 //   - Streams are ACTIVE as soon as CreateStream returns and gone as soon as
-//     DeleteStream returns (no CREATING or DELETING state).
+//     DeleteStream returns (no CREATING or DELETING state); resharding is
+//     instant too (no UPDATING state) and has no rate limit.
 //   - CreateStream without ShardCount makes 1 shard; an ON_DEMAND stream
 //     gets 4 shards, AWS's initial on-demand capacity.
 //   - Sequence numbers are 56 decimal digits built from counters only:
@@ -30,7 +42,8 @@
 //     the same calls in the same order get the same numbers. A shard's
 //     StartingSequenceNumber is the number of its record 0.
 //   - Shard iterators are base64 JSON, valid for five minutes by the clock.
-//   - Write throughput is unlimited unless a WriteLimiter is configured.
+//   - Throughput is unlimited unless WithShardLimits or a WriteLimiter is
+//     configured.
 package kinesislocal
 
 import (
@@ -62,6 +75,7 @@ type Server struct {
 	opts options
 
 	mu       sync.Mutex
+	journal  *journal // nil unless the server was made by Open
 	streams  map[string]*stream
 	ordinal  uint64 // streams created so far
 	requests uint64 // requests answered so far, for request ids
@@ -75,6 +89,7 @@ type options struct {
 	accountID string
 	retention time.Duration
 	limiter   WriteLimiter
+	limits    ShardLimits
 }
 
 // WithRegion sets the region written in stream ARNs (default us-east-1).
@@ -139,6 +154,9 @@ func op[In any](f func(s *Server, in *In) (any, error)) handler {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if s.journal != nil && s.journal.err != nil {
+			return nil, s.journal.err
+		}
 		return f(s, &in)
 	}
 }
@@ -154,6 +172,8 @@ var handlers = map[string]handler{
 	"PutRecords":            op((*Server).putRecords),
 	"GetShardIterator":      op((*Server).getShardIterator),
 	"GetRecords":            op((*Server).getRecords),
+	"SplitShard":            op((*Server).splitShard),
+	"MergeShards":           op((*Server).mergeShards),
 }
 
 // ServeHTTP answers one Kinesis API call. Success is HTTP 200 with a JSON
@@ -230,6 +250,11 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	w.Header().Set("x-amzn-ErrorType", e.code)
 	w.WriteHeader(e.status)
 	_, _ = w.Write(body)
+}
+
+// arn returns the ARN of the stream called name.
+func (s *Server) arn(name string) string {
+	return "arn:aws:kinesis:" + s.opts.region + ":" + s.opts.accountID + ":stream/" + name
 }
 
 // now returns the server's time.

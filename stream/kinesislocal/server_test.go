@@ -288,7 +288,7 @@ func TestServer_ServeHTTP(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownOperation", func(t *testing.T) {
-		resp, _ := post(t, "Kinesis_20131202.SplitShard", "application/x-amz-json-1.1", `{}`)
+		resp, _ := post(t, "Kinesis_20131202.UpdateShardCount", "application/x-amz-json-1.1", `{}`)
 		if got, want := resp.Header.Get("x-amzn-ErrorType"), "UnknownOperationException"; got != want {
 			t.Errorf("x-amzn-ErrorType = %s, want %s", got, want)
 		}

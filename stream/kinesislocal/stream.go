@@ -27,9 +27,12 @@ type stream struct {
 	created time.Time
 	// maxRecordBytes bounds the data of one record (MaxRecordSizeInKiB).
 	maxRecordBytes int
-	// shards are ordered by index; shard i covers the i-th range of the
-	// hash key space and their ranges are contiguous.
+	// shards holds every shard the stream ever had, open or closed, by
+	// index: shard i is shardId-<i>. Resharding appends the children.
 	shards []*shard
+	// open holds the open shards ordered by starting hash key; their
+	// ranges are contiguous and cover the whole hash key space.
+	open []*shard
 }
 
 // A shard holds the records of one hash key range in arrival order.
@@ -37,10 +40,21 @@ type shard struct {
 	index      int
 	id         string
 	start, end *big.Int // inclusive hash key range
+	// parent and adjacentParent are the shards this one was split or
+	// merged from ("" for a shard of CreateStream; adjacentParent only
+	// after a merge).
+	parent, adjacentParent string
+	created                time.Time
+	// closed is set by SplitShard and MergeShards: a closed shard takes no
+	// more writes; readers reach its end and move on to its children.
+	closed   bool
+	closedAt time.Time
 	// base is the record index of records[0]: records before it were
 	// trimmed because they outlived the retention period.
 	base    uint64
 	records []record
+	// quota is the shard's throughput allowance, when limits are enforced.
+	quota quota
 }
 
 // A record is one data record as stored in a shard.
@@ -62,18 +76,65 @@ func newStream(name, arn string, ordinal uint64, mode string, shards int, maxRec
 	}
 	starts, ends := splitHashKeySpace(shards)
 	for i := range shards {
-		st.shards = append(st.shards, &shard{index: i, id: shardID(i), start: starts[i], end: ends[i]})
+		st.shards = append(st.shards, &shard{index: i, id: shardID(i), start: starts[i], end: ends[i], created: now})
 	}
+	st.reopen()
 	return st
+}
+
+// reopen rebuilds the list of open shards after a change of the shards.
+func (st *stream) reopen() {
+	st.open = st.open[:0]
+	for _, sh := range st.shards {
+		if !sh.closed {
+			st.open = append(st.open, sh)
+		}
+	}
+	sort.Slice(st.open, func(i, j int) bool { return st.open[i].start.Cmp(st.open[j].start) < 0 })
+}
+
+// addShard appends a new open shard over [start, end] and returns it.
+func (st *stream) addShard(start, end *big.Int, parent, adjacent string, now time.Time) *shard {
+	i := len(st.shards)
+	sh := &shard{index: i, id: shardID(i), start: start, end: end, parent: parent, adjacentParent: adjacent, created: now}
+	st.shards = append(st.shards, sh)
+	return sh
+}
+
+// closeShard closes sh at now: it keeps its records and takes no writes.
+func (sh *shard) closeShard(now time.Time) {
+	sh.closed = true
+	sh.closedAt = now
+}
+
+// expired reports whether sh is a closed shard whose every record is past
+// retention at now: AWS then stops listing it.
+func (sh *shard) expired(now time.Time, retention time.Duration) bool {
+	return sh.closed && sh.closedAt.Before(now.Add(-retention))
+}
+
+// endingSeq is the EndingSequenceNumber of a closed shard: the number its
+// next record would have had, greater than that of every record it holds.
+func (sh *shard) endingSeq(st *stream) string { return formatSeq(st, sh, sh.next()) }
+
+// children returns the shards made from sh by a split or a merge.
+func (st *stream) children(sh *shard) []*shard {
+	var out []*shard
+	for _, c := range st.shards {
+		if c.parent == sh.id || c.adjacentParent == sh.id {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // shardID returns the id of the shard with index i: shardId-000000000007.
 func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
-// shardFor returns the shard whose hash key range contains k.
+// shardFor returns the open shard whose hash key range contains k.
 func (st *stream) shardFor(k *big.Int) *shard {
-	i := sort.Search(len(st.shards), func(i int) bool { return st.shards[i].end.Cmp(k) >= 0 })
-	return st.shards[i]
+	i := sort.Search(len(st.open), func(i int) bool { return st.open[i].end.Cmp(k) >= 0 })
+	return st.open[i]
 }
 
 // shardByID returns the shard called id, or nil.

@@ -71,6 +71,25 @@ type listShardsInput struct {
 	NextToken             *string
 	ExclusiveStartShardId *string
 	MaxResults            *int
+	ShardFilter           *shardFilterIn
+}
+
+type shardFilterIn struct {
+	Type      string
+	ShardId   *string
+	Timestamp *timestamp
+}
+
+type splitShardInput struct {
+	streamRef
+	ShardToSplit       *string
+	NewStartingHashKey *string
+}
+
+type mergeShardsInput struct {
+	streamRef
+	ShardToMerge         *string
+	AdjacentShardToMerge *string
 }
 
 type putRecordInput struct {
@@ -116,9 +135,17 @@ type sequenceNumberRange struct {
 }
 
 type shardOut struct {
-	ShardId             string
-	HashKeyRange        hashKeyRange
-	SequenceNumberRange sequenceNumberRange
+	ShardId               string
+	ParentShardId         *string `json:",omitempty"`
+	AdjacentParentShardId *string `json:",omitempty"`
+	HashKeyRange          hashKeyRange
+	SequenceNumberRange   sequenceNumberRange
+}
+
+type childShard struct {
+	ShardId      string
+	ParentShards []string
+	HashKeyRange hashKeyRange
 }
 
 type enhancedMetrics struct {
@@ -206,4 +233,5 @@ type getRecordsOutput struct {
 	Records            []recordOut
 	NextShardIterator  *string `json:",omitempty"`
 	MillisBehindLatest int64
+	ChildShards        []childShard `json:",omitempty"`
 }

@@ -16,13 +16,18 @@
 -- user 8): neither becomes an order. See docs/ARCHITECTURE.md, "Duplicate ids
 -- from the source".
 CREATE OR REPLACE TEMP TABLE cart_versions AS
-WITH fingerprinted AS (
+WITH line_lists AS (
+    SELECT raw_key, cart_row_no,
+           string_agg(CAST(product_id AS VARCHAR) || 'x' || CAST(quantity AS VARCHAR), ',' ORDER BY line_no) AS lines
+    FROM staging.fakestore_cart_items
+    GROUP BY raw_key, cart_row_no
+),
+fingerprinted AS (
     SELECT c.raw_key, c.snapshot_date, c.row_no, c.cart_id, c.user_id, c.cart_date, c.status,
            CAST(c.user_id AS VARCHAR) || '|' || CAST(c.cart_date AS VARCHAR) || '|' || c.status || '|' ||
-           COALESCE((SELECT string_agg(CAST(i.product_id AS VARCHAR) || 'x' || CAST(i.quantity AS VARCHAR), ',' ORDER BY i.line_no)
-                     FROM staging.fakestore_cart_items AS i
-                     WHERE i.raw_key = c.raw_key AND i.cart_row_no = c.row_no), '') AS fingerprint
+           COALESCE(l.lines, '') AS fingerprint
     FROM staging.fakestore_carts AS c
+    LEFT JOIN line_lists AS l ON l.raw_key = c.raw_key AND l.cart_row_no = c.row_no
 ),
 latest AS (
     SELECT cart_id, raw_key

@@ -18,6 +18,21 @@ SELECT c.cart_id                                        AS order_id,
 FROM chosen_carts AS c
 LEFT JOIN totals AS t ON t.cart_id = c.cart_id;
 
+-- The dates of the orders this run inserts, changes or deletes (old and new
+-- dates): their mart partitions are rebuilt (affected_days.sql). Orders are
+-- batch corrections, so their days are rebuilt even when final.
+CREATE OR REPLACE TEMP TABLE changed_order_days AS
+SELECT DISTINCT CAST(created_at AS DATE) AS day
+FROM (
+    (SELECT order_id, user_id, order_status, order_total, created_at FROM src_orders
+     EXCEPT
+     SELECT order_id, user_id, order_status, order_total, created_at FROM core.orders)
+    UNION ALL
+    (SELECT order_id, user_id, order_status, order_total, created_at FROM core.orders
+     EXCEPT
+     SELECT order_id, user_id, order_status, order_total, created_at FROM src_orders)
+) AS changed;
+
 MERGE INTO core.orders AS t
 USING src_orders AS s
 ON t.order_id = s.order_id

@@ -19,7 +19,7 @@ latest AS (
 )
 SELECT r.product_id,
        r.title                                      AS name,
-       lower(trim(r.category))                      AS category,
+       r.category                                   AS category, -- normalised at load (CleanCategory)
        CAST(r.price AS DECIMAL(18,2))               AS price,
        (r.snapshot_date = l.snapshot_date AND r.raw_key = l.raw_key) AS is_active,
        CAST(r.first_seen AS TIMESTAMP)              AS created_at

@@ -1,5 +1,6 @@
--- marts.daily_kpis, rebuilt in full from CORE. The definitions are those of
--- the simulator's oracle:
+-- marts.daily_kpis, a partition model: Transform rebuilds the dates in
+-- affected_days (every date on a full refresh; see affected_days.sql). The
+-- definitions are those of the simulator's oracle:
 --   a session's date is the UTC date of its first event;
 --   sessions(D), converting_sessions(D): sessions dated D, and those of them
 --     with at least one purchase event;
@@ -9,15 +10,22 @@
 --   every date with a session or an order gets a row.
 -- Rounding is half away from zero, done in integers (no DOUBLE anywhere):
 --   round(n / d) = (2n + d) div 2d  for n >= 0, d > 0.
-DELETE FROM marts.daily_kpis;
+DELETE FROM marts.daily_kpis WHERE date IN (SELECT day FROM affected_days);
 
 INSERT INTO marts.daily_kpis
     (date, sessions, converting_sessions, orders, revenue, avg_order_value, conversion_rate)
-WITH session_days AS (
+WITH candidates AS (
+    -- a session dated D has an event on D
+    SELECT DISTINCT session_id
+    FROM core.events
+    WHERE CAST(event_time AS DATE) IN (SELECT day FROM affected_days)
+),
+session_days AS (
     SELECT session_id,
            CAST(min(event_time) AS DATE)                              AS day,
            max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END)   AS converted
     FROM core.events
+    WHERE session_id IN (SELECT session_id FROM candidates)
     GROUP BY session_id
 ),
 sessions_by_day AS (
@@ -25,6 +33,7 @@ sessions_by_day AS (
            count(*)                                    AS sessions,
            count(CASE WHEN converted = 1 THEN 1 END)   AS converting
     FROM session_days
+    WHERE day IN (SELECT day FROM affected_days)
     GROUP BY day
 ),
 orders_by_day AS (
@@ -33,6 +42,7 @@ orders_by_day AS (
            sum(order_total)         AS revenue
     FROM core.orders
     WHERE order_status = 'completed'
+      AND CAST(created_at AS DATE) IN (SELECT day FROM affected_days)
     GROUP BY CAST(created_at AS DATE)
 ),
 days AS (
@@ -60,7 +70,7 @@ SELECT day,
        orders,
        revenue,
        CASE WHEN orders = 0 THEN NULL
-            ELSE CAST(sign(revenue_cents)
+            ELSE CAST(CASE WHEN revenue_cents < 0 THEN -1 ELSE 1 END
                       * {{intdiv "2 * abs(revenue_cents) + orders" "2 * orders"}}
                       * CAST(0.01 AS DECIMAL(3,2)) AS DECIMAL(18,2))
        END,

@@ -1,0 +1,76 @@
+// Command shoplake-lambda is the stream consumer as an AWS Lambda function
+// behind a Kinesis event source mapping: stream.LambdaHandler, the same
+// validation, dedup window, dead letters and RAW keys as `shoplake
+// consume`, with the mapping keeping the checkpoints.
+//
+// Configure the event source mapping with FunctionResponseTypes
+// ["ReportBatchItemFailures"]: the function answers with AWS's partial
+// batch response ({"batchItemFailures":[{"itemIdentifier":"<sequence
+// number>"}]}), naming the first record of the first batch it could not
+// write, and Lambda retries the shard from there.
+//
+// Configuration comes from the environment, as for every shoplake command
+// (SHOPLAKE_MODE, SHOPLAKE_S3_BUCKET, SHOPLAKE_S3_PREFIX,
+// SHOPLAKE_S3_ENDPOINT, SHOPLAKE_AWS_REGION, SHOPLAKE_KINESIS_STREAM,
+// SHOPLAKE_KINESIS_BATCH_RECORDS); credentials come from the function's
+// role through the AWS default chain. Build for the provided.al2023
+// runtime:
+//
+//	GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -o bootstrap ./cmd/shoplake-lambda
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/lake"
+	"github.com/shoplake/shoplake/stream"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	h, err := newHandler(context.Background(), os.Environ(), log)
+	if err != nil {
+		log.Error("shoplake-lambda: configuration", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+// newHandler builds the handler that environ configures. Only the parts of
+// the configuration the function uses are checked: the FakeStore and the
+// warehouse do not concern it.
+func newHandler(ctx context.Context, environ []string, log *slog.Logger) (*stream.LambdaHandler, error) {
+	cfg, err := config.Load("", environ)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	switch {
+	case cfg.Mode != config.ModeLocal && cfg.Mode != config.ModeAWS:
+		errs = append(errs, fmt.Errorf("mode %q: want %q or %q", cfg.Mode, config.ModeLocal, config.ModeAWS))
+	case cfg.Mode == config.ModeLocal && cfg.S3.Endpoint == "":
+		errs = append(errs, errors.New("mode local needs SHOPLAKE_S3_ENDPOINT: the function starts no in-process lake"))
+	}
+	if cfg.S3.Bucket == "" {
+		errs = append(errs, errors.New("s3.bucket is empty"))
+	}
+	if cfg.Kinesis.BatchRecords < 1 || cfg.Kinesis.BatchRecords > 10000 {
+		errs = append(errs, fmt.Errorf("kinesis.batch_records %d: want 1..10000", cfg.Kinesis.BatchRecords))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	awsCfg, err := cfg.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	store := lake.NewS3Store(lake.NewS3Client(awsCfg, cfg.S3.Endpoint), cfg.S3.Bucket, cfg.S3.Prefix)
+	return &stream.LambdaHandler{Store: store, Stream: cfg.Kinesis.Stream, BatchRecords: cfg.Kinesis.BatchRecords, Log: log}, nil
+}

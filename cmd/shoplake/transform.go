@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/pipeline"
+	"github.com/shoplake/shoplake/sim"
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+// transformOptions are the flags of shoplake transform.
+type transformOptions struct {
+	dataDir     string
+	dsn         string
+	fullRefresh bool
+	backfill    bool
+	noLoad      bool
+	asOf        string
+	lateness    time.Duration
+	asJSON      bool
+}
+
+func newTransformCmd(g *globalFlags) *cobra.Command {
+	var (
+		world worldFlags
+		opts  transformOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "transform",
+		Short: "Load new RAW objects into STAGING, check them, promote them to CORE and rebuild the marts",
+		Long: `transform is the warehouse step of the pipeline. It loads the RAW objects the
+warehouse has not loaded yet (FakeStore objects only once an ingestion run
+committed them) into STAGING, quarantining the records that do not type,
+then promotes STAGING to CORE and rebuilds the marts, in one transaction.
+
+By default the run is incremental: only the new staging rows are merged, and
+only the mart partitions (dates) they touch are rebuilt. A watermark (the
+latest event time minus --lateness) marks days final: late events for a final
+day are kept and flagged, and the day is queued; --backfill rebuilds the
+queued days. --full-refresh rebuilds everything from STAGING and gives the
+same tables as the incremental runs.
+
+The data-quality checks run before the commit: a failing blocking check
+stops the promotion (nothing moves, nothing is lost; exit status 1) and says
+which check failed and why. shoplake check shows the results.`,
+		Example: "  shoplake transform\n  shoplake transform --backfill\n  shoplake transform --full-refresh --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			world.apply(cmd.Flags(), &cfg)
+			if cmd.Flags().Changed("data-dir") {
+				cfg.DataDir = opts.dataDir
+			}
+			if opts.fullRefresh && opts.backfill {
+				return errors.New("give --full-refresh or --backfill, not both")
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			return runTransform(cmd, g, cfg, opts)
+		},
+	}
+	world.register(cmd.Flags())
+	fs := cmd.Flags()
+	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
+	fs.StringVar(&opts.dsn, "postgres", "", "use the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file")
+	fs.BoolVar(&opts.fullRefresh, "full-refresh", false, "rebuild CORE and every mart from all of STAGING")
+	fs.BoolVar(&opts.backfill, "backfill", false, "also rebuild the final days queued by late events")
+	fs.BoolVar(&opts.noLoad, "no-load", false, "do not load RAW first: promote what STAGING holds")
+	fs.StringVar(&opts.asOf, "as-of", "", "exclusive end of the observed range, YYYY-MM-DD (default: the day after the latest ingested date)")
+	fs.DurationVar(&opts.lateness, "lateness", warehouse.DefaultAllowedLateness, "allowed lateness of events: the watermark is the latest event time minus this")
+	fs.BoolVar(&opts.asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// openWarehouse opens the PostgreSQL warehouse at dsn, or the DuckDB file
+// of cfg when dsn is empty.
+func openWarehouse(ctx context.Context, cfg config.Config, dsn string) (*warehouse.Warehouse, error) {
+	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey()}
+	if dsn != "" {
+		w, err := warehouse.OpenPostgres(ctx, dsn, opts)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres warehouse: %w", err)
+		}
+		return w, nil
+	}
+	path := cfg.Warehouse.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cfg.DataDir, path)
+	}
+	w, err := warehouse.Open(ctx, path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// transformReport is the --json output.
+type transformReport struct {
+	Load      *warehouse.LoadStats     `json:"load,omitempty"`
+	Transform warehouse.TransformStats `json:"transform"`
+	AsOf      *time.Time               `json:"as_of"`
+}
+
+func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts transformOptions) error {
+	ctx := cmd.Context()
+	wh, err := openWarehouse(ctx, cfg, opts.dsn)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	var rep transformReport
+	if !opts.noLoad {
+		// The lake: in mode local the data directory's, served in-process
+		// (with the simulated shop's API, which this step does not call,
+		// when no FakeStore URL is configured).
+		local := pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())}
+		if cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == "" {
+			if err := pipeline.CheckManifest(cfg); err != nil {
+				return err
+			}
+			wcfg, err := pipeline.WorldConfig(cfg)
+			if err != nil {
+				return err
+			}
+			if local.World, err = sim.NewWorld(wcfg); err != nil {
+				return fmt.Errorf("simulate world: %w", err)
+			}
+		}
+		env, err := pipeline.Open(ctx, cfg, local)
+		if err != nil {
+			return err
+		}
+		defer env.Close()
+		ls, err := wh.Load(ctx, env.Lake)
+		rep.Load = &ls
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+	}
+	topts := warehouse.TransformOptions{Mode: warehouse.Incremental, AllowedLateness: opts.lateness}
+	switch {
+	case opts.fullRefresh:
+		topts.Mode = warehouse.FullRefresh
+	case opts.backfill:
+		topts.Mode = warehouse.Backfill
+	}
+	if opts.asOf != "" {
+		d, err := time.Parse(time.DateOnly, opts.asOf)
+		if err != nil {
+			return fmt.Errorf("--as-of %q: want a date YYYY-MM-DD", opts.asOf)
+		}
+		topts.AsOf = d
+	} else if d, ok, err := wh.IngestLedger().LatestDate(ctx); err != nil {
+		return err
+	} else if ok {
+		topts.AsOf = d.Add(24 * time.Hour)
+	}
+	if !topts.AsOf.IsZero() {
+		rep.AsOf = &topts.AsOf
+	}
+	rep.Transform, err = wh.Transform(ctx, topts)
+	out := cmd.OutOrStdout()
+	if rep.Transform.RunID != 0 {
+		if opts.asJSON {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
+		} else {
+			printTransform(out, rep)
+		}
+	}
+	return err
+}
+
+func printTransform(w io.Writer, rep transformReport) {
+	if l := rep.Load; l != nil {
+		fmt.Fprintf(w, "load: %d objects loaded, %d already loaded, %d not committed yet; %d records quarantined, %d repaired\n",
+			l.ObjectsLoaded, l.ObjectsSkipped, l.ObjectsUncommitted, l.Quarantined, l.Repaired)
+	}
+	t := rep.Transform
+	asOf, wm := "-", "-"
+	if rep.AsOf != nil {
+		asOf = rep.AsOf.Format(time.DateOnly)
+	}
+	if t.Watermark != nil {
+		wm = t.Watermark.Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "run %d (%s): %s; as of %s; staging load_seq %d..%d\n", t.RunID, t.Mode, t.Status, asOf, t.FromLoadSeq, t.ToLoadSeq)
+	fmt.Fprintf(w, "events in %d, late %d; days rebuilt %d, queued for backfill %d; watermark %s\n",
+		t.EventsIn, t.LateEvents, t.DaysRebuilt, t.DaysQueued, wm)
+	if len(t.Core) > 0 {
+		core := &table{head: []string{"core", "inserted", "updated", "deleted", "unchanged"}, right: []bool{false, true, true, true, true}}
+		for _, name := range sortedNames(t.Core) {
+			s := t.Core[name]
+			core.add(name, fmt.Sprint(s.Inserted), fmt.Sprint(s.Updated), fmt.Sprint(s.Deleted), fmt.Sprint(s.Unchanged))
+		}
+		core.print(w)
+	}
+	if len(t.Marts) > 0 {
+		marts := &table{head: []string{"mart", "rows"}, right: []bool{false, true}}
+		for _, name := range sortedNames(t.Marts) {
+			marts.add(name, fmt.Sprint(t.Marts[name]))
+		}
+		marts.print(w)
+	}
+	printChecks(w, t.Checks)
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,72 @@
+package stream_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/shoplake/shoplake/lake/laketest"
+	"github.com/shoplake/shoplake/stream"
+	"github.com/shoplake/shoplake/stream/kinesislocal"
+)
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkConsumer_Drain drains 20,000 events from a 4-shard local stream
+// into a local lake (gzip, conditional puts, leases) per iteration and
+// reports the median events/s from stream to RAW.
+func BenchmarkConsumer_Drain(b *testing.B) {
+	ctx := context.Background()
+	events := makeEvents(90, 20000)
+	var rates []float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		client, clk := newKinesisWith(b, 4)
+		mustPut(b, client, clk, events)
+		store := laketest.NewStore(b)
+		c := consumerOn(client, store, "bench", clk)
+		c.BatchRecords = 500
+		b.StartTimer()
+		start := time.Now()
+		st, err := c.Drain(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rates = append(rates, float64(st.Valid)/time.Since(start).Seconds())
+		if st.Valid != len(events) {
+			b.Fatalf("drained %d of %d", st.Valid, len(events))
+		}
+	}
+	b.ReportMetric(median(rates), "events/s")
+}
+
+// BenchmarkProducer_Throttled puts 30,000 events on a 2-shard stream that
+// enforces AWS's write quotas, with the producer's retries waiting on the
+// stream's simulated clock, and reports the achieved rate per shard over the
+// simulated time (the quota is 1,000 records/s per shard; the first
+// second's burst is included), median over iterations.
+func BenchmarkProducer_Throttled(b *testing.B) {
+	ctx := context.Background()
+	const shards = 2
+	events := makeEvents(91, 30000)
+	var rates, calls []float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		client, clk := newKinesisWith(b, shards, kinesislocal.WithShardLimits(kinesislocal.AWSShardLimits()))
+		b.StartTimer()
+		start := clk.Now()
+		st, err := (&stream.Producer{Client: client, Stream: "clicks", Clock: clk}).Put(ctx, events)
+		if err != nil || st.Acknowledged != len(events) {
+			b.Fatalf("acknowledged %d of %d: %v", st.Acknowledged, len(events), err)
+		}
+		rates = append(rates, float64(st.Acknowledged)/clk.Now().Sub(start).Seconds()/shards)
+		calls = append(calls, float64(st.Calls))
+	}
+	b.ReportMetric(median(rates), "records/s/shard")
+	b.ReportMetric(median(calls), "calls/op")
+}

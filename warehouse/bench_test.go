@@ -1,0 +1,209 @@
+package warehouse_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/shoplake/shoplake/internal/money"
+	"github.com/shoplake/shoplake/stream"
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+// benchShop writes a synthetic shop into a memSource: 50 products, 1,000
+// users, for each day 100 carts and sessions of 1 to 12 events (views,
+// carts, checkouts, purchases of those carts), in one events object per
+// hour. Deterministic: a PCG seeded with seed.
+type benchShop struct {
+	src    *memSource
+	rnd    *rand.Rand
+	start  time.Time
+	nextID int
+	seq    int
+	carts  int
+}
+
+func newBenchShop(tb testing.TB, seed uint64) *benchShop {
+	tb.Helper()
+	s := &benchShop{src: newMemSource(), rnd: rand.New(rand.NewPCG(seed, 0)), start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var products []product
+	for i := 1; i <= 50; i++ {
+		products = append(products, product{int64(i), fmt.Sprintf("Product %d", i), float64(5 + i), []string{"home", "kitchen", "garden"}[i%3]})
+	}
+	s.src.putJSON(tb, "products", s.start.Format(time.DateOnly), products)
+	var users []map[string]any
+	for i := 1; i <= 1000; i++ {
+		users = append(users, map[string]any{"id": i, "email": fmt.Sprintf("u%d@example.com", i)})
+	}
+	s.src.putJSON(tb, "users", s.start.Format(time.DateOnly), users)
+	return s
+}
+
+// addDay writes day n (0-based) with sessions sessions; it returns the
+// number of events written.
+func (s *benchShop) addDay(tb testing.TB, n, sessions int) int {
+	tb.Helper()
+	day := s.start.AddDate(0, 0, n)
+	var carts []cart
+	byHour := map[int][]stream.RawRecord{}
+	events := 0
+	for k := 0; k < sessions; k++ {
+		session := fmt.Sprintf("s%d-%d", n, k)
+		at := day.Add(time.Duration(s.rnd.IntN(86400-600)) * time.Second)
+		steps := 1 + s.rnd.IntN(12)
+		pid := int64(1 + s.rnd.IntN(50))
+		for j := 0; j < steps; j++ {
+			typ := []string{"page_view", "product_view", "product_view", "add_to_cart", "begin_checkout"}[min(j, 4)]
+			var order int64
+			if j == steps-1 && steps >= 6 {
+				typ = "purchase"
+				s.carts++
+				order = int64(100000 + s.carts)
+				carts = append(carts, cart{ID: order, UserID: int64(1 + s.rnd.IntN(1000)), Date: at.Format("2006-01-02T15:04:05.000Z"),
+					Products: []cartLine{{pid, int64(1 + s.rnd.IntN(3))}}})
+			}
+			s.nextID++
+			s.seq++
+			r := stream.RawRecord{
+				Event: stream.Event{EventID: fmt.Sprintf("ev-%09d", s.nextID), EventType: stream.EventType(typ), EventTime: at,
+					SessionID: session, AnonymousID: "a-" + session, SchemaVersion: stream.SchemaVersion},
+				IngestionTime: at.Add(time.Second), ShardID: "shardId-000000000000", SequenceNumber: fmt.Sprint(s.seq),
+			}
+			if typ != "page_view" && typ != "begin_checkout" && typ != "purchase" {
+				p, q, price := pid, int64(1), money.Cents(999)
+				r.ProductID, r.Quantity, r.Price = &p, &q, &price
+			}
+			if order != 0 {
+				r.OrderID = &order
+			}
+			byHour[at.Hour()] = append(byHour[at.Hour()], r)
+			events++
+			at = at.Add(time.Duration(1+s.rnd.IntN(40)) * time.Second)
+		}
+	}
+	hours := make([]int, 0, len(byHour))
+	for h := range byHour {
+		hours = append(hours, h)
+	}
+	sort.Ints(hours)
+	for _, h := range hours {
+		recs := byHour[h]
+		sort.Slice(recs, func(i, j int) bool { return recs[i].EventTime.Before(recs[j].EventTime) })
+		s.src.putEvents(tb, day.Format(time.DateOnly), fmt.Sprintf("%02d", h), fmt.Sprintf("clicks-0-%d-%d", n, h), recs)
+	}
+	s.src.putJSON(tb, "carts", day.Format(time.DateOnly), carts)
+	return events
+}
+
+// BenchmarkLoad measures RAW -> STAGING: rows per second of Load over 30
+// days of events (about 200,000 rows in 720 gzipped NDJSON objects).
+func BenchmarkLoad(b *testing.B) {
+	shop := newBenchShop(b, 1)
+	events := 0
+	for n := 0; n < 30; n++ {
+		events += shop.addDay(b, n, 1000)
+	}
+	var rates []float64
+	for i := 0; i < b.N; i++ {
+		w := openTest(b)
+		commitAll(b, w, shop.src)
+		start := time.Now()
+		st, err := w.Load(context.Background(), shop.src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(start)
+		var rows int64
+		for _, n := range st.Rows {
+			rows += n
+		}
+		rates = append(rates, float64(rows)/el.Seconds())
+	}
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(medianOf(rates), "rows/s")
+}
+
+// BenchmarkTransform_Incremental compares an incremental run that adds 1%
+// new events (one more hour of the last day) with a full refresh of the
+// same warehouse. The ratio is the figure: the aim is at most 0.1.
+func BenchmarkTransform_Incremental(b *testing.B) {
+	ctx := context.Background()
+	var incr, full []float64
+	var base, added int
+	for i := 0; i < b.N; i++ {
+		shop := newBenchShop(b, 2)
+		base = 0
+		for n := 0; n < 30; n++ {
+			base += shop.addDay(b, n, 1000)
+		}
+		w := openTest(b)
+		mustLoad(b, w, shop.src)
+		mustTransform(b, w)
+		added = shop.addDay(b, 30, 300) // ~1% of the events so far
+		mustLoad(b, w, shop.src)
+		start := time.Now()
+		st := mustTransform(b, w)
+		incr = append(incr, time.Since(start).Seconds())
+		if st.EventsIn != int64(added) || st.DaysRebuilt > 2 {
+			b.Fatalf("incremental run: %d events in (want %d), %d days rebuilt", st.EventsIn, added, st.DaysRebuilt)
+		}
+		start = time.Now()
+		if _, err := w.Transform(ctx, warehouse.TransformOptions{Mode: warehouse.FullRefresh}); err != nil {
+			b.Fatal(err)
+		}
+		full = append(full, time.Since(start).Seconds())
+	}
+	mi, mf := medianOf(incr), medianOf(full)
+	b.ReportMetric(float64(base), "events")
+	b.ReportMetric(float64(added), "new_events")
+	b.ReportMetric(mi*1000, "incremental_ms")
+	b.ReportMetric(mf*1000, "full_refresh_ms")
+	b.ReportMetric(mi/mf, "incremental/full")
+}
+
+func medianOf(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// BenchmarkMarts compares building every mart over every date with a plain
+// GROUP BY over core.events (events per date and type), on the same
+// warehouse: 30 days, about 200,000 events. The aim is at most 3 times.
+func BenchmarkMarts(b *testing.B) {
+	ctx := context.Background()
+	shop := newBenchShop(b, 3)
+	events := 0
+	for n := 0; n < 30; n++ {
+		events += shop.addDay(b, n, 1000)
+	}
+	w := openTest(b)
+	mustLoad(b, w, shop.src)
+	mustTransform(b, w)
+	var marts, group []float64
+	for i := 0; i < max(b.N, 3); i++ {
+		start := time.Now()
+		if err := w.BuildAllMarts(ctx); err != nil {
+			b.Fatal(err)
+		}
+		marts = append(marts, time.Since(start).Seconds())
+		start = time.Now()
+		if _, err := w.DB().ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE bench_group AS
+			SELECT CAST(event_time AS DATE) AS day, event_type, count(*) AS events
+			FROM core.events GROUP BY CAST(event_time AS DATE), event_type`); err != nil {
+			b.Fatal(err)
+		}
+		group = append(group, time.Since(start).Seconds())
+	}
+	mm, mg := medianOf(marts), medianOf(group)
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(mm*1000, "all_marts_ms")
+	b.ReportMetric(mg*1000, "group_by_ms")
+	b.ReportMetric(mm/mg, "marts/group_by")
+}

@@ -1,0 +1,169 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Severity says what a failing check does to a Transform run.
+type Severity string
+
+const (
+	// Blocking: the run is not promoted (ErrCheckFailed).
+	Blocking Severity = "blocking"
+	// Warning: the run is promoted; the result says what was found.
+	Warning Severity = "warning"
+)
+
+// check is one checks/<name>.sql file: one SELECT returning one row of
+// (failures BIGINT, examples VARCHAR, skipped VARCHAR): how many rows
+// offend, up to five of them in a stable order, and why the check does not
+// apply to this run (NULL when it does). Checks run inside Transform's
+// transaction, after the models and before the commit, so they see CORE
+// as it would be promoted; they may read transform_run, changed_events (the
+// events the run inserts or replaces), affected_days and any table.
+type check struct {
+	name     string
+	severity Severity
+	about    string // what a failure means, for the result's detail
+}
+
+// checkOrder is the registry of data-quality checks, in the order they run
+// and are shown.
+var checkOrder = []check{
+	{"events_not_null", Blocking, "events lack a required value"},
+	{"events_accepted_types", Blocking, "events have an unknown event_type"},
+	{"orders_accepted_status", Blocking, "orders have a status not in (completed, cancelled, refunded, pending)"},
+	{"products_price_valid", Blocking, "products have a negative price"},
+	{"order_items_orders_ri", Blocking, "order lines belong to no order"},
+	{"order_items_products_ri", Warning, "order lines name no known product (no price)"},
+	{"events_products_ri", Warning, "events name no known product"},
+	{"products_unique_in_snapshot", Warning, "products listed twice in one snapshot"},
+	{"events_unique_payload", Warning, "event ids arrived with different payloads"},
+	{"events_freshness", Warning, "the newest event arrived more than a day before as_of"},
+	{"events_volume", Warning, "the run's event volume is outside half to twice the recent norm"},
+	{"purchases_orphan", Warning, "purchase events name no order"},
+	{"orders_untracked", Warning, "orders have no purchase event (tracking loss)"},
+}
+
+// CheckResult is one check's outcome in one run (a row of
+// meta.check_results).
+type CheckResult struct {
+	RunID    int64    `json:"run_id"`
+	Name     string   `json:"check"`
+	Severity Severity `json:"severity"`
+	// Status is pass, warn (a warning check found rows), fail (a blocking
+	// check found rows) or skipped.
+	Status   string `json:"status"`
+	Failures int64  `json:"failures"`
+	Detail   string `json:"detail"`
+}
+
+// loadChecks renders every check of checkOrder for d.
+func loadChecks(d Dialect) (map[string]string, error) {
+	out := map[string]string{}
+	for _, c := range checkOrder {
+		text, err := renderSQL(d, "checks/"+c.name+".sql")
+		if err != nil {
+			return nil, fmt.Errorf("check %s: %w", c.name, err)
+		}
+		out[c.name] = text
+	}
+	return out, nil
+}
+
+// runChecks runs every check on conn and returns their results.
+func (w *Warehouse) runChecks(ctx context.Context, conn *sql.Conn, runID int64) ([]CheckResult, error) {
+	out := make([]CheckResult, 0, len(checkOrder))
+	for _, c := range checkOrder {
+		var failures int64
+		var examples, skipped sql.NullString
+		if err := conn.QueryRowContext(ctx, w.checks[c.name]).Scan(&failures, &examples, &skipped); err != nil {
+			return nil, fmt.Errorf("check %s: %w", c.name, err)
+		}
+		r := CheckResult{RunID: runID, Name: c.name, Severity: c.severity, Failures: failures}
+		switch {
+		case skipped.Valid:
+			r.Status, r.Detail = "skipped", skipped.String
+		case failures == 0:
+			r.Status, r.Detail = "pass", examples.String
+		default:
+			r.Status = "warn"
+			if c.severity == Blocking {
+				r.Status = "fail"
+			}
+			r.Detail = fmt.Sprintf("%d: %s", failures, c.about)
+			if examples.Valid && examples.String != "" {
+				r.Detail += " (e.g. " + examples.String + ")"
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// failed reports whether a blocking check failed.
+func failed(rs []CheckResult) bool {
+	for _, r := range rs {
+		if r.Status == "fail" {
+			return true
+		}
+	}
+	return false
+}
+
+// blockingSummary names each failing blocking check and why.
+func blockingSummary(rs []CheckResult) string {
+	var parts []string
+	for _, r := range rs {
+		if r.Status == "fail" {
+			parts = append(parts, fmt.Sprintf("check %s: %s", r.Name, r.Detail))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// CheckRun is the outcome of the checks of one Transform run.
+type CheckRun struct {
+	RunID   int64         `json:"run_id"`
+	Mode    string        `json:"mode"`
+	Status  string        `json:"status"` // promoted or blocked
+	Results []CheckResult `json:"results"`
+}
+
+// CheckResults returns the check results of run runID, or of the latest
+// run when runID is 0. It returns a zero CheckRun (RunID 0) when no run has
+// been recorded.
+func (w *Warehouse) CheckResults(ctx context.Context, runID int64) (CheckRun, error) {
+	q, err := readSQL("queries/check_results.sql")
+	if err != nil {
+		return CheckRun{}, err
+	}
+	rows, err := w.db.QueryContext(ctx, q, runID)
+	if err != nil {
+		return CheckRun{}, fmt.Errorf("read check results: %w", err)
+	}
+	defer rows.Close()
+	var run CheckRun
+	for rows.Next() {
+		var r CheckResult
+		var sev string
+		if err := rows.Scan(&run.RunID, &run.Mode, &run.Status, &r.Name, &sev, &r.Status, &r.Failures, &r.Detail); err != nil {
+			return CheckRun{}, fmt.Errorf("read check results: %w", err)
+		}
+		r.RunID, r.Severity = run.RunID, Severity(sev)
+		run.Results = append(run.Results, r)
+	}
+	if err := rows.Err(); err != nil {
+		return CheckRun{}, fmt.Errorf("read check results: %w", err)
+	}
+	pos := map[string]int{}
+	for i, c := range checkOrder {
+		pos[c.name] = i
+	}
+	sort.SliceStable(run.Results, func(i, j int) bool { return pos[run.Results[i].Name] < pos[run.Results[j].Name] })
+	return run, nil
+}

@@ -1,0 +1,7 @@
+-- After the models of a run: events inserted or replaced, their latest
+-- event_time, late events flagged, days rebuilt, days queued.
+SELECT (SELECT count(*) FROM changed_events),
+       (SELECT max(event_time) FROM changed_events),
+       (SELECT count(*) FROM meta.late_events WHERE run_id = (SELECT run_id FROM transform_run)),
+       (SELECT count(*) FROM affected_days),
+       (SELECT count(*) FROM meta.backfill_queue WHERE queued_run = (SELECT run_id FROM transform_run));
