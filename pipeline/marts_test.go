@@ -31,6 +31,8 @@ func TestRunner_MartsEqualOracle(t *testing.T) {
 		long       bool // skipped with -short
 		// firstMidnight: the world changes a product at Start + 1 day
 		firstMidnight bool
+		// nulCategory: some product's category holds a NUL byte
+		nulCategory bool
 	}{
 		{name: "Plain/seed21", seed: 21, days: 10, users: 150},
 		{name: "Realistic/seed6", seed: 6, days: 14, users: 150, realistic: true, hostile: 0.2, priceOrder: true},
@@ -41,6 +43,9 @@ func TestRunner_MartsEqualOracle(t *testing.T) {
 		// first day's price (seed 7) or product (seed 57).
 		{name: "FirstMidnightPrice/seed7", seed: 7, days: 14, users: 150, realistic: true, firstMidnight: true},
 		{name: "FirstMidnightWithdrawal/seed57", seed: 57, days: 14, users: 150, realistic: true, firstMidnight: true},
+		// Every product hostile, some categories with NUL bytes, which both
+		// engines store as U+FFFD (docs/MARTS.md §5).
+		{name: "Hostile/seed5", seed: 5, days: 5, users: 100, hostile: 1, nulCategory: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.long && testing.Short() {
@@ -56,6 +61,9 @@ func TestRunner_MartsEqualOracle(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = r.Close() })
+			if got := nulCategory(r.World); got != tc.nulCategory {
+				t.Fatalf("seed %d: a category with a NUL byte: %v, want %v", tc.seed, got, tc.nulCategory)
+			}
 			if got := changesAtFirstMidnight(r.World); got != tc.firstMidnight {
 				t.Fatalf("seed %d: a product changes at the first midnight: %v, want %v", tc.seed, got, tc.firstMidnight)
 			}
@@ -74,6 +82,16 @@ func TestRunner_MartsEqualOracle(t *testing.T) {
 			assertMartsEqualOracle(t, r.Warehouse(), r.World)
 		})
 	}
+}
+
+// nulCategory reports whether some product's category holds a NUL byte.
+func nulCategory(w *sim.World) bool {
+	for _, p := range w.Products {
+		if strings.IndexByte(p.Category, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // changesAtFirstMidnight reports whether w changes a product (a price

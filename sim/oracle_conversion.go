@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"github.com/shoplake/shoplake/internal/clean"
 	"slices"
 	"strings"
 	"time"
@@ -196,7 +197,8 @@ func (w *World) conversionCounts() (map[productDay]*Conversion, map[categoryDay]
 // (lower(trim(category))). Every other byte is kept: a hostile category is
 // data, not an error.
 func CategoryKey(category string) string {
-	return strings.ToLower(strings.Trim(category, " "))
+	key, _ := clean.Category(category)
+	return key
 }
 
 // add counts one more session doing b.

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"github.com/shoplake/shoplake/internal/clean"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,35 +28,12 @@ type quarantined struct {
 // quarantineColumns are staging.quarantine's columns in row order.
 var quarantineColumns = []string{"raw_key", "load_seq", "entity", "row_no", "disposition", "reason", "record"}
 
-// CleanText is how Load stores every text value from a source, on every
-// engine alike: NUL bytes and invalid UTF-8 become U+FFFD (the Unicode
-// replacement character), then leading and trailing ASCII spaces are
-// removed. repaired reports a replacement (not a trim): Load then records
-// the row in staging.quarantine as repaired, with the record as served.
-//
-// Why replace NUL rather than reject the row: PostgreSQL (and Redshift)
-// cannot store U+0000 in text, and DuckDB can; storing the same bytes on
-// both engines needs one rule, and rejecting a product for a NUL in its
-// title would drop it from CORE, unprice its order lines and change every
-// revenue figure. The replacement keeps the row and its numbers, and the
-// original stays in RAW and in the quarantine record (JSON escapes NUL as
-// \u0000). A test that compares marts with the simulator's oracle maps the
-// oracle's strings through CleanText.
-func CleanText(s string) (clean string, repaired bool) {
-	if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
-		s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-		repaired = true
-	}
-	return strings.Trim(s, " "), repaired
-}
-
-// CleanCategory is CleanText, lower-cased (Go's Unicode lower-casing, the
-// same on every engine, unlike SQL lower() under PostgreSQL's C ctype): the
-// category key of docs/MARTS.md §5, with NUL replaced as CleanText does.
-func CleanCategory(s string) (clean string, repaired bool) {
-	c, r := CleanText(s)
-	return strings.ToLower(c), r
-}
+// CleanText and CleanCategory are the normalisation of docs/MARTS.md §5;
+// see package clean, which the simulator's oracle shares.
+var (
+	CleanText     = clean.Text
+	CleanCategory = clean.Category
+)
 
 // cleanID replaces NUL bytes and invalid UTF-8 in an identifier, without
 // trimming it: two ids that differ only in spaces stay two ids.
