@@ -58,6 +58,29 @@ type Local struct {
 	Clock clock.Clock
 }
 
+// LocalSource returns what a step run alone (shoplake ingest, transform)
+// serves in-process: in mode local without a FakeStore base URL, the
+// simulated world of cfg, after checking that the data directory holds that
+// world; otherwise no world (the configured source is used). clk is the
+// clock the servers read.
+func LocalSource(cfg config.Config, clk clock.Clock) (Local, error) {
+	local := Local{Clock: clk}
+	if cfg.Mode != config.ModeLocal || cfg.FakeStore.BaseURL != "" {
+		return local, nil
+	}
+	if err := CheckManifest(cfg); err != nil {
+		return local, err
+	}
+	wcfg, err := WorldConfig(cfg)
+	if err != nil {
+		return local, err
+	}
+	if local.World, err = sim.NewWorld(wcfg); err != nil {
+		return local, fmt.Errorf("simulate world: %w", err)
+	}
+	return local, nil
+}
+
 // backend opens the endpoints of one mode.
 type backend func(ctx context.Context, cfg config.Config, local Local) (*Env, error)
 

@@ -181,7 +181,7 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 		return fmt.Errorf("produce %s: %w", from.Format(time.RFC3339), err)
 	}
 	cons, err := r.consumer.Drain(ctx)
-	addConsume(&day.Consume, cons)
+	day.Consume.Add(cons)
 	r.totals.InRaw += cons.Valid
 	r.totals.Quarantined += cons.Invalid
 	r.totals.Duplicates += cons.Duplicates
@@ -274,19 +274,6 @@ func (r *Runner) Run(ctx context.Context, progress func(DayReport)) ([]DayReport
 }
 
 func addPut(a *stream.PutStats, b stream.PutStats) { a.Add(b) }
-
-func addConsume(a *stream.ConsumeStats, b stream.ConsumeStats) {
-	a.Shards, a.Leased, a.Held = b.Shards, b.Leased, b.Held
-	a.Records += b.Records
-	a.Valid += b.Valid
-	a.Invalid += b.Invalid
-	a.Duplicates += b.Duplicates
-	a.Batches += b.Batches
-	a.Objects += b.Objects
-	a.Existing += b.Existing
-	a.Checkpoints += b.Checkpoints
-	a.Throttled += b.Throttled
-}
 
 // WorldConfig is the simulated world that cfg describes.
 func WorldConfig(cfg config.Config) (sim.Config, error) {

@@ -561,3 +561,18 @@ func (c *Consumer) Close(ctx context.Context) error {
 	c.shards, c.order, c.existing = nil, nil, nil
 	return errors.Join(errs...)
 }
+
+// Add accumulates b into s: counts add up, while Shards, Leased and Held
+// describe the latest pass and are taken from b.
+func (s *ConsumeStats) Add(b ConsumeStats) {
+	s.Shards, s.Leased, s.Held = b.Shards, b.Leased, b.Held
+	s.Records += b.Records
+	s.Valid += b.Valid
+	s.Invalid += b.Invalid
+	s.Duplicates += b.Duplicates
+	s.Batches += b.Batches
+	s.Objects += b.Objects
+	s.Existing += b.Existing
+	s.Checkpoints += b.Checkpoints
+	s.Throttled += b.Throttled
+}

@@ -160,7 +160,7 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 	for {
 		st, err := c.Drain(ctx)
 		rep.Passes++
-		addConsumeStats(&rep.Totals, st)
+		rep.Totals.Add(st)
 		fmt.Fprintf(errw, "pass %d: %d records: %d to RAW, %d quarantined, %d duplicates dropped; %d objects written, %d present; %d/%d shards leased\n",
 			rep.Passes, st.Records, st.Valid, st.Invalid, st.Duplicates, st.Objects, st.Existing, st.Leased, st.Shards)
 		if err != nil {
@@ -196,19 +196,6 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 		return fmt.Errorf("consume %s: %w", cfg.Kinesis.Stream, runErr)
 	}
 	return nil
-}
-
-func addConsumeStats(a *stream.ConsumeStats, b stream.ConsumeStats) {
-	a.Shards, a.Leased, a.Held = b.Shards, b.Leased, b.Held
-	a.Records += b.Records
-	a.Valid += b.Valid
-	a.Invalid += b.Invalid
-	a.Duplicates += b.Duplicates
-	a.Batches += b.Batches
-	a.Objects += b.Objects
-	a.Existing += b.Existing
-	a.Checkpoints += b.Checkpoints
-	a.Throttled += b.Throttled
 }
 
 // shardReports lists the shards with their checkpoints (best effort: a

@@ -16,7 +16,6 @@ import (
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/internal/rng"
 	"github.com/shoplake/shoplake/pipeline"
-	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/warehouse"
 )
 
@@ -134,21 +133,12 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	// simulated shop as of each date's ingestion time, as the demo's
 	// pipeline does, so both write the same RAW objects into one data
 	// directory; the client waits in real time.
-	wcfg, err := pipeline.WorldConfig(cfg)
+	simClock := clock.NewSim(from.Add(24*time.Hour + pipeline.IngestDelay))
+	local, err := pipeline.LocalSource(cfg, simClock)
 	if err != nil {
 		return err
 	}
-	simClock := clock.NewSim(from.Add(24*time.Hour + pipeline.IngestDelay))
-	local := pipeline.Local{Clock: simClock}
-	localSim := cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == ""
-	if localSim {
-		if err := pipeline.CheckManifest(cfg); err != nil {
-			return err
-		}
-		if local.World, err = sim.NewWorld(wcfg); err != nil {
-			return fmt.Errorf("simulate world: %w", err)
-		}
-	}
+	localSim := local.World != nil
 	env, err := pipeline.Open(ctx, cfg, local)
 	if err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/pipeline"
-	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/warehouse"
 )
 
@@ -125,22 +124,9 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	defer wh.Close()
 	var rep transformReport
 	if !opts.noLoad {
-		// The lake: in mode local the data directory's, served in-process
-		// (with the simulated shop's API, which this step does not call,
-		// when no FakeStore URL is configured).
+		// The lake: in mode local the data directory's, served in-process.
+		// This step calls no FakeStore, so none is started.
 		local := pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())}
-		if cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == "" {
-			if err := pipeline.CheckManifest(cfg); err != nil {
-				return err
-			}
-			wcfg, err := pipeline.WorldConfig(cfg)
-			if err != nil {
-				return err
-			}
-			if local.World, err = sim.NewWorld(wcfg); err != nil {
-				return fmt.Errorf("simulate world: %w", err)
-			}
-		}
 		env, err := pipeline.Open(ctx, cfg, local)
 		if err != nil {
 			return err

@@ -8,10 +8,10 @@ import (
 
 func TestCategory(t *testing.T) {
 	for in, want := range map[string]string{
-		"  Electronics ":          "electronics",
+		"  Electronics ":         "electronics",
 		"../electronics\x00\x00": "../electronics\uFFFD\uFFFD",
-		"men's clothing":          "men's clothing",
-		"bad\xffutf8":             "bad\uFFFDutf8",
+		"men's clothing":         "men's clothing",
+		"bad\xffutf8":            "bad\uFFFDutf8",
 	} {
 		got, _ := clean.Category(in)
 		if got != want {
