@@ -1,9 +1,12 @@
 package main
 
 import (
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/pipeline"
+	"github.com/shoplake/shoplake/sim"
 )
 
 // worldFlags are the flags that size the simulated world; they override the
@@ -49,4 +52,19 @@ func (f *worldFlags) apply(fs *pflag.FlagSet, cfg *config.Config) {
 	if fs.Changed("hostile") {
 		cfg.Sim.HostileRate = f.hostile
 	}
+}
+
+// loadWorld loads the configuration, applies the world flags, validates it
+// and returns it with the simulated world it describes.
+func (g *globalFlags) loadWorld(cmd *cobra.Command, world *worldFlags) (config.Config, sim.Config, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return cfg, sim.Config{}, err
+	}
+	world.apply(cmd.Flags(), &cfg)
+	if err := cfg.Validate(); err != nil {
+		return cfg, sim.Config{}, err
+	}
+	wcfg, err := pipeline.WorldConfig(cfg)
+	return cfg, wcfg, err
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/sim"
 )
 
@@ -37,15 +36,7 @@ malformed records, each counted in the summary on stderr.`,
 			"  shoplake sim events --duplicates 0.01 --late 0.02 --malformed 0.001 > faulty.ndjson",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			world.apply(cmd.Flags(), &cfg)
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			wcfg, err := pipeline.WorldConfig(cfg)
+			cfg, wcfg, err := g.loadWorld(cmd, &world)
 			if err != nil {
 				return err
 			}

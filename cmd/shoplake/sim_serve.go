@@ -12,7 +12,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/shoplake/shoplake/internal/clock"
-	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/sim"
 )
 
@@ -34,15 +33,7 @@ not yet placed are hidden). It runs until interrupted.`,
 		Example: "  shoplake sim serve --users 50 --days 3\n  curl 'http://127.0.0.1:4568/carts?startdate=2026-01-05&enddate=2026-01-06'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			world.apply(cmd.Flags(), &cfg)
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			wcfg, err := pipeline.WorldConfig(cfg)
+			cfg, wcfg, err := g.loadWorld(cmd, &world)
 			if err != nil {
 				return err
 			}
