@@ -56,6 +56,10 @@ func (e *Env) Close() error {
 type Local struct {
 	World *sim.World
 	Clock clock.Clock
+	// PersistStreams keeps the in-process Kinesis server's streams in
+	// journals under <data_dir>/kinesis (kinesislocal.Open), so they outlive
+	// the process; otherwise they live in memory for the run.
+	PersistStreams bool
 }
 
 // LocalSource returns what a step run alone (shoplake ingest, transform)
@@ -117,8 +121,16 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 	}
 	kinURL := cfg.Kinesis.Endpoint
 	if kinURL == "" {
+		kin := kinesislocal.New(local.Clock, kinesislocal.WithRegion(cfg.AWS.Region))
+		if local.PersistStreams {
+			var err error
+			if kin, err = kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), local.Clock, kinesislocal.WithRegion(cfg.AWS.Region)); err != nil {
+				return nil, errors.Join(err, env.Close())
+			}
+			env.closers = append(env.closers, kin.Close)
+		}
 		var err error
-		if kinURL, err = env.serve(kinesislocal.New(local.Clock, kinesislocal.WithRegion(cfg.AWS.Region))); err != nil {
+		if kinURL, err = env.serve(kin); err != nil {
 			return nil, errors.Join(err, env.Close())
 		}
 	}

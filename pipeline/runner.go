@@ -175,7 +175,7 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 	day.Events += len(events)
 	r.totals.Generated += len(events)
 	put, err := r.producer.Put(ctx, events)
-	addPut(&day.Put, put)
+	day.Put.Add(put)
 	r.totals.Acknowledged += put.Acknowledged
 	if err != nil {
 		return fmt.Errorf("produce %s: %w", from.Format(time.RFC3339), err)
@@ -272,8 +272,6 @@ func (r *Runner) Run(ctx context.Context, progress func(DayReport)) ([]DayReport
 	}
 	return days, nil
 }
-
-func addPut(a *stream.PutStats, b stream.PutStats) { a.Add(b) }
 
 // WorldConfig is the simulated world that cfg describes.
 func WorldConfig(cfg config.Config) (sim.Config, error) {

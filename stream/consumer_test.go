@@ -2,7 +2,6 @@ package stream_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"math/big"
 	"net/http/httptest"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -79,32 +79,18 @@ func mustPut(tb testing.TB, client *kinesis.Client, clk clock.Clock, events []st
 	}
 }
 
-// quarantined reads every QUARANTINE line.
+// quarantined reads every QUARANTINE line, in key order.
 func quarantined(tb testing.TB, store lake.Store) []stream.Rejected {
 	tb.Helper()
-	ctx := context.Background()
-	infos, err := store.List(ctx, lake.QuarantinePrefix)
-	if err != nil {
-		tb.Fatal(err)
+	byKey := gzLines[stream.Rejected](tb, store, lake.QuarantinePrefix)
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
 	}
+	sort.Strings(keys)
 	var out []stream.Rejected
-	for _, info := range infos {
-		body, err := store.Get(ctx, info.Key)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		text, _ := io.ReadAll(zr)
-		for _, line := range bytes.Split(bytes.TrimSpace(text), []byte("\n")) {
-			var r stream.Rejected
-			if err := json.Unmarshal(line, &r); err != nil {
-				tb.Fatal(err)
-			}
-			out = append(out, r)
-		}
+	for _, k := range keys {
+		out = append(out, byKey[k]...)
 	}
 	return out
 }

@@ -65,15 +65,16 @@ func makeEvents(seed uint64, n int) []stream.Event {
 	return out
 }
 
-// rawRecords reads every RAW events object and returns its records by key.
-func rawRecords(tb testing.TB, store lake.Store) map[string][]stream.RawRecord {
+// gzLines reads every gzip NDJSON object under prefix and decodes each
+// line into a T, by object key.
+func gzLines[T any](tb testing.TB, store lake.Store, prefix string) map[string][]T {
 	tb.Helper()
 	ctx := context.Background()
-	infos, err := store.List(ctx, lake.RawEvents)
+	infos, err := store.List(ctx, prefix)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out := map[string][]stream.RawRecord{}
+	out := map[string][]T{}
 	for _, info := range infos {
 		body, err := store.Get(ctx, info.Key)
 		if err != nil {
@@ -88,14 +89,20 @@ func rawRecords(tb testing.TB, store lake.Store) map[string][]stream.RawRecord {
 			tb.Fatal(err)
 		}
 		for _, line := range bytes.Split(bytes.TrimSpace(ndjson), []byte("\n")) {
-			var rec stream.RawRecord
-			if err := json.Unmarshal(line, &rec); err != nil {
+			var v T
+			if err := json.Unmarshal(line, &v); err != nil {
 				tb.Fatalf("%s: %v", info.Key, err)
 			}
-			out[info.Key] = append(out[info.Key], rec)
+			out[info.Key] = append(out[info.Key], v)
 		}
 	}
 	return out
+}
+
+// rawRecords reads every RAW events object and returns its records by key.
+func rawRecords(tb testing.TB, store lake.Store) map[string][]stream.RawRecord {
+	tb.Helper()
+	return gzLines[stream.RawRecord](tb, store, lake.RawEvents)
 }
 
 // newConsumer returns a consumer of "clicks" in group g writing to store,

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,7 +18,6 @@ import (
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/stream"
-	"github.com/shoplake/shoplake/stream/kinesislocal"
 )
 
 // consumeOptions are the flags of shoplake consume.
@@ -117,24 +113,9 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 	}
 	log := g.logger(cmd.ErrOrStderr())
 	clk := clock.Real{}
-	if cfg.Mode == config.ModeLocal {
-		if cfg.Kinesis.Endpoint == "" {
-			// The stream persisted by the local server under the data
-			// directory, served here for the duration of the command.
-			srv, err := kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), clk, kinesislocal.WithRegion(cfg.AWS.Region))
-			if err != nil {
-				return err
-			}
-			defer srv.Close()
-			url, stop, err := serveLoopback(srv)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			cfg.Kinesis.Endpoint = url
-		}
-	}
-	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clk})
+	// In mode local, the streams persisted under the data directory (the
+	// ones shoplake serve writes), served for the duration of the command.
+	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clk, PersistStreams: true})
 	if err != nil {
 		return err
 	}
@@ -246,15 +227,4 @@ func printConsume(w io.Writer, rep consumeReport) {
 	if rep.Error != "" {
 		fmt.Fprintf(w, "\nerror: %s\n", rep.Error)
 	}
-}
-
-// serveLoopback serves h on a loopback port until stop is called.
-func serveLoopback(h http.Handler) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on loopback: %w", err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
