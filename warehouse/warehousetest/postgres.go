@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -55,12 +56,39 @@ func PostgresDSN(tb testing.TB) string {
 	}
 	tb.Cleanup(func() {
 		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		if err := dropDatabase(context.Background(), admin, name); err != nil {
 			tb.Errorf("drop test database %s: %v", name, err)
 		}
 	})
 	cfg.Database = name
 	return replaceDatabase(dsn, cfg.Database)
+}
+
+// dropDatabase drops the test database name. WITH (FORCE) ends the
+// connections a test left open; but it also tries to end an autovacuum
+// worker that happens to be in the database, which a role without
+// pg_signal_backend may not do (SQLSTATE 42501). A plain DROP then does
+// what is needed: PostgreSQL itself asks autovacuum workers to stop and
+// waits for them.
+func dropDatabase(ctx context.Context, admin *sql.DB, name string) error {
+	ident := pgx.Identifier{name}.Sanitize()
+	forceErr := exec(ctx, admin, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+	if forceErr == nil {
+		return nil
+	}
+	var err error
+	for attempt := 1; attempt <= 5; attempt++ {
+		if err = exec(ctx, admin, "DROP DATABASE IF EXISTS "+ident); err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+	}
+	return fmt.Errorf("with force: %v; without: %w", forceErr, err)
+}
+
+func exec(ctx context.Context, db *sql.DB, query string) error {
+	_, err := db.ExecContext(ctx, query)
+	return err
 }
 
 // replaceDatabase returns dsn with its database set to name. It handles the
