@@ -60,6 +60,22 @@ type Local struct {
 	// journals under <data_dir>/kinesis (kinesislocal.Open), so they outlive
 	// the process; otherwise they live in memory for the run.
 	PersistStreams bool
+	// KinesisOptions configure the in-process Kinesis server (for instance
+	// kinesislocal.WithShardLimits, to enforce AWS's throughput quotas).
+	KinesisOptions []kinesislocal.Option
+	// Wrap, if set, wraps the handler of each in-process server before it
+	// is served: name is "s3", "kinesis" or "fakestore". Fault injection
+	// (scenarios) goes here, between the real clients and the real
+	// servers.
+	Wrap func(name string, h http.Handler) http.Handler
+}
+
+// wrap returns h wrapped by l.Wrap, if any.
+func (l Local) wrap(name string, h http.Handler) http.Handler {
+	if l.Wrap == nil {
+		return h
+	}
+	return l.Wrap(name, h)
 }
 
 // LocalSource returns what a step run alone (shoplake ingest, transform)
@@ -115,29 +131,30 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 		if err != nil {
 			return nil, err
 		}
-		if s3URL, err = env.serve(srv); err != nil {
+		if s3URL, err = env.serve(local.wrap("s3", srv)); err != nil {
 			return nil, errors.Join(err, env.Close())
 		}
 	}
 	kinURL := cfg.Kinesis.Endpoint
 	if kinURL == "" {
-		kin := kinesislocal.New(local.Clock, kinesislocal.WithRegion(cfg.AWS.Region))
+		opts := append([]kinesislocal.Option{kinesislocal.WithRegion(cfg.AWS.Region)}, local.KinesisOptions...)
+		kin := kinesislocal.New(local.Clock, opts...)
 		if local.PersistStreams {
 			var err error
-			if kin, err = kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), local.Clock, kinesislocal.WithRegion(cfg.AWS.Region)); err != nil {
+			if kin, err = kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), local.Clock, opts...); err != nil {
 				return nil, errors.Join(err, env.Close())
 			}
 			env.closers = append(env.closers, kin.Close)
 		}
 		var err error
-		if kinURL, err = env.serve(kin); err != nil {
+		if kinURL, err = env.serve(local.wrap("kinesis", kin)); err != nil {
 			return nil, errors.Join(err, env.Close())
 		}
 	}
 	env.FakeStoreURL = cfg.FakeStore.BaseURL
 	if env.FakeStoreURL == "" && local.World != nil {
 		var err error
-		if env.FakeStoreURL, err = env.serve(sim.NewServer(local.World, local.Clock)); err != nil {
+		if env.FakeStoreURL, err = env.serve(local.wrap("fakestore", sim.NewServer(local.World, local.Clock))); err != nil {
 			return nil, errors.Join(err, env.Close())
 		}
 	}

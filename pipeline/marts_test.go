@@ -2,13 +2,13 @@ package pipeline_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shoplake/shoplake/internal/money"
 	"github.com/shoplake/shoplake/pipeline"
+	"github.com/shoplake/shoplake/scenarios"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/warehouse"
 )
@@ -157,135 +157,16 @@ func anyMatured(w *sim.World) bool {
 // row, and reports the first differing rows of each mart.
 func assertMartsEqualOracle(t *testing.T, wh *warehouse.Warehouse, w *sim.World) {
 	t.Helper()
-	ctx := context.Background()
-	check := func(mart string, got, want []string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Errorf("%s: %v", mart, err)
-			return
-		}
-		if len(want) == 0 && mart != "purchase_reconciliation" {
-			t.Logf("%s: the oracle has no rows", mart)
-		}
-		if diff := diffLines(got, want); diff != "" {
-			t.Errorf("%s (%d rows, oracle %d) differs from the oracle:\n%s", mart, len(got), len(want), diff)
+	counts, diffs, err := scenarios.CompareMarts(context.Background(), wh, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		if c.OracleRows == 0 && c.Mart != "purchase_reconciliation" {
+			t.Logf("%s: the oracle has no rows", c.Mart)
 		}
 	}
-
-	kpis, err := wh.DailyKPIs(ctx)
-	check("daily_kpis", mapRows(kpis, func(k warehouse.DailyKPI) string {
-		return row(k.Date, k.Sessions, k.ConvertingSessions, k.Orders, k.Revenue, k.AvgOrderValue, k.ConversionRate)
-	}), mapRows(w.DailyKPIs(), func(k sim.DailyKPI) string {
-		return row(k.Date, k.Sessions, k.ConvertingSessions, k.Orders, k.Revenue, k.AvgOrderValue, k.ConversionRate)
-	}), err)
-
-	funnel, err := wh.SessionFunnel(ctx)
-	check("session_funnel", mapRows(funnel, func(s warehouse.FunnelStep) string {
-		return row(s.Date, s.StepOrder, s.Step, s.Sessions, s.ConversionFromPrevious)
-	}), mapRows(w.SessionFunnel(), func(s sim.FunnelStep) string {
-		return row(s.Date, s.StepOrder, string(s.Step), s.Sessions, s.ConversionFromPrevious)
-	}), err)
-
-	retention, err := wh.CohortRetention(ctx)
-	check("cohort_retention", mapRows(retention, func(r warehouse.CohortRetentionRow) string {
-		return row(r.Granularity, r.Cohort, r.Offset, r.Period, r.CohortSize, r.Active, r.Rate, r.PeriodComplete)
-	}), mapRows(append(w.CohortRetention(sim.Monthly), w.CohortRetention(sim.Weekly)...), func(r sim.CohortRetentionRow) string {
-		return row(r.Granularity.String(), r.Cohort, r.Offset, r.Period, r.CohortSize, r.Active, r.Rate, r.PeriodComplete)
-	}), err)
-
-	ltv, err := wh.CustomerLTV(ctx)
-	check("customer_ltv", mapRows(ltv, func(c warehouse.CustomerLTV) string {
-		return row(c.UserID, c.FirstOrderDate, c.CohortMonth, c.Orders, c.Revenue, c.Revenue30, c.Revenue90, c.Revenue365)
-	}), mapRows(w.CustomerLTV(), func(c sim.CustomerLTV) string {
-		return row(c.UserID, c.FirstOrderDate, c.CohortMonth, c.Orders, c.Revenue, c.Revenue30, c.Revenue90, c.Revenue365)
-	}), err)
-
-	cohortLTV, err := wh.CohortLTV(ctx)
-	check("cohort_ltv", mapRows(cohortLTV, func(c warehouse.CohortLTVRow) string {
-		return row(c.CohortMonth, c.HorizonDays, c.CohortCustomers, c.MaturedCustomers, c.Revenue, c.AvgRevenue)
-	}), mapRows(w.CohortLTV(), func(c sim.CohortLTVRow) string {
-		return row(c.CohortMonth, c.HorizonDays, c.CohortCustomers, c.MaturedCustomers, c.Revenue, c.AvgRevenue)
-	}), err)
-
-	products, err := wh.ProductConversion(ctx)
-	check("product_conversion", mapRows(products, func(p warehouse.ProductConversionRow) string {
-		return row(p.Date, p.ProductID, p.ViewSessions, p.CartSessions, p.PurchaseSessions, p.ViewToCart, p.ViewToPurchase)
-	}), mapRows(w.ProductConversion(), func(p sim.ProductConversionRow) string {
-		return row(p.Date, p.ProductID, p.ViewSessions, p.CartSessions, p.PurchaseSessions, p.ViewToCart, p.ViewToPurchase)
-	}), err)
-
-	categories, err := wh.CategoryConversion(ctx)
-	check("category_conversion", mapRows(categories, func(c warehouse.CategoryConversionRow) string {
-		return row(c.Date, c.Category, c.ViewSessions, c.CartSessions, c.PurchaseSessions, c.ViewToCart, c.ViewToPurchase)
-	}), mapRows(w.CategoryConversion(), func(c sim.CategoryConversionRow) string {
-		return row(c.Date, c.Category, c.ViewSessions, c.CartSessions, c.PurchaseSessions, c.ViewToCart, c.ViewToPurchase)
-	}), err)
-
-	recon, err := wh.PurchaseReconciliation(ctx)
-	check("purchase_reconciliation", mapRows(recon, func(r warehouse.ReconciliationRow) string {
-		return row(r.Date, r.Orders, r.TrackedOrders, r.UntrackedOrders, r.PurchaseEvents, r.OrphanPurchaseEvents, r.TrackingLossRate)
-	}), mapRows(w.Reconciliation(), func(r sim.ReconciliationRow) string {
-		return row(r.Date, r.Orders, r.TrackedOrders, r.UntrackedOrders, r.PurchaseEvents, r.OrphanPurchaseEvents, r.TrackingLossRate)
-	}), err)
-}
-
-func mapRows[T any](rows []T, f func(T) string) []string {
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		out[i] = f(r)
+	for _, d := range diffs {
+		t.Errorf("%s (%d rows, oracle %d) differs from the oracle:\n%s", d.Mart, d.Rows, d.OracleRows, d.Diff)
 	}
-	return out
-}
-
-// row renders one mart row: dates as YYYY-MM-DD (with the time if it is not
-// a midnight), money with two decimals, nil pointers as "NULL", strings
-// quoted (categories may hold any byte).
-func row(vals ...any) string {
-	parts := make([]string, len(vals))
-	for i, v := range vals {
-		switch x := v.(type) {
-		case time.Time:
-			if x.Equal(x.Truncate(24 * time.Hour)) {
-				parts[i] = x.UTC().Format(time.DateOnly)
-			} else {
-				parts[i] = x.UTC().Format(time.RFC3339Nano)
-			}
-		case *money.Cents:
-			parts[i] = "NULL"
-			if x != nil {
-				parts[i] = x.String()
-			}
-		case *string:
-			parts[i] = "NULL"
-			if x != nil {
-				parts[i] = *x
-			}
-		case string:
-			parts[i] = fmt.Sprintf("%q", x)
-		default:
-			parts[i] = fmt.Sprint(x)
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// diffLines returns "" if got equals want, or the first differing lines of
-// each, at most five.
-func diffLines(got, want []string) string {
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < max(len(got), len(want)) && shown < 5; i++ {
-		g, w := "(none)", "(none)"
-		if i < len(got) {
-			g = got[i]
-		}
-		if i < len(want) {
-			w = want[i]
-		}
-		if g != w {
-			fmt.Fprintf(&b, "  row %d:\n    got    %s\n    oracle %s\n", i, g, w)
-			shown++
-		}
-	}
-	return b.String()
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/shoplake/shoplake/ingest"
@@ -14,6 +17,7 @@ import (
 	"github.com/shoplake/shoplake/internal/rng"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream"
+	"github.com/shoplake/shoplake/stream/kinesislocal"
 	"github.com/shoplake/shoplake/warehouse"
 )
 
@@ -27,28 +31,69 @@ const IngestDelay = 5 * time.Minute
 // Runner replays a simulated shop through the whole pipeline, one hour of
 // clickstream and one day of batch at a time, on a simulated clock. Every
 // timestamp and every random draw comes from the configuration's seed.
+//
+// What the client fleet sends is the world's events as a sim.Anomalizer
+// delivers them (Options.Anomalies; with every rate at zero, the events
+// themselves, byte for byte), each put on the stream when the clock passes
+// its SendAt.
 type Runner struct {
 	Config config.Config
 	World  *sim.World
 	Clock  *clock.Sim
 	Env    *Env
 
+	opts     Options
 	wh       *warehouse.Warehouse
 	producer *stream.Producer
 	consumer *stream.Consumer
 	ingester *ingest.Ingester
 	log      *slog.Logger
 	totals   Totals
+
+	anom     *sim.Anomalizer
+	nextSend func() (sim.Delivery, bool)
+	stopSend func()
+	peeked   *sim.Delivery
+}
+
+// Options are what a run may change besides the configuration: the world's
+// traffic, what the client fleet does to it, and wrappers around the real
+// parts for fault injection. The zero Options is the demo's plain run.
+type Options struct {
+	Log *slog.Logger
+	// World, if set, edits the world's configuration built from the
+	// configuration (campaigns, rates) before the world is simulated.
+	World func(*sim.Config)
+	// Anomalies is what the client fleet does to the events it sends:
+	// duplicates, late and out-of-order sends, clocks ahead, malformed
+	// records. The zero value sends every event once, on time.
+	Anomalies sim.AnomalyConfig
+	// OnDelivery, if set, is called for every record the fleet sends, just
+	// before it is put on the stream.
+	OnDelivery func(sim.Delivery)
+	// Wrap and KinesisOptions are passed to the in-process endpoints (see
+	// Local).
+	Wrap           func(name string, h http.Handler) http.Handler
+	KinesisOptions []kinesislocal.Option
+	// Checkpointer, if set, wraps the checkpointer of every consumer the
+	// runner makes (crash points between a RAW write and its checkpoint).
+	Checkpointer func(stream.Checkpointer) stream.Checkpointer
 }
 
 // Totals counts every event through every stage of a run, as Jepsen's
-// total-queue does: what was generated, acknowledged by the stream, written
-// to RAW and QUARANTINE, and what CORE holds.
+// total-queue does: what was generated, sent and acknowledged by the
+// stream, written to RAW and QUARANTINE, and what CORE holds.
 type Totals struct {
-	Generated    int `json:"generated"`
+	Generated int `json:"generated"`
+	// Sent counts the records the fleet sent: Generated plus duplicates
+	// and extra malformed records, minus events still to be sent.
+	Sent         int `json:"sent"`
 	Acknowledged int `json:"acknowledged"`
-	InRaw        int `json:"in_raw"`
-	Quarantined  int `json:"quarantined"`
+	// Rejected counts records the producer refused before sending (over
+	// 1 MiB, bad partition key).
+	Rejected    int `json:"rejected"`
+	InRaw       int `json:"in_raw"`
+	Quarantined int `json:"quarantined"`
 	// Duplicates counts the records the consumer's dedup window dropped
 	// (extra copies of events already in RAW).
 	Duplicates   int `json:"duplicates_dropped"`
@@ -72,8 +117,14 @@ type DayReport struct {
 
 // NewRunner builds the world of cfg (which must be valid and in mode
 // local), checks the data directory belongs to it, opens the endpoints, the
-// stream and the warehouse.
+// stream and the warehouse. log may be nil.
 func NewRunner(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, error) {
+	return NewRunnerWith(ctx, cfg, Options{Log: log})
+}
+
+// NewRunnerWith is NewRunner with Options.
+func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runner, error) {
+	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -81,19 +132,27 @@ func NewRunner(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runne
 	if err != nil {
 		return nil, err
 	}
+	if opts.World != nil {
+		opts.World(&wcfg)
+	}
 	world, err := sim.NewWorld(wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("simulate world: %w", err)
+	}
+	anom, err := sim.NewAnomalizer(cfg.Seed, opts.Anomalies)
+	if err != nil {
+		return nil, err
 	}
 	if err := CheckManifest(cfg); err != nil {
 		return nil, err
 	}
 	clk := clock.NewSim(wcfg.Start)
-	env, err := Open(ctx, cfg, Local{World: world, Clock: clk})
+	env, err := Open(ctx, cfg, Local{World: world, Clock: clk, KinesisOptions: opts.KinesisOptions, Wrap: opts.Wrap})
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{Config: cfg, World: world, Clock: clk, Env: env, log: log}
+	r := &Runner{Config: cfg, World: world, Clock: clk, Env: env, log: log, opts: opts, anom: anom}
+	r.nextSend, r.stopSend = iter.Pull(anom.Deliveries(slices.Values(world.Events)))
 	if err := r.open(ctx); err != nil {
 		return nil, errors.Join(err, r.Close())
 	}
@@ -129,11 +188,7 @@ func (r *Runner) open(ctx context.Context) error {
 	r.producer = &stream.Producer{Client: r.Env.Kinesis, Stream: cfg.Kinesis.Stream, Clock: r.Clock}
 	// The runner is the group's only consumer: it holds every shard's lease
 	// (renewed at each hour's drain, an hour after the last on the clock).
-	r.consumer = &stream.Consumer{
-		Client: r.Env.Kinesis, Stream: cfg.Kinesis.Stream, Store: r.Env.Lake,
-		Checkpointer: cp, Owner: ConsumerOwner, Clock: r.Clock,
-		BatchRecords: cfg.Kinesis.BatchRecords, Log: r.log,
-	}
+	r.consumer = r.NewConsumer(ConsumerOwner)
 	policy := ingest.DefaultPolicy()
 	policy.RequestTimeout = cfg.FakeStore.Timeout
 	client, err := ingest.NewClient(r.Env.HTTP, r.Env.FakeStoreURL, r.Clock, rng.New(cfg.Seed, "ingest/retry"), policy, 0, r.log)
@@ -143,6 +198,31 @@ func (r *Runner) open(ctx context.Context) error {
 	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: r.wh.IngestLedger(), Log: r.log}
 	return nil
 }
+
+// NewConsumer returns a consumer of the run's stream in the run's
+// checkpoint group, writing to the run's lake, under owner: the runner's
+// own (ConsumerOwner), or a rival one (a second host, a stale process).
+func (r *Runner) NewConsumer(owner string) *stream.Consumer {
+	cfg := r.Config
+	var cp stream.Checkpointer = &stream.LakeCheckpointer{Store: r.Env.Lake, Group: cfg.Kinesis.Group, Stream: cfg.Kinesis.Stream, Clock: r.Clock}
+	if r.opts.Checkpointer != nil {
+		cp = r.opts.Checkpointer(cp)
+	}
+	return &stream.Consumer{
+		Client: r.Env.Kinesis, Stream: cfg.Kinesis.Stream, Store: r.Env.Lake,
+		Checkpointer: cp, Owner: owner, Clock: r.Clock,
+		BatchRecords: cfg.Kinesis.BatchRecords, Log: r.log,
+	}
+}
+
+// Consumer returns the runner's consumer.
+func (r *Runner) Consumer() *stream.Consumer { return r.consumer }
+
+// RestartConsumer replaces the runner's consumer by a new one under the
+// same owner, as a supervisor restarts a process that died: the dead one
+// releases nothing, and the new one starts from the checkpoints with an
+// empty dedup window.
+func (r *Runner) RestartConsumer() { r.consumer = r.NewConsumer(ConsumerOwner) }
 
 // Warehouse returns the run's warehouse.
 func (r *Runner) Warehouse() *warehouse.Warehouse { return r.wh }
@@ -154,6 +234,9 @@ func (r *Runner) Totals() Totals { return r.totals }
 // endpoints.
 func (r *Runner) Close() error {
 	var errs []error
+	if r.stopSend != nil {
+		r.stopSend()
+	}
 	if r.consumer != nil {
 		errs = append(errs, r.consumer.Close(context.Background()))
 	}
@@ -164,33 +247,109 @@ func (r *Runner) Close() error {
 	return errors.Join(errs...)
 }
 
-// StreamHour puts the events of the hour starting at from on the stream as
-// the clock reaches the end of that hour, then drains every shard to RAW.
+// StreamHour moves the clock to the end of the hour starting at from (if
+// it is earlier), puts on the stream what the fleet sends before then, and
+// drains every shard to RAW.
 func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport) error {
 	to := from.Add(time.Hour)
-	if err := r.Clock.Set(to); err != nil {
-		return err
+	if r.Clock.Now().Before(to) {
+		if err := r.Clock.Set(to); err != nil {
+			return err
+		}
 	}
-	events := r.World.EventsBetween(from, to)
-	day.Events += len(events)
-	r.totals.Generated += len(events)
-	put, err := r.producer.Put(ctx, events)
+	n := len(r.World.EventsBetween(from, to))
+	day.Events += n
+	r.totals.Generated += n
+	put, err := r.Produce(ctx, to)
 	day.Put.Add(put)
-	r.totals.Acknowledged += put.Acknowledged
 	if err != nil {
 		return fmt.Errorf("produce %s: %w", from.Format(time.RFC3339), err)
 	}
-	cons, err := r.consumer.Drain(ctx)
+	cons, err := r.Drain(ctx)
 	day.Consume.Add(cons)
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", from.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+// Produce puts on the stream every record the fleet sends before until
+// (SendAt < until) and has not sent yet.
+func (r *Runner) Produce(ctx context.Context, until time.Time) (stream.PutStats, error) {
+	var recs []stream.Record
+	for {
+		d, ok := r.peek()
+		if !ok || !d.SendAt.Before(until) {
+			break
+		}
+		r.peeked = nil
+		if r.opts.OnDelivery != nil {
+			r.opts.OnDelivery(d)
+		}
+		recs = append(recs, stream.Record{Data: d.Data, PartitionKey: d.PartitionKey})
+	}
+	if err := r.anom.Err(); err != nil {
+		return stream.PutStats{}, fmt.Errorf("client fleet: %w", err)
+	}
+	put, err := r.producer.PutRecords(ctx, recs)
+	r.totals.Sent += put.Attempted
+	r.totals.Acknowledged += put.Acknowledged
+	r.totals.Rejected += put.Rejected
+	return put, err
+}
+
+// peek returns the next record the fleet will send, if any.
+func (r *Runner) peek() (sim.Delivery, bool) {
+	if r.peeked != nil {
+		return *r.peeked, true
+	}
+	d, ok := r.nextSend()
+	if !ok {
+		return sim.Delivery{}, false
+	}
+	r.peeked = &d
+	return d, true
+}
+
+// NextSend returns when the fleet sends its next record; false when it has
+// sent everything.
+func (r *Runner) NextSend() (time.Time, bool) {
+	d, ok := r.peek()
+	return d.SendAt, ok
+}
+
+// Anomalies counts what the fleet did to the records sent so far.
+func (r *Runner) Anomalies() sim.AnomalyCounts { return r.anom.Counts() }
+
+// Drain runs the consumer once over every shard (see stream.Consumer.Drain).
+func (r *Runner) Drain(ctx context.Context) (stream.ConsumeStats, error) {
+	cons, err := r.consumer.Drain(ctx)
 	r.totals.InRaw += cons.Valid
 	r.totals.Quarantined += cons.Invalid
 	r.totals.Duplicates += cons.Duplicates
 	r.totals.RawObjects += cons.Objects
 	r.totals.RawExisting += cons.Existing
-	if err != nil {
-		return fmt.Errorf("consume %s: %w", from.Format(time.RFC3339), err)
+	return cons, err
+}
+
+// StreamRest streams hour after hour past the clock until the fleet has
+// sent everything (records sent late, after the world's last day) and the
+// stream is drained.
+func (r *Runner) StreamRest(ctx context.Context, day *DayReport) error {
+	for {
+		next, ok := r.NextSend()
+		if !ok {
+			_, err := r.Drain(ctx)
+			return err
+		}
+		from := r.Clock.Now().Truncate(time.Hour)
+		if next.After(from.Add(time.Hour)) {
+			from = next.Truncate(time.Hour)
+		}
+		if err := r.StreamHour(ctx, from, day); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
 // CloseDay runs the batch side of the day starting at date: ingestion of
@@ -207,20 +366,32 @@ func (r *Runner) CloseDay(ctx context.Context, date time.Time, day *DayReport) e
 			return err
 		}
 	}
-	res, err := r.ingester.IngestDate(ctx, date)
+	res, err := r.Ingest(ctx, date)
 	day.Ingest = res
-	r.totals.IngestWrites += res.Written()
-	r.totals.IngestSkips += len(res.Objects) - res.Written()
 	if err != nil {
 		return err
 	}
-	if day.Load, err = r.wh.Load(ctx, r.Env.Lake); err != nil {
-		return err
+	day.Load, day.Transform, err = r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
+	return err
+}
+
+// Ingest runs the batch ingestion of one logical date.
+func (r *Runner) Ingest(ctx context.Context, date time.Time) (ingest.Result, error) {
+	res, err := r.ingester.IngestDate(ctx, date)
+	r.totals.IngestWrites += res.Written()
+	r.totals.IngestSkips += len(res.Objects) - res.Written()
+	return res, err
+}
+
+// Build loads what RAW holds that the warehouse has not loaded, then
+// transforms with opts.
+func (r *Runner) Build(ctx context.Context, opts warehouse.TransformOptions) (warehouse.LoadStats, warehouse.TransformStats, error) {
+	load, err := r.wh.Load(ctx, r.Env.Lake)
+	if err != nil {
+		return load, warehouse.TransformStats{}, err
 	}
-	if day.Transform, err = r.wh.Transform(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)}); err != nil {
-		return err
-	}
-	return nil
+	tr, err := r.wh.Transform(ctx, opts)
+	return load, tr, err
 }
 
 // RunDay replays day n (0-based) of the world: 24 hours of clickstream,

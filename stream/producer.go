@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -20,7 +21,7 @@ const (
 	MaxRecordBytes  = 1 << 20
 )
 
-// Producer puts events on a stream.
+// Producer puts events, or raw records as clients send them, on a stream.
 type Producer struct {
 	Client KinesisAPI
 	Stream string
@@ -37,42 +38,133 @@ type Producer struct {
 	Backoff Backoff
 }
 
-// PutStats counts what a Put attempted and what the stream acknowledged.
-type PutStats struct {
-	Attempted    int           // events handed to Put
-	Acknowledged int           // events the stream accepted
-	Retried      int           // record sends that had to be repeated
-	Throttled    int           // record sends refused for the shard's throughput
-	Failed       int           // events given up (still refused after MaxAttempts)
-	Calls        int           // PutRecords calls
-	Waited       time.Duration // backoff slept on the clock
+// Record is one record as a client sends it: payload bytes and partition key.
+type Record struct {
+	Data         []byte
+	PartitionKey string
 }
 
-// Add adds o to s.
+// MaxPartitionKeyLen is Kinesis's limit on a partition key, in Unicode
+// characters (which is what Kinesis counts, not bytes).
+const MaxPartitionKeyLen = 256
+
+// The reasons a record is rejected before sending, as keys of
+// PutStats.RejectedReasons.
+const (
+	RejectOverMaxRecord     = "over 1 MiB"
+	RejectEmptyPartitionKey = "empty partition key"
+	RejectLongPartitionKey  = "partition key over 256 characters"
+	RejectEmptyData         = "empty data"
+)
+
+// PutStats counts what a Put or PutRecords attempted and what the stream
+// acknowledged. Every record handed in is counted in Attempted; the
+// acknowledged, rejected and failed ones are disjoint, and a record that is
+// in none of them was never sent because the call returned an error first.
+type PutStats struct {
+	Attempted    int           // records (events) handed to Put or PutRecords
+	Acknowledged int           // records the stream accepted
+	Rejected     int           // records refused before sending (over 1 MiB, bad partition key); never acknowledged
+	Retried      int           // record sends that had to be repeated
+	Throttled    int           // record sends refused for the shard's throughput
+	Failed       int           // records given up (still refused after MaxAttempts, or refused for good)
+	Calls        int           // PutRecords calls
+	Waited       time.Duration // backoff slept on the clock
+	// RejectedReasons counts the Rejected records by reason (the Reject*
+	// constants: "over 1 MiB", "empty partition key", "partition key over
+	// 256 characters", "empty data"); nil when none was rejected. Its values
+	// add up to Rejected.
+	RejectedReasons map[string]int
+}
+
+// Add adds o to s, merging o's RejectedReasons into s's (allocated if nil).
 func (s *PutStats) Add(o PutStats) {
 	s.Attempted += o.Attempted
 	s.Acknowledged += o.Acknowledged
+	s.Rejected += o.Rejected
 	s.Retried += o.Retried
 	s.Throttled += o.Throttled
 	s.Failed += o.Failed
 	s.Calls += o.Calls
 	s.Waited += o.Waited
+	for reason, n := range o.RejectedReasons {
+		if s.RejectedReasons == nil {
+			s.RejectedReasons = make(map[string]int, len(o.RejectedReasons))
+		}
+		s.RejectedReasons[reason] += n
+	}
 }
 
-// Put sends events in batches within AWS's limits (500 records, 5 MiB), with
-// the session id as partition key so a session's events stay in order on
-// one shard (a retried record may land after later ones of its session;
-// consumers order by event_time, not by arrival). Records that fail inside
-// a successful call (ProvisionedThroughputExceeded, InternalFailure) are
-// retried alone, with backoff on the producer's clock; a whole call that
-// fails with a retryable error is retried the same way (the SDK's own
-// retries, which sleep in real time, are off). It returns an error if an
-// event cannot be encoded, is larger than 1 MiB, the stream refuses a call
-// for good (IsRetryable false), or a batch lands nothing MaxAttempts times
-// in a row; the stats then say how many were acknowledged.
+// reject counts one record refused before sending for reason.
+func (s *PutStats) reject(reason string) {
+	s.Rejected++
+	if s.RejectedReasons == nil {
+		s.RejectedReasons = map[string]int{}
+	}
+	s.RejectedReasons[reason]++
+}
+
+// rejectReason returns why Kinesis would refuse r outright (failing the
+// whole PutRecords call), or "" if it would not.
+func rejectReason(r Record) string {
+	switch {
+	case len(r.Data) == 0:
+		return RejectEmptyData
+	case r.PartitionKey == "":
+		return RejectEmptyPartitionKey
+	case utf8.RuneCountInString(r.PartitionKey) > MaxPartitionKeyLen:
+		return RejectLongPartitionKey
+	case len(r.Data)+len(r.PartitionKey) > MaxRecordBytes:
+		return RejectOverMaxRecord
+	}
+	return ""
+}
+
+// Put encodes each event as JSON with its session id as partition key, so
+// a session's events stay in order on one shard (a retried record may land
+// after later ones of its session; consumers order by event_time, not by
+// arrival), and sends them with PutRecords. If an event cannot be encoded
+// it returns an error and sends nothing. An event whose record is larger
+// than 1 MiB (or has an empty session id, or one over 256 characters) is
+// not sent and does not fail the Put: it is counted in the stats' Rejected
+// and RejectedReasons, as PutRecords does. The other errors and the stats
+// are those of PutRecords.
 func (p *Producer) Put(ctx context.Context, events []Event) (PutStats, error) {
-	st := PutStats{Attempted: len(events)}
-	var batch []types.PutRecordsRequestEntry
+	recs := make([]Record, len(events))
+	for i := range events {
+		data, err := json.Marshal(&events[i])
+		if err != nil {
+			return PutStats{Attempted: len(events)}, fmt.Errorf("encode event %s: %w", events[i].EventID, err)
+		}
+		recs[i] = Record{Data: data, PartitionKey: events[i].SessionID}
+	}
+	return p.PutRecords(ctx, recs)
+}
+
+// PutRecords sends recs as they are, in order, in batches within AWS's
+// limits (500 records, 5 MiB of data and partition keys per call). It does
+// not look inside the payloads: bytes that are not JSON, or not an event,
+// are sent like any other.
+//
+// A record Kinesis would refuse outright, failing the whole call it is in,
+// is not sent and does not fail PutRecords: one whose data and partition
+// key add up to more than MaxRecordBytes (1 MiB), with an empty partition
+// key or one over MaxPartitionKeyLen (256) characters, or with empty data.
+// Each is counted in the stats' Rejected, its reason in RejectedReasons,
+// and never acknowledged. Rejection happens before anything is sent, so it
+// does not depend on how the sending goes.
+//
+// Records that fail inside a successful call (ProvisionedThroughputExceeded,
+// InternalFailure) are retried alone, with backoff on the producer's clock;
+// a whole call that fails with a retryable error is retried the same way
+// (the SDK's own retries, which sleep in real time, are off). It returns an
+// error if the stream refuses a call for good (IsRetryable false), a batch
+// lands nothing MaxAttempts times in a row, or ctx ends; the stats then
+// say how many were acknowledged, and the batches after the failing one
+// are not sent.
+func (p *Producer) PutRecords(ctx context.Context, recs []Record) (PutStats, error) {
+	st := PutStats{Attempted: len(recs)}
+	batch := make([]types.PutRecordsRequestEntry, 0, min(len(recs), MaxBatchRecords))
 	size := 0
 	flush := func() error {
 		if len(batch) == 0 {
@@ -82,22 +174,25 @@ func (p *Producer) Put(ctx context.Context, events []Event) (PutStats, error) {
 		batch, size = batch[:0], 0
 		return err
 	}
-	for i := range events {
-		data, err := json.Marshal(&events[i])
-		if err != nil {
-			return st, fmt.Errorf("encode event %s: %w", events[i].EventID, err)
+	valid := make([]bool, len(recs))
+	for i, r := range recs {
+		if reason := rejectReason(r); reason != "" {
+			st.reject(reason)
+			continue
 		}
-		key := events[i].SessionID
-		n := len(data) + len(key)
-		if n > MaxRecordBytes {
-			return st, fmt.Errorf("event %s: %d bytes exceeds the 1 MiB record limit", events[i].EventID, n)
+		valid[i] = true
+	}
+	for i, r := range recs {
+		if !valid[i] {
+			continue
 		}
+		n := len(r.Data) + len(r.PartitionKey)
 		if len(batch) == MaxBatchRecords || size+n > MaxBatchBytes {
 			if err := flush(); err != nil {
 				return st, err
 			}
 		}
-		batch = append(batch, types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(key)})
+		batch = append(batch, types.PutRecordsRequestEntry{Data: r.Data, PartitionKey: aws.String(r.PartitionKey)})
 		size += n
 	}
 	return st, flush()
