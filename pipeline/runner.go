@@ -75,6 +75,9 @@ type Options struct {
 	// Local).
 	Wrap           func(name string, h http.Handler) http.Handler
 	KinesisOptions []kinesislocal.Option
+	// Clock, if set, is the run's clock; it must read the world's start
+	// (default: a new clock.Sim there).
+	Clock *clock.Sim
 	// Checkpointer, if set, wraps the checkpointer of every consumer the
 	// runner makes (crash points between a RAW write and its checkpoint).
 	Checkpointer func(stream.Checkpointer) stream.Checkpointer
@@ -146,7 +149,10 @@ func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runne
 	if err := CheckManifest(cfg); err != nil {
 		return nil, err
 	}
-	clk := clock.NewSim(wcfg.Start)
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.NewSim(wcfg.Start)
+	}
 	env, err := Open(ctx, cfg, Local{World: world, Clock: clk, KinesisOptions: opts.KinesisOptions, Wrap: opts.Wrap})
 	if err != nil {
 		return nil, err

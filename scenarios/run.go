@@ -1,0 +1,503 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/pipeline"
+	"github.com/shoplake/shoplake/sim"
+	"github.com/shoplake/shoplake/stream"
+	"github.com/shoplake/shoplake/stream/kinesislocal"
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+// RunOptions are how one scenario runs, beyond the file.
+type RunOptions struct {
+	// Dir is the data directory (lake, streams, warehouse). Empty: a
+	// temporary directory, removed after the run.
+	Dir string
+	// Seed, if set, replaces the scenario's seed.
+	Seed *uint64
+	// Log receives the pipeline's log (default: discarded).
+	Log *slog.Logger
+	// Progress, if set, is told what the run is doing, a line at a time.
+	Progress func(string)
+	// Hooks run at given moments of the fault phase, after the hour's
+	// records are put and before they are drained: tests use them to
+	// break the pipeline on purpose and prove the checkers catch it.
+	Hooks []Hook
+	// NoDeterminism skips the second run of scenarios that expect
+	// determinism.
+	NoDeterminism bool
+}
+
+// Hook is a step a test adds to a run: Do runs once, in the hour that
+// contains At.
+type Hook struct {
+	At   Moment
+	Name string
+	Do   func(ctx context.Context, r *pipeline.Runner) error
+}
+
+// StepError is a step of a run that failed.
+type StepError struct {
+	Phase string `json:"phase"` // "fault" or "heal"
+	Step  string `json:"step"`  // "ingest 2026-01-06", "drain 2026-01-05T10:00Z", ...
+	Err   string `json:"error"`
+}
+
+// run is one scenario run in progress: the Runner, what the faults
+// installed and what was observed.
+type run struct {
+	sc    Scenario
+	opts  RunOptions
+	cfg   config.Config
+	clock *clock.Sim
+	start time.Time // the world's first midnight
+	end   time.Time // the end of the fault phase: start + days
+
+	popts     pipeline.Options
+	wrappers  map[string][]func(http.Handler) http.Handler
+	cpWrap    []func(stream.Checkpointer) stream.Checkpointer
+	actions   []action
+	afterDay  []dayAction
+	everyHour []func(ctx context.Context) error
+
+	r           *pipeline.Runner
+	healed      atomic.Bool
+	failedDates []time.Time // dates whose ingestion failed in the fault phase
+
+	counters []counter // firings the simulator counts, read at the end
+	spike    *spike    // the cost-growth campaign, if any
+
+	mu      sync.Mutex
+	fired   map[Kind]int
+	broken  []string // invariants a fault's own check saw broken
+	steps   []StepError
+	late    int64
+	queued  int64
+	hours   []HourMetrics
+	journal *s3Journal
+	cps     *checkpointJournal
+	sent    *deliveryLog
+}
+
+// counter reads how many times a fault fired, at the end of the run.
+type counter struct {
+	kind Kind
+	n    func() int
+}
+
+// spike is the window of a cost-growth campaign.
+type spike struct{ from, until time.Time }
+
+// action is a step a fault or hook takes in the hour that contains at,
+// after the hour's records are put and before they are drained.
+type action struct {
+	at   time.Time
+	kind Kind
+	do   func(ctx context.Context) error
+}
+
+// dayAction runs after the batch side of day (0-based) has run;
+// ingested says whether its ingestion succeeded.
+type dayAction struct {
+	day        int
+	afterBuild bool // after the day's build instead of after its ingestion
+	do         func(ctx context.Context, date time.Time, ingested bool) error
+}
+
+// fire counts n firings of kind.
+func (x *run) fire(kind Kind, n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.fired[kind] += n
+}
+
+// violate records an invariant broken where a fault saw it happen.
+func (x *run) violate(format string, args ...any) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.broken = append(x.broken, fmt.Sprintf(format, args...))
+}
+
+// active reports whether faults may fire: during the fault phase only.
+func (x *run) active() bool { return !x.healed.Load() }
+
+// wrap adds a handler wrapper for the in-process server name ("s3",
+// "kinesis", "fakestore"). Wrappers added first are nearest the server.
+func (x *run) wrap(name string, w func(http.Handler) http.Handler) {
+	x.wrappers[name] = append(x.wrappers[name], w)
+}
+
+// window returns the fault's [from, until) on the clock: At (default the
+// start of the run, opening snapshot included) to At+For (default the end
+// of the fault phase).
+func (x *run) window(f Fault) (time.Time, time.Time) {
+	from := x.start.Add(-24 * time.Hour)
+	if f.At != nil {
+		from = f.At.Time(x.start)
+	}
+	until := x.end.Add(24*time.Hour + pipeline.IngestDelay + time.Hour)
+	if f.For > 0 {
+		until = from.Add(time.Duration(f.For))
+	}
+	return from, until
+}
+
+// at returns the fault's start, or def if it has none.
+func (x *run) at(f Fault, def Moment) time.Time {
+	if f.At != nil {
+		return f.At.Time(x.start)
+	}
+	return def.Time(x.start)
+}
+
+// Run runs sc: it builds the world, installs the faults, replays the fault
+// phase and the heal phase, and checks every invariant. The error is for a
+// run that could not be set up; what the run found is in the Report.
+func Run(ctx context.Context, sc Scenario, o RunOptions) (*Report, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Seed != nil {
+		sc.Seed = *o.Seed
+	}
+	began := time.Now() // the report's wall time only; the run reads x.clock
+	rep, fp, err := runOnce(ctx, sc, o)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Expect.Deterministic && !o.NoDeterminism {
+		again := o
+		again.Dir, again.Progress, again.Hooks = "", nil, nil
+		_, fp2, err := runOnce(ctx, sc, again)
+		if err != nil {
+			return nil, fmt.Errorf("second run for determinism: %w", err)
+		}
+		rep.Checks = append(rep.Checks, checkSameFingerprint("deterministic", "a second run of the same seed", fp, fp2))
+	}
+	rep.Duration = time.Since(began)
+	rep.finish()
+	return rep, nil
+}
+
+func runOnce(ctx context.Context, sc Scenario, o RunOptions) (*Report, fingerprint, error) {
+	dir := o.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "shoplake-scenario-")
+		if err != nil {
+			return nil, fingerprint{}, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	x, err := newRun(sc, o, dir)
+	if err != nil {
+		return nil, fingerprint{}, err
+	}
+	if err := x.install(); err != nil {
+		return nil, fingerprint{}, err
+	}
+	x.sent.replaces = x.popts.Anomalies.MalformedReplaces
+	x.progress("world: %d users, %d days, seed %d; %d faults", sc.World.Users, sc.World.Days, sc.Seed, len(sc.Faults))
+	x.r, err = pipeline.NewRunnerWith(ctx, x.cfg, x.popts)
+	if err != nil {
+		return nil, fingerprint{}, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	defer x.r.Close()
+	if err := x.faultPhase(ctx); err != nil {
+		return nil, fingerprint{}, err
+	}
+	x.healPhase(ctx)
+	rep, fp, err := x.check(ctx)
+	if err != nil {
+		return nil, fingerprint{}, err
+	}
+	return rep, fp, nil
+}
+
+// newRun prepares the configuration and the pipeline options of sc.
+func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
+	cfg := config.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Seed = sc.Seed
+	cfg.Sim.Users, cfg.Sim.Days = sc.World.Users, sc.World.Days
+	if sc.World.Products > 0 {
+		cfg.Sim.Products = sc.World.Products
+	}
+	if sc.World.Traffic > 0 {
+		cfg.Sim.Traffic = sc.World.Traffic
+	}
+	cfg.Sim.Realistic = sc.World.Realistic
+	cfg.Sim.HostileRate = 0
+	cfg.Kinesis.Shards = 2
+	if sc.Stream.Shards > 0 {
+		cfg.Kinesis.Shards = sc.Stream.Shards
+	}
+	// A hung request costs real time: keep the request timeout short.
+	cfg.FakeStore.Timeout = 200 * time.Millisecond
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	wcfg, err := pipeline.WorldConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	x := &run{
+		sc: sc, opts: o, cfg: cfg, start: wcfg.Start, end: wcfg.Start.AddDate(0, 0, sc.World.Days),
+		clock: clock.NewSim(wcfg.Start), wrappers: map[string][]func(http.Handler) http.Handler{},
+		fired: map[Kind]int{}, journal: newS3Journal(cfg.S3.Prefix), cps: &checkpointJournal{last: map[string]string{}},
+		sent: newDeliveryLog(),
+	}
+	var worldEdits []func(*sim.Config)
+	for _, s := range sc.World.Spikes {
+		s := s
+		worldEdits = append(worldEdits, func(c *sim.Config) {
+			c.Campaigns = append(c.Campaigns, sim.Campaign{Start: s.At.Time(c.Start), Duration: time.Duration(s.For), Multiplier: s.Multiplier})
+		})
+	}
+	x.popts = pipeline.Options{
+		Log:   o.Log,
+		Clock: x.clock,
+		World: func(c *sim.Config) {
+			for _, e := range worldEdits {
+				e(c)
+			}
+		},
+		OnDelivery: x.sent.add,
+	}
+	if sc.Stream.Quotas {
+		x.popts.KinesisOptions = append(x.popts.KinesisOptions, kinesislocal.WithShardLimits(kinesislocal.AWSShardLimits()))
+	}
+	return x, nil
+}
+
+// install lets every fault of the scenario and every hook set itself up,
+// then assembles the wrappers.
+func (x *run) install() error {
+	x.wrap("s3", x.journal.wrap)
+	x.cpWrap = append(x.cpWrap, x.cps.wrap)
+	var worldEdits []func(*sim.Config)
+	for i, f := range x.sc.Faults {
+		spec := kinds[f.Kind]
+		edit, err := spec.install(x, f, i)
+		if err != nil {
+			return fmt.Errorf("scenario %s: faults[%d] (%s): %w", x.sc.Name, i, f.Kind, err)
+		}
+		if edit != nil {
+			worldEdits = append(worldEdits, edit)
+		}
+	}
+	prev := x.popts.World
+	x.popts.World = func(c *sim.Config) {
+		prev(c)
+		for _, e := range worldEdits {
+			e(c)
+		}
+	}
+	for _, h := range x.opts.Hooks {
+		h := h
+		x.actions = append(x.actions, action{at: h.At.Time(x.start), kind: Kind("hook " + h.Name), do: func(ctx context.Context) error {
+			return h.Do(ctx, x.r)
+		}})
+	}
+	sort.SliceStable(x.actions, func(i, j int) bool { return x.actions[i].at.Before(x.actions[j].at) })
+	wrappers := x.wrappers
+	x.popts.Wrap = func(name string, h http.Handler) http.Handler {
+		for _, w := range wrappers[name] {
+			h = w(h)
+		}
+		return h
+	}
+	cps := x.cpWrap
+	x.popts.Checkpointer = func(c stream.Checkpointer) stream.Checkpointer {
+		for _, w := range cps {
+			c = w(c)
+		}
+		return c
+	}
+	return nil
+}
+
+func (x *run) progress(format string, args ...any) {
+	if x.opts.Progress != nil {
+		x.opts.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// step records a failed step; nil errors are ignored.
+func (x *run) step(phase, what string, err error) {
+	if err == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.steps = append(x.steps, StepError{Phase: phase, Step: what, Err: err.Error()})
+}
+
+// faultPhase replays the world's days with the faults on. A step that
+// fails is recorded and the run goes on, as an orchestrator would: a
+// failed date is rerun in the heal phase, a failed drain is retried by the
+// next hour's.
+func (x *run) faultPhase(ctx context.Context) error {
+	r := x.r
+	var failed []time.Time
+	open, err := r.Opening(ctx)
+	if err != nil {
+		x.step("fault", "opening snapshot "+open.Date.Format(time.DateOnly), err)
+		failed = append(failed, open.Date)
+	}
+	x.countTransform(open.Transform)
+	next := 0 // next action
+	for d := 0; d < x.sc.World.Days; d++ {
+		date := x.start.AddDate(0, 0, d)
+		for h := 0; h < 24; h++ {
+			from := date.Add(time.Duration(h) * time.Hour)
+			to := from.Add(time.Hour)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var day pipeline.DayReport
+			if x.clock.Now().Before(to) {
+				if err := x.clock.Set(to); err != nil {
+					return err
+				}
+			}
+			put, err := r.Produce(ctx, to)
+			x.step("fault", "produce "+from.Format("2006-01-02T15Z"), err)
+			for next < len(x.actions) && x.actions[next].at.Before(to) {
+				a := x.actions[next]
+				next++
+				x.step("fault", fmt.Sprintf("%s at %s", a.kind, a.at.Format("2006-01-02T15:04Z")), a.do(ctx))
+			}
+			for _, f := range x.everyHour {
+				x.step("fault", "hourly "+from.Format("2006-01-02T15Z"), f(ctx))
+			}
+			cons := x.drain(ctx, "fault", from)
+			day.Put, day.Consume = put, cons
+			x.recordHour(from, put, cons)
+		}
+		if x.clock.Now().Before(date.Add(24*time.Hour + pipeline.IngestDelay)) {
+			if err := x.clock.Set(date.Add(24*time.Hour + pipeline.IngestDelay)); err != nil {
+				return err
+			}
+		}
+		_, err := r.Ingest(ctx, date)
+		x.step("fault", "ingest "+date.Format(time.DateOnly), err)
+		ingested := err == nil
+		if !ingested {
+			failed = append(failed, date)
+		}
+		for _, a := range x.afterDay {
+			if a.day == d && !a.afterBuild {
+				x.step("fault", "after day "+date.Format(time.DateOnly), a.do(ctx, date, ingested))
+			}
+		}
+		if ingested {
+			_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
+			x.step("fault", "build "+date.Format(time.DateOnly), err)
+			x.countTransform(tr)
+			for _, a := range x.afterDay {
+				if a.day == d && a.afterBuild {
+					x.step("fault", "after build "+date.Format(time.DateOnly), a.do(ctx, date, true))
+				}
+			}
+		}
+		x.progress("day %d/%d (%s) replayed", d+1, x.sc.World.Days, date.Format(time.DateOnly))
+	}
+	x.failedDates = failed
+	return nil
+}
+
+// drain drains the stream; a consumer that crashed or failed is restarted,
+// as a supervisor would, and the drain retried (at most 10 times).
+func (x *run) drain(ctx context.Context, phase string, hour time.Time) stream.ConsumeStats {
+	var total stream.ConsumeStats
+	for attempt := 0; attempt < 10; attempt++ {
+		cons, err := x.r.Drain(ctx)
+		total.Add(cons)
+		if err == nil {
+			return total
+		}
+		x.r.RestartConsumer()
+		if errors.Is(err, errCrash) {
+			continue // the crash was the fault; the restart is the recovery
+		}
+		x.step(phase, "drain "+hour.Format("2006-01-02T15Z"), err)
+		return total
+	}
+	x.step(phase, "drain "+hour.Format("2006-01-02T15Z"), errors.New("the consumer crashed 10 times in a row"))
+	return total
+}
+
+// healPhase stops every fault and lets the pipeline catch up: the records
+// sent late are streamed, the failed dates rerun, and the warehouse built,
+// with a backfill of the days queued.
+func (x *run) healPhase(ctx context.Context) {
+	x.healed.Store(true)
+	r := x.r
+	x.progress("heal: faults off, catching up")
+	// The stream: what the fleet still has to send (late records), and
+	// whatever a failed drain left.
+	for {
+		next, ok := r.NextSend()
+		from := x.clock.Now().Truncate(time.Hour)
+		if !ok {
+			x.drain(ctx, "heal", from)
+			break
+		}
+		if next.After(from.Add(time.Hour)) {
+			from = next.Truncate(time.Hour)
+		}
+		to := from.Add(time.Hour)
+		if err := x.clock.Set(to); err != nil {
+			x.step("heal", "clock", err)
+			return
+		}
+		put, err := r.Produce(ctx, to)
+		x.step("heal", "produce "+from.Format("2006-01-02T15Z"), err)
+		cons := x.drain(ctx, "heal", from)
+		x.recordHour(from, put, cons)
+	}
+	for _, date := range x.failedDates {
+		_, err := r.Ingest(ctx, date)
+		x.step("heal", "rerun ingest "+date.Format(time.DateOnly), err)
+	}
+	_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end})
+	x.step("heal", "build", err)
+	x.countTransform(tr)
+	if x.queued > 0 {
+		_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end, Mode: warehouse.Backfill})
+		x.step("heal", "backfill", err)
+		x.countTransform(tr)
+	}
+}
+
+// countTransform adds a transform's late events and queued days.
+func (x *run) countTransform(tr warehouse.TransformStats) {
+	x.late += tr.LateEvents
+	x.queued += tr.DaysQueued
+}
+
+// HourMetrics is what one hour of the run put through the stream.
+type HourMetrics struct {
+	Hour      time.Time `json:"hour"`
+	Records   int       `json:"records"`   // acknowledged by the stream
+	Throttled int       `json:"throttled"` // sends refused for the shards' quota
+	Shards    int       `json:"shards"`    // open shards read
+}
+
+func (x *run) recordHour(from time.Time, put stream.PutStats, cons stream.ConsumeStats) {
+	x.hours = append(x.hours, HourMetrics{Hour: from, Records: put.Acknowledged, Throttled: put.Throttled, Shards: cons.Leased})
+}
