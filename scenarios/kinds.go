@@ -250,7 +250,9 @@ func init() {
 				return func(c *sim.Config) { c.HostileRate = rate }, nil
 			},
 			fired: func(x *run) int { return x.r.World.Stats.HostileProducts },
-			draw: func(r *rand.Rand, days int) (Fault, bool) { return Fault{Kind: HostileStrings, Rate: 0.2 + 0.6*r.Float64()}, true },
+			draw: func(r *rand.Rand, days int) (Fault, bool) {
+				return Fault{Kind: HostileStrings, Rate: 0.2 + 0.6*r.Float64()}, true
+			},
 		},
 		DuplicateMergeKeys: {
 			about: "the same business key twice in one MERGE batch: FakeStore lists repeat some carts and products (share Rate, default 0.2), and events resent 30m to 3h later reach RAW twice because every hour's consumer starts with an empty dedup window (as Lambda invocations do)",
@@ -553,7 +555,7 @@ func init() {
 			},
 		},
 		PartialWrite: {
-			about: "a share Rate (default 0.05) of RAW writes, at most Count (default 5), are damaged in transit: cut short (variant torn) or altered (bad_checksum, the default); the S3 endpoint refuses them by their Content-MD5, nothing partial is ever visible, and the write is replayed",
+			about:   "a share Rate (default 0.05) of RAW writes, at most Count (default 5), are damaged in transit: cut short (variant torn) or altered (bad_checksum, the default); the S3 endpoint refuses them by their Content-MD5, nothing partial is ever visible, and the write is replayed",
 			mayFail: true, uses: []string{"at", "for", "rate", "count", "variant"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
@@ -570,7 +572,7 @@ func init() {
 		},
 		CostGrowth: {
 			about: "a campaign multiplies traffic by Multiplier (default 25) from At for For (default day 2 10:00 for 4h) on a stream held to AWS's shard quotas: the metrics that detect it (records per shard, throttles, bytes stored) cross their alert thresholds, and nothing is lost",
-			uses: []string{"at", "for", "multiplier"},
+			uses:  []string{"at", "for", "multiplier"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				at := x.at(f, Moment{Day: 2, Offset: 10 * time.Hour})
 				d := 4 * time.Hour
@@ -914,4 +916,3 @@ func fullRefresh(ctx context.Context, x *run, kind Kind, date time.Time) error {
 	x.fire(kind, 1)
 	return nil
 }
-
