@@ -24,6 +24,8 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/shoplake/shoplake/lake"
@@ -90,6 +92,13 @@ func (r Result) Written() int {
 // idempotent: the same content for the same date writes nothing and is
 // reported StatusUnchanged.
 //
+// A snapshot (users, products) is taken once per date: when the ledger
+// already holds a committed one for the date, a rerun reuses it instead of
+// fetching the API again. The API serves those entities only as they are
+// now, so a snapshot taken days later, filed under the old date, would
+// rewrite the date's history (a product created since would seem to exist
+// then). Carts are served for any date and are fetched again.
+//
 // On failure it records the run as failed (its objects abandoned), returns
 // the Result so far with StatusFailed and an error that names the endpoint
 // and the cause; IsRetryable on it says whether a rerun may succeed as is.
@@ -111,7 +120,15 @@ func (in *Ingester) IngestDate(ctx context.Context, date time.Time) (Result, err
 	}
 	log := in.logger().With("date", day.Format(lake.DateFormat), "run", run.ID)
 	budget := in.Client.NewBudget()
-	err := in.fetchAll(ctx, budget, day, log, &res)
+	var taken map[string]bool
+	if in.Ledger != nil {
+		var err error
+		if taken, err = in.Ledger.CommittedKeys(ctx, day); err != nil {
+			res.Status = StatusFailed
+			return res, fmt.Errorf("ingest %s: read ledger: %w", day.Format(lake.DateFormat), err)
+		}
+	}
+	err := in.fetchAll(ctx, budget, day, taken, log, &res)
 	res.Requests, res.Retries, res.Waited = budget.Requests(), budget.Retries(), budget.Waited()
 	if err == nil && in.Ledger != nil {
 		err = in.commit(ctx, run, clk.Now(), &res, log)
@@ -134,8 +151,24 @@ func (in *Ingester) IngestDate(ctx context.Context, date time.Time) (Result, err
 	return res, nil
 }
 
-func (in *Ingester) fetchAll(ctx context.Context, b *Budget, day time.Time, log *slog.Logger, res *Result) error {
+// SnapshotEntities are the entities the API serves only as they are now
+// (users, products), as opposed to carts, which it serves for any date.
+var SnapshotEntities = map[string]bool{"users": true, "products": true}
+
+func (in *Ingester) fetchAll(ctx context.Context, b *Budget, day time.Time, taken map[string]bool, log *slog.Logger, res *Result) error {
 	for _, entity := range Entities {
+		if SnapshotEntities[entity] {
+			obj, ok, err := in.takenSnapshot(ctx, entity, day, taken)
+			if err != nil {
+				return fmt.Errorf("ingest %s: %w", entity, err)
+			}
+			if ok {
+				log.Info("snapshot already taken for the date, not fetched again: a snapshot taken now would rewrite the date's history",
+					"entity", entity, "key", obj.Key)
+				res.Objects = append(res.Objects, obj)
+				continue
+			}
+		}
 		obj, err := in.ingestEntity(ctx, b, entity, day, log)
 		if err != nil {
 			return fmt.Errorf("ingest %s: %w", entity, err)
@@ -205,6 +238,38 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 		log.Info("raw object written", "entity", entity, "key", key, "rows", snap.Rows, "bytes", len(snap.Body))
 	}
 	return obj, nil
+}
+
+// takenSnapshot returns the snapshot of entity that an earlier run
+// committed for day (the first by key, if reruns committed several), read
+// back from RAW to count its rows; false if there is none.
+func (in *Ingester) takenSnapshot(ctx context.Context, entity string, day time.Time, taken map[string]bool) (Object, bool, error) {
+	prefix, err := lake.RawFakestoreKey(entity, day, strings.Repeat("0", 64))
+	if err != nil {
+		return Object{}, false, err
+	}
+	prefix = prefix[:strings.LastIndexByte(prefix, '/')+1]
+	var keys []string
+	for k := range taken {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return Object{}, false, nil
+	}
+	sort.Strings(keys)
+	key := keys[0]
+	body, err := in.Store.Get(ctx, key)
+	if err != nil {
+		return Object{}, false, fmt.Errorf("read the snapshot taken before, %s: %w", key, err)
+	}
+	snap, err := Parse(entity, body)
+	if err != nil {
+		return Object{}, false, fmt.Errorf("read the snapshot taken before, %s: %w", key, err)
+	}
+	sum := sha256.Sum256(body)
+	return Object{Entity: entity, Key: key, SHA256: hex.EncodeToString(sum[:]), Rows: snap.Rows, Bytes: len(body), DuplicateIDs: snap.DuplicateIDs}, true, nil
 }
 
 func (in *Ingester) logger() *slog.Logger {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,5 +277,59 @@ func TestIsRetryable(t *testing.T) {
 		if got := ingest.IsRetryable(tc.err); got != tc.want {
 			t.Errorf("IsRetryable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestIngester_SnapshotTakenOnce reruns a committed date after the source's
+// products changed: the date's snapshot is not fetched again (a snapshot
+// taken now would file today's catalogue under the old date), the carts are,
+// and nothing new is written or committed. A date never committed still
+// gets the current snapshot.
+func TestIngester_SnapshotTakenOnce(t *testing.T) {
+	ctx := context.Background()
+	var changed atomic.Bool
+	var products atomic.Int64
+	fixtures := fixtureHandler(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/products" {
+			products.Add(1)
+			if changed.Load() {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`[{"id":99,"title":"New since","price":1.5,"description":"d","category":"c","image":"i"}]`))
+				return
+			}
+		}
+		fixtures.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	h := newHarness(t, srv.URL, nil, testPolicy())
+	first, err := h.in.IngestDate(ctx, fixtureDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Store(true)
+	before := products.Load()
+	rerun, err := h.in.IngestDate(ctx, fixtureDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if products.Load() != before {
+		t.Fatalf("the rerun fetched /products again")
+	}
+	if rerun.Status != ingest.StatusUnchanged || rerun.Written() != 0 {
+		t.Fatalf("rerun = %+v, want unchanged, nothing written", rerun)
+	}
+	if rerun.Objects[1].Key != first.Objects[1].Key || rerun.Objects[1].Rows != first.Objects[1].Rows || rerun.Objects[1].Entity != "products" {
+		t.Fatalf("rerun's products object = %+v, want the first run's %+v", rerun.Objects[1], first.Objects[1])
+	}
+	if !strings.Contains(h.logs.String(), "snapshot already taken for the date, not fetched again") {
+		t.Error("the log does not say the snapshot was reused")
+	}
+	next, err := h.in.IngestDate(ctx, fixtureDay.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if products.Load() != before+1 || next.Objects[1].Rows != 1 {
+		t.Fatalf("a new date: products fetched %d times, %d rows; want the current snapshot", products.Load()-before, next.Objects[1].Rows)
 	}
 }
