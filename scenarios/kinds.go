@@ -342,10 +342,10 @@ func init() {
 			},
 		},
 		LateBeyondLateness: {
-			about: "a share Rate (default 0.03) of events is sent after their day is final, Delay (default 26h..60h) after they happened: they are kept, flagged, their days queued and backfilled",
+			about: "a share Rate (default 0.03) of events is sent after their day is final, Delay (default 50h..72h) after they happened (a day is final once an event a day past its end has been built, which the daily builds see up to two days after the day): they are kept, flagged, their days queued and backfilled",
 			group: "lateness", uses: []string{"rate", "delay"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
-				d := orRange(f.Delay, 26*time.Hour, 60*time.Hour)
+				d := orRange(f.Delay, 50*time.Hour, 72*time.Hour)
 				a := &x.popts.Anomalies
 				a.LateRate, a.LateDelay = orRate(f.Rate, 0.03), sim.DelayDist{Kind: sim.DelayUniform, Min: d.Min, Max: d.Max}
 				a.LateThreshold = warehouse.DefaultAllowedLateness

@@ -44,14 +44,15 @@ type alert struct {
 
 // The alert thresholds.
 const (
-	alertLoadFactor    = 3.0 // peak records per shard-hour over the baseline
-	alertStorageFactor = 2.0 // a day's RAW bytes over the first day's
+	alertLoadFactor    = 5.0 // peak records per shard-hour over the baseline
+	alertLoadFloor     = 500 // and at least this many: a quiet shop's noise is no alert
+	alertStorageFactor = 5.0 // a day's RAW bytes over the first day's
 )
 
 var alerts = []alert{
-	{"shard_load", fmt.Sprintf("a shard's records in an hour exceed %.0f× the first day's median hour", alertLoadFactor), func(m Metrics) (bool, string) {
+	{"shard_load", fmt.Sprintf("a shard's records in an hour exceed %.0f× the first day's median hour, and %d", alertLoadFactor, alertLoadFloor), func(m Metrics) (bool, string) {
 		base := max(m.BaselineRecordsPerShardHour, 1)
-		return m.PeakRecordsPerShardHour > alertLoadFactor*base, fmt.Sprintf("peak %.0f records per shard-hour at %s, baseline %.1f",
+		return m.PeakRecordsPerShardHour > alertLoadFactor*base && m.PeakRecordsPerShardHour >= alertLoadFloor, fmt.Sprintf("peak %.0f records per shard-hour at %s, baseline %.1f",
 			m.PeakRecordsPerShardHour, m.PeakHour.Format("2006-01-02T15Z"), m.BaselineRecordsPerShardHour)
 	}},
 	{"write_throttles", "records refused for a shard's write quota (ProvisionedThroughputExceeded)", func(m Metrics) (bool, string) {

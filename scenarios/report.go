@@ -86,6 +86,15 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  events: sent %d, acknowledged %d, in RAW %d, quarantined %d, rejected %d; tables %s\n",
 		r.Totals.Sent, r.Totals.Acknowledged, r.Totals.InRaw, r.Totals.Quarantined, r.Totals.Rejected, r.Hashes)
+	var fired []string
+	for _, a := range r.Alerts {
+		if a.Fired {
+			fired = append(fired, a.Name+" ("+a.Detail+")")
+		}
+	}
+	if len(fired) > 0 {
+		fmt.Fprintf(w, "  alerts: %s\n", strings.Join(fired, "; "))
+	}
 	for _, c := range r.Checks {
 		mark := "ok  "
 		if !c.OK {

@@ -36,8 +36,9 @@ type Scenario struct {
 
 	// Path is the file the scenario was read from ("" for a drawn one).
 	Path string `yaml:"-"`
-	// Drawn marks a scenario the swarm drew: its faults need not all fire.
-	Drawn bool `yaml:"-"`
+	// Drawn marks a scenario the swarm drew (and saved): its faults need
+	// not all fire, since the swarm draws them blind.
+	Drawn bool `yaml:"drawn,omitempty"`
 }
 
 // World is the simulated shop and its traffic profile.

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shoplake/shoplake/scenarios"
+)
+
+// writeScenario writes a scenario file into a temporary directory.
+func writeScenario(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const smallScenario = `name: small_dups
+seed: 5
+world:
+  users: 30
+  days: 1
+faults:
+  - kind: client_duplicates
+    rate: 0.1
+`
+
+func TestScenarioRunCmd(t *testing.T) {
+	file := writeScenario(t, "small_dups.yaml", smallScenario)
+	decode := func(t *testing.T, out string) scenarios.Report {
+		t.Helper()
+		var reps []scenarios.Report
+		if err := json.Unmarshal([]byte(out), &reps); err != nil {
+			t.Fatalf("--json output is not a JSON array of reports: %v\n%s", err, out)
+		}
+		if len(reps) != 1 || !reps[0].OK {
+			t.Fatalf("reports = %+v", reps)
+		}
+		return reps[0]
+	}
+	t.Run("Text", func(t *testing.T) {
+		t.Parallel()
+		out, stderr, err := execute(t, "scenario", "run", file)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if !strings.HasPrefix(out, "PASS small_dups  seed 5") || !strings.Contains(out, "client_duplicates×") {
+			t.Fatalf("output:\n%s", out)
+		}
+		if !strings.Contains(stderr, "small_dups: day 1/1 (") {
+			t.Errorf("no progress on stderr:\n%s", stderr)
+		}
+	})
+	t.Run("JSON", func(t *testing.T) {
+		t.Parallel()
+		out, stderr, err := execute(t, "scenario", "run", file, "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if rep := decode(t, out); rep.Seed != 5 || rep.Scenario != "small_dups" {
+			t.Fatalf("report: scenario %s, seed %d", rep.Scenario, rep.Seed)
+		}
+	})
+	t.Run("SeedFlag", func(t *testing.T) {
+		t.Parallel()
+		out, stderr, err := execute(t, "scenario", "run", file, "--json", "--seed", "6")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if rep := decode(t, out); rep.Seed != 6 || !strings.Contains(rep.Replay, "--seed 6") {
+			t.Fatalf("report: seed %d, replay %q", rep.Seed, rep.Replay)
+		}
+	})
+}
+
+func TestScenarioRunCmdErrors(t *testing.T) {
+	good := writeScenario(t, "good.yaml", smallScenario)
+	t.Run("UnknownKind", func(t *testing.T) {
+		bad := writeScenario(t, "bad.yaml", strings.Replace(smallScenario, "client_duplicates", "meteor_strike", 1))
+		// The bad file is refused before the good one runs.
+		_, _, err := execute(t, "scenario", "run", good, bad)
+		if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "unknown kind") {
+			t.Fatalf("err = %v, want one naming %s and the unknown kind", err, bad)
+		}
+	})
+	t.Run("MissingFile", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "nope.yaml")
+		_, _, err := execute(t, "scenario", "run", missing)
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Fatalf("err = %v, want one naming %s", err, missing)
+		}
+	})
+	t.Run("DirWithTwoFiles", func(t *testing.T) {
+		_, _, err := execute(t, "scenario", "run", good, good, "--dir", t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), "--dir") {
+			t.Fatalf("err = %v, want a refusal of --dir", err)
+		}
+	})
+	t.Run("NoFile", func(t *testing.T) {
+		if _, _, err := execute(t, "scenario", "run"); err == nil {
+			t.Fatal("scenario run without a file was accepted")
+		}
+	})
+}
+
+func TestScenarioSwarmCmd(t *testing.T) {
+	save := t.TempDir()
+	out, stderr, err := execute(t, "scenario", "swarm", "--seeds", "2", "--first-seed", "3", "--save", save)
+	var verdicts []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "PASS ") || strings.HasPrefix(line, "FAIL ") {
+			verdicts = append(verdicts, line)
+		}
+	}
+	if len(verdicts) != 2 || !strings.Contains(verdicts[0], "swarm-3  seed 3") || !strings.Contains(verdicts[1], "swarm-4  seed 4") ||
+		!strings.Contains(verdicts[0], "faults: ") {
+		t.Fatalf("want a line per seed, got %q\n%s", verdicts, out)
+	}
+	if !strings.Contains(out, "SWARM: seeds run 2, ") || !strings.Contains(out, "firings") {
+		t.Fatalf("no summary:\n%s", out)
+	}
+	failed := strings.Contains(out, "\nFAIL ") || strings.HasPrefix(out, "FAIL ")
+	if failed != (err != nil) {
+		t.Fatalf("a seed failed: %v, err = %v\n%s\n%s", failed, err, out, stderr)
+	}
+	if failed {
+		// A failure the swarm found in the pipeline is for the scenarios
+		// tests to catch; this one checks that the command reports it.
+		saved, _ := filepath.Glob(filepath.Join(save, "swarm-*.yaml"))
+		if len(saved) == 0 || !strings.Contains(stderr, "replay: shoplake scenario swarm --first-seed") {
+			t.Fatalf("a failed seed was not saved or given a replay:\n%s", stderr)
+		}
+		for _, f := range saved {
+			if _, err := scenarios.Load(f); err != nil {
+				t.Errorf("saved scenario does not load: %v", err)
+			}
+		}
+		t.Logf("swarm seeds failed:\n%s", out)
+	}
+}
+
+func TestScenarioSwarmSave(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "failed")
+	path, err := saveDrawn(dir, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatalf("saved scenario does not load: %v", err)
+	}
+	want := scenarios.Draw(11)
+	if sc.Name != "swarm-11" || sc.Seed != 11 || len(sc.Faults) != len(want.Faults) || sc.World.Users != want.World.Users {
+		t.Fatalf("saved %+v, drew %+v", sc, want)
+	}
+}
+
+func TestScenarioKindsCmd(t *testing.T) {
+	out, _, err := execute(t, "scenario", "kinds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"api_down", "client_duplicates", "shard_load"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = execute(t, "scenario", "kinds", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []struct{ Kind, About string }
+	if err := json.Unmarshal([]byte(out), &ks); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+	}
+	if len(ks) != len(scenarios.Kinds()) || ks[0].About == "" {
+		t.Fatalf("kinds = %+v", ks)
+	}
+}
