@@ -75,12 +75,12 @@ type Observation struct {
 	StreamQuarantine int      // distinct payloads in quarantine/events
 	// StreamQuarantineRecords counts its records, copies included.
 	StreamQuarantineRecords int
-	StagingEvents    map[string]int
-	CoreEvents       map[string]int
-	LoadQuarantine   int // event rows Load rejected (staging.quarantine)
-	CoreUsers        map[int64]int
-	CoreOrders       map[int64]int
-	CoreProducts     map[int64]int
+	StagingEvents           map[string]int
+	CoreEvents              map[string]int
+	LoadQuarantine          int // event rows Load rejected (staging.quarantine)
+	CoreUsers               map[int64]int
+	CoreOrders              map[int64]int
+	CoreProducts            map[int64]int
 
 	RawPuts         map[string]int
 	RawDeletes      []string

@@ -16,7 +16,7 @@ func Draw(seed uint64) Scenario {
 	r := rng.New(seed, "scenarios/swarm")
 	sc := Scenario{
 		Name: fmt.Sprintf("swarm-%d", seed), Seed: seed, Drawn: true,
-		World: World{Users: 30 + r.IntN(50), Days: 2 + r.IntN(2), Traffic: 1 + float64(r.IntN(3)), Realistic: r.IntN(2) == 0},
+		World:  World{Users: 30 + r.IntN(50), Days: 2 + r.IntN(2), Traffic: 1 + float64(r.IntN(3)), Realistic: r.IntN(2) == 0},
 		Stream: Stream{Shards: 1 + r.IntN(4)},
 	}
 	var pool []Kind
