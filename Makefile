@@ -1,21 +1,35 @@
 # shoplake: two commands are all a fresh machine with Go needs.
 #   make run    the local demo (in-process S3, Kinesis, FakeStore; DuckDB)
-#   make test   every test (the PostgreSQL ones are skipped without a server)
+#   make test   every test (the PostgreSQL ones are skipped without a server),
+#               then the failure scenarios and a swarm of 20 seeds, one line
+#               per scenario and seed
+#   make soak   a larger swarm: SOAK_SEEDS seeds from SOAK_FIRST_SEED
 #   make integration   PostgreSQL 15 (installed and started if missing) and
 #                      the tests of the PostgreSQL dialect against it
 
+SHELL    := bash
 GO       ?= go
 PKGS     := ./...
 RUN_ARGS ?=
+# make soak explores new seeds every day unless told which: the first seed
+# is the date (20261126000 on 2026-11-26), printed with every result.
+SOAK_SEEDS      ?= 200
+SOAK_FIRST_SEED ?= $(shell date -u +%Y%m%d000)
 
-.PHONY: run test integration bench lint build clean
+.PHONY: run test integration bench lint build clean soak
 
 run:
 	$(GO) run ./cmd/shoplake demo $(RUN_ARGS)
 
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 $$($(GO) list $(PKGS) | grep -v '/scenarios$$')
+	set -o pipefail; $(GO) test -count=1 -v ./scenarios/ | grep -v -E '^=== (RUN|PAUSE|CONT)'
+
+# A swarm of SOAK_SEEDS drawn scenarios; a failing seed's scenario is saved
+# under soak-failures/ to be rerun with shoplake scenario run.
+soak:
+	$(GO) run ./cmd/shoplake scenario swarm --seeds $(SOAK_SEEDS) --first-seed $(SOAK_FIRST_SEED) --save soak-failures
 
 # The PostgreSQL dialect's tests (TestPostgres_*) against a real server.
 # .ci/postgres installs PostgreSQL if missing (apt-get), starts it, creates

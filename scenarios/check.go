@@ -633,9 +633,23 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 	if o.CoreEvents, err = countStrings(ctx, db, `SELECT event_id, count(*) FROM core.events GROUP BY event_id`); err != nil {
 		return nil, err
 	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM staging.quarantine WHERE entity = 'events' AND disposition = 'rejected'`).Scan(&o.LoadQuarantine); err != nil {
+	// Distinct events: a copy that reached RAW twice is quarantined twice.
+	rejected, err := countStrings(ctx, db, `SELECT record, count(*) FROM staging.quarantine WHERE entity = 'events' AND disposition = 'rejected' GROUP BY record`)
+	if err != nil {
 		return nil, err
 	}
+	ids := map[string]bool{}
+	for rec := range rejected {
+		var e struct {
+			EventID string `json:"event_id"`
+		}
+		if json.Unmarshal([]byte(rec), &e) != nil || e.EventID == "" {
+			ids[rec] = true
+		} else {
+			ids[e.EventID] = true
+		}
+	}
+	o.LoadQuarantine = len(ids)
 	if o.CoreUsers, err = countInts(ctx, db, `SELECT user_id, count(*) FROM core.users GROUP BY user_id`); err != nil {
 		return nil, err
 	}

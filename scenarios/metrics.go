@@ -20,6 +20,10 @@ type Metrics struct {
 	BaselineRecordsPerShardHour float64   `json:"baseline_records_per_shard_hour"`
 	PeakRecordsPerShardHour     float64   `json:"peak_records_per_shard_hour"`
 	PeakHour                    time.Time `json:"peak_hour"`
+	// PeakRecordsPerShardSecond is the greatest rate at which a shard took
+	// records while they were being put (records per shard over
+	// HourMetrics.PutSeconds): what AWS's quota of 1,000 records/s bounds.
+	PeakRecordsPerShardSecond float64 `json:"peak_records_per_shard_second"`
 	// Throttled counts record sends refused for a shard's write quota.
 	Throttled int `json:"throttled"`
 	// RawBytesByDay is the size of the RAW event objects by arrival day.
@@ -47,6 +51,10 @@ const (
 	alertLoadFactor    = 5.0 // peak records per shard-hour over the baseline
 	alertLoadFloor     = 500 // and at least this many: a quiet shop's noise is no alert
 	alertStorageFactor = 5.0 // a day's RAW bytes over the first day's
+	// alertSaturation is the share of a shard's write quota (1,000
+	// records/s) at which it is saturated.
+	alertSaturation = 0.8
+	shardWriteQuota = 1000
 )
 
 var alerts = []alert{
@@ -54,6 +62,9 @@ var alerts = []alert{
 		base := max(m.BaselineRecordsPerShardHour, 1)
 		return m.PeakRecordsPerShardHour > alertLoadFactor*base && m.PeakRecordsPerShardHour >= alertLoadFloor, fmt.Sprintf("peak %.0f records per shard-hour at %s, baseline %.1f",
 			m.PeakRecordsPerShardHour, m.PeakHour.Format("2006-01-02T15Z"), m.BaselineRecordsPerShardHour)
+	}},
+	{"shard_saturation", fmt.Sprintf("a shard takes records at %.0f%% or more of its write quota (%d records/s)", alertSaturation*100, shardWriteQuota), func(m Metrics) (bool, string) {
+		return m.PeakRecordsPerShardSecond >= alertSaturation*shardWriteQuota, fmt.Sprintf("peak %.0f records/s per shard", m.PeakRecordsPerShardSecond)
 	}},
 	{"write_throttles", "records refused for a shard's write quota (ProvisionedThroughputExceeded)", func(m Metrics) (bool, string) {
 		return m.Throttled > 0, fmt.Sprintf("%d sends throttled", m.Throttled)
@@ -111,6 +122,9 @@ func (x *run) metrics(ctx context.Context) (Metrics, []AlertResult, error) {
 		per := float64(h.Records) / float64(max(h.Shards, 1))
 		if h.Hour.Before(x.start.Add(24 * time.Hour)) {
 			day1 = append(day1, per)
+		}
+		if rate := per / max(h.PutSeconds, 1); rate > m.PeakRecordsPerShardSecond {
+			m.PeakRecordsPerShardSecond = rate
 		}
 		if per > m.PeakRecordsPerShardHour {
 			m.PeakRecordsPerShardHour, m.PeakHour = per, h.Hour

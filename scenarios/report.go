@@ -34,7 +34,8 @@ type Report struct {
 	// Hashes is a digest of every CORE and MARTS table's hash: the same
 	// seed gives the same digest.
 	Hashes string `json:"tables_digest"`
-	// Replay is the command that runs this scenario again, seed included.
+	// Replay is the command that runs this scenario again, seed included
+	// ("" for a scenario built in code).
 	Replay string `json:"replay"`
 }
 
@@ -50,9 +51,10 @@ func (r *Report) finish() {
 	for _, c := range r.Checks {
 		r.OK = r.OK && c.OK
 	}
-	if r.Path != "" {
+	switch {
+	case r.Path != "":
 		r.Replay = fmt.Sprintf("shoplake scenario run %s --seed %d", r.Path, r.Seed)
-	} else {
+	case r.Drawn:
 		r.Replay = fmt.Sprintf("shoplake scenario swarm --first-seed %d --seeds 1", r.Seed)
 	}
 }
@@ -109,7 +111,7 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "       - %s\n", strings.ReplaceAll(v, "\n", "\n         "))
 		}
 	}
-	if !r.OK {
+	if !r.OK && r.Replay != "" {
 		fmt.Fprintf(w, "  replay: %s\n", r.Replay)
 	}
 }

@@ -180,7 +180,7 @@ func Run(ctx context.Context, sc Scenario, o RunOptions) (*Report, error) {
 	}
 	if sc.Expect.Deterministic && !o.NoDeterminism {
 		again := o
-		again.Dir, again.Progress, again.Hooks = "", nil, nil
+		again.Dir, again.Progress = "", nil
 		_, fp2, err := runOnce(ctx, sc, again)
 		if err != nil {
 			return nil, fmt.Errorf("second run for determinism: %w", err)
@@ -471,8 +471,7 @@ func (x *run) healPhase(ctx context.Context) {
 		x.recordHour(from, put, cons)
 	}
 	for _, date := range x.failedDates {
-		_, err := r.Ingest(ctx, date)
-		x.step("heal", "rerun ingest "+date.Format(time.DateOnly), err)
+		x.step("heal", "rerun ingest "+date.Format(time.DateOnly), x.ingestRetried(ctx, date))
 	}
 	_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end})
 	x.step("heal", "build", err)
@@ -482,6 +481,29 @@ func (x *run) healPhase(ctx context.Context) {
 		x.step("heal", "backfill", err)
 		x.countTransform(tr)
 	}
+}
+
+// Heal-phase retries of a failed date, as an orchestrator schedules them:
+// the client's circuit breaker may still be open from the faults, and its
+// retry budget spent.
+const (
+	healRetries    = 4
+	healRetryDelay = 5 * time.Minute
+)
+
+// ingestRetried ingests date, retrying after healRetryDelay on the clock
+// up to healRetries times; it returns the last error.
+func (x *run) ingestRetried(ctx context.Context, date time.Time) error {
+	var err error
+	for attempt := 0; attempt <= healRetries; attempt++ {
+		if attempt > 0 {
+			x.clock.Advance(healRetryDelay)
+		}
+		if _, err = x.r.Ingest(ctx, date); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // countTransform adds a transform's late events and queued days.
@@ -494,10 +516,14 @@ func (x *run) countTransform(tr warehouse.TransformStats) {
 type HourMetrics struct {
 	Hour      time.Time `json:"hour"`
 	Records   int       `json:"records"`   // acknowledged by the stream
+	// PutSeconds is how long the hour's records took to land: the
+	// producer's backoff, at least one second (the producer sends an
+	// hour's records as one burst).
+	PutSeconds float64 `json:"put_seconds"`
 	Throttled int       `json:"throttled"` // sends refused for the shards' quota
 	Shards    int       `json:"shards"`    // open shards read
 }
 
 func (x *run) recordHour(from time.Time, put stream.PutStats, cons stream.ConsumeStats) {
-	x.hours = append(x.hours, HourMetrics{Hour: from, Records: put.Acknowledged, Throttled: put.Throttled, Shards: cons.Leased})
+	x.hours = append(x.hours, HourMetrics{Hour: from, Records: put.Acknowledged, PutSeconds: max(1, put.Waited.Seconds()), Throttled: put.Throttled, Shards: cons.Leased})
 }

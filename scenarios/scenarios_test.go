@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -38,8 +39,6 @@ func TestScenarios(t *testing.T) {
 				rep.WriteText(&b)
 				if !rep.OK {
 					t.Errorf("scenario failed:\n%s", b.String())
-				} else {
-					t.Log("\n" + b.String())
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -56,5 +55,75 @@ func TestScenarios(t *testing.T) {
 		if fired[k] == 0 {
 			t.Errorf("fault kind %s never fired over the suite: add or fix its scenario file", k)
 		}
+	}
+}
+
+// TestSwarm draws and runs the scenarios of seeds 1 to 20 (make soak runs
+// more): every one must pass. A failure names the seed and the command that
+// replays it.
+func TestSwarm(t *testing.T) {
+	const first, seeds = 1, 20
+	var mu sync.Mutex
+	drawn, firedKinds := 0, map[scenarios.Kind]bool{}
+	t.Run("seeds", func(t *testing.T) {
+		for s := uint64(first); s < first+seeds; s++ {
+			t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
+				t.Parallel()
+				sc := scenarios.Draw(s)
+				rep, err := scenarios.Run(context.Background(), sc, scenarios.RunOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b bytes.Buffer
+				rep.WriteText(&b)
+				if !rep.OK {
+					t.Errorf("seed %d failed:\n%s", s, b.String())
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				drawn += len(sc.Faults)
+				for _, f := range rep.Faults {
+					firedKinds[f.Kind] = firedKinds[f.Kind] || f.Fired > 0
+				}
+			})
+		}
+	})
+	t.Logf("swarm: seeds %d..%d, %d faults drawn, %d kinds fired", first, first+seeds-1, drawn, len(firedKinds))
+}
+
+// TestDraw: the same seed draws the same scenario, every drawn scenario is
+// valid and survives a round trip through YAML, and different seeds draw
+// different mixes.
+func TestDraw(t *testing.T) {
+	mixes := map[string]bool{}
+	for s := uint64(1); s <= 200; s++ {
+		a, b := scenarios.Draw(s), scenarios.Draw(s)
+		ya, err := scenarios.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yb, _ := scenarios.Marshal(b)
+		if !bytes.Equal(ya, yb) {
+			t.Fatalf("seed %d drew two scenarios", s)
+		}
+		if err := a.Validate(); err != nil {
+			t.Fatalf("seed %d drew an invalid scenario: %v\n%s", s, err, ya)
+		}
+		back, err := scenarios.Parse(ya)
+		if err != nil {
+			t.Fatalf("seed %d: the saved scenario does not parse: %v\n%s", s, err, ya)
+		}
+		yback, _ := scenarios.Marshal(back)
+		if !bytes.Equal(ya, yback) {
+			t.Fatalf("seed %d: YAML round trip differs:\n%s\n---\n%s", s, ya, yback)
+		}
+		var kinds []string
+		for _, f := range a.Faults {
+			kinds = append(kinds, string(f.Kind))
+		}
+		mixes[strings.Join(kinds, ",")] = true
+	}
+	if len(mixes) < 100 {
+		t.Fatalf("200 seeds drew only %d fault mixes", len(mixes))
 	}
 }

@@ -1,0 +1,76 @@
+package scenarios_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoplake/shoplake/scenarios"
+)
+
+// TestParse_Refuses: a bad scenario file gets an error that names the
+// field and says what is wrong, for every problem at once.
+func TestParse_Refuses(t *testing.T) {
+	base := "seed: 1\nworld: {users: 10, days: 2}\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"UnknownField", base + "colour: red\n", []string{"field colour not found"}},
+		{"UnknownKind", base + "faults: [{kind: meteor}]\n", []string{"faults[0] (meteor): unknown kind", "api_down"}},
+		{"FieldNotUsed", base + "faults: [{kind: out_of_order, rate: 0.1, status: 503}]\n", []string{"out_of_order does not use status"}},
+		{"RateOutOfRange", base + "faults: [{kind: client_duplicates, rate: 1.5}]\n", []string{"rate 1.5 is outside [0,1]"}},
+		{"AfterLastDay", base + "faults: [{kind: stale_consumer, at: day 3 10:00}]\n", []string{"after the world's last day (2)"}},
+		{"BadMoment", base + "faults: [{kind: stale_consumer, at: tomorrow}]\n", []string{`"tomorrow" is not a moment like "day 2 00:05"`}},
+		{"BadDuration", base + "faults: [{kind: api_down, for: soon}]\n", []string{`"soon" is not a duration`}},
+		{"SameKnob", base + "faults: [{kind: late_events}, {kind: late_beyond_lateness}]\n", []string{"late_events and late_beyond_lateness cannot be combined"}},
+		{"AmbiguousSkew", base + "faults: [{kind: future_clock, delay: 30m..2h}]\n", []string{"depends on the second the record arrives"}},
+		{"BadVariant", base + "faults: [{kind: partial_write, variant: shredded}]\n", []string{`variant "shredded" is not one of torn, bad_checksum`}},
+		{"UnknownAlert", base + "expect: {alerts: [fire]}\n", []string{`"fire" is not one of shard_load`}},
+		{"EveryProblem", "seed: 1\nworld: {users: 0, days: 0}\nstream: {shards: 99}\n", []string{"world.users 0", "world.days 0", "stream.shards 99"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := scenarios.Parse([]byte(tc.yaml))
+			if !errors.Is(err, scenarios.ErrInvalidScenario) {
+				t.Fatalf("err = %v, want ErrInvalidScenario", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestParse_Fields reads a file that sets every field and checks where
+// each lands.
+func TestParse_Fields(t *testing.T) {
+	sc, err := scenarios.Parse([]byte(`
+name: all
+seed: 7
+world: {users: 20, products: 8, days: 3, traffic: 1.5, realistic: true,
+        spikes: [{at: day 2 10:00, for: 2h, multiplier: 4}]}
+stream: {shards: 3, quotas: true}
+faults:
+  - {kind: api_down, at: day 2 00:05, for: 90m, status: 502}
+  - {kind: late_events, rate: 0.2, delay: 10m..20h}
+expect:
+  deterministic: true
+  failed_steps: {min: 1, max: 2}
+  alerts: [write_throttles]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	f := sc.Faults[0]
+	if sc.Seed != 7 || sc.World.Products != 8 || !sc.World.Realistic || sc.Stream.Shards != 3 || !sc.Stream.Quotas ||
+		f.At.Time(start) != start.Add(24*time.Hour+5*time.Minute) || time.Duration(f.For) != 90*time.Minute || f.Status != 502 ||
+		sc.Faults[1].Delay.Min != 10*time.Minute || sc.Faults[1].Delay.Max != 20*time.Hour ||
+		sc.World.Spikes[0].At.Time(start) != start.Add(34*time.Hour) || !sc.Expect.Deterministic ||
+		!sc.Expect.FailedSteps.Contains(2) || sc.Expect.FailedSteps.Contains(3) {
+		t.Fatalf("parsed %+v", sc)
+	}
+}
