@@ -514,14 +514,14 @@ func (x *run) countTransform(tr warehouse.TransformStats) {
 
 // HourMetrics is what one hour of the run put through the stream.
 type HourMetrics struct {
-	Hour      time.Time `json:"hour"`
-	Records   int       `json:"records"`   // acknowledged by the stream
+	Hour    time.Time `json:"hour"`
+	Records int       `json:"records"` // acknowledged by the stream
 	// PutSeconds is how long the hour's records took to land: the
 	// producer's backoff, at least one second (the producer sends an
 	// hour's records as one burst).
 	PutSeconds float64 `json:"put_seconds"`
-	Throttled int       `json:"throttled"` // sends refused for the shards' quota
-	Shards    int       `json:"shards"`    // open shards read
+	Throttled  int     `json:"throttled"` // sends refused for the shards' quota
+	Shards     int     `json:"shards"`    // open shards read
 }
 
 func (x *run) recordHour(from time.Time, put stream.PutStats, cons stream.ConsumeStats) {
