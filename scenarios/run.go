@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoplake/shoplake/ingest"
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/pipeline"
@@ -75,7 +76,8 @@ type run struct {
 
 	r           *pipeline.Runner
 	healed      atomic.Bool
-	failedDates []time.Time // dates whose ingestion failed in the fault phase
+	failedDates []time.Time   // dates whose ingestion failed in the fault phase
+	lastIngest  ingest.Result // the fault phase's last daily ingestion
 
 	counters []counter // firings the simulator counts, read at the end
 	spike    *spike    // the cost-growth campaign, if any
@@ -393,7 +395,8 @@ func (x *run) faultPhase(ctx context.Context) error {
 				return err
 			}
 		}
-		_, err := r.Ingest(ctx, date)
+		res, err := r.Ingest(ctx, date)
+		x.lastIngest = res
 		x.step("fault", "ingest "+date.Format(time.DateOnly), err)
 		ingested := err == nil
 		if !ingested {
