@@ -680,24 +680,39 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 
 // expect derives from the deliveries what CORE and QUARANTINE must hold.
 func (x *run) expect(o *Observation) {
+	w, e := x.expectedWorld()
+	o.Expected = w
+	o.Sent, o.ExpectedLoadQuarantine, o.ExpectedStreamQuarantine, o.ExpectedRejected = e.sent, e.loadQuarantine, e.streamQuarantine, e.rejected
+}
+
+// expectation counts what the deliveries so far must leave outside CORE.
+type expectation struct {
+	sent, loadQuarantine, streamQuarantine, rejected int
+}
+
+// expectedWorld is the world as CORE must hold it, given what the fleet
+// sent: the world's events, minus those a malformed record replaced or a
+// clock ahead beyond the tolerance sends to QUARANTINE, with the kept
+// skewed times.
+func (x *run) expectedWorld() (*sim.World, expectation) {
 	l := x.sent
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	o.Sent = l.records
+	e := expectation{sent: l.records}
 	w := *x.r.World
 	events := make([]stream.Event, 0, len(w.Events))
-	for _, e := range w.Events {
-		if l.replaced[e.EventID] {
+	for _, ev := range w.Events {
+		if l.replaced[ev.EventID] {
 			continue
 		}
-		if skew := l.skew[e.EventID]; skew > 0 {
+		if skew := l.skew[ev.EventID]; skew > 0 {
 			if skew >= futureQuarantinedMin {
-				o.ExpectedLoadQuarantine++
+				e.loadQuarantine++
 				continue
 			}
-			e.EventTime = e.EventTime.Add(skew)
+			ev.EventTime = ev.EventTime.Add(skew)
 		}
-		events = append(events, e)
+		events = append(events, ev)
 	}
 	sort.Slice(events, func(i, j int) bool {
 		if !events[i].EventTime.Equal(events[j].EventTime) {
@@ -706,14 +721,14 @@ func (x *run) expect(o *Observation) {
 		return events[i].EventID < events[j].EventID
 	})
 	w.Events = events
-	o.Expected = &w
 	for k, n := range l.malformed {
 		if k == sim.MalformedOversized {
-			o.ExpectedRejected += n
+			e.rejected += n
 		} else {
-			o.ExpectedStreamQuarantine += n
+			e.streamQuarantine += n
 		}
 	}
+	return &w, e
 }
 
 // readEvents reads every gzip NDJSON object under prefix and counts the
@@ -741,23 +756,18 @@ func readEvents(ctx context.Context, store lake.Store, prefix string) (map[strin
 			}
 			return nil, 0, nil, err
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(body))
+		lines, err := gunzipLinesErr(body)
 		if err != nil {
 			bad = append(bad, info.Key+": "+err.Error())
 			continue
 		}
-		sc := bufio.NewScanner(zr)
-		sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
-		for sc.Scan() {
-			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-				continue
-			}
+		for _, line := range lines {
 			records++
 			var rec struct {
 				EventID string  `json:"event_id"`
 				Data    *string `json:"data"`
 			}
-			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			if json.Unmarshal(line, &rec) != nil {
 				continue
 			}
 			switch {
@@ -767,9 +777,30 @@ func readEvents(ctx context.Context, store lake.Store, prefix string) (map[strin
 				ids[rec.EventID]++
 			}
 		}
-		if err := sc.Err(); err != nil {
-			bad = append(bad, info.Key+": "+err.Error())
-		}
 	}
 	return ids, records, bad, nil
+}
+
+// gunzipLinesErr returns the non-blank lines of a gzip NDJSON body.
+func gunzipLinesErr(body []byte) ([][]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			out = append(out, bytes.Clone(sc.Bytes()))
+		}
+	}
+	return out, sc.Err()
+}
+
+// gunzipLines is gunzipLinesErr for a body already read once: a damaged
+// one gives what it could.
+func gunzipLines(body []byte) [][]byte {
+	lines, _ := gunzipLinesErr(body)
+	return lines
 }

@@ -54,6 +54,7 @@ const (
 	FullRefresh        Kind = "full_refresh"
 	OutOfOrder         Kind = "out_of_order"
 	ClientDuplicates   Kind = "client_duplicates"
+	LateBurst          Kind = "late_burst"
 )
 
 // kindSpec is what a fault kind is and how it is installed in a run.
@@ -605,6 +606,23 @@ func init() {
 					return []string{"the spike must start on day 2 or later: day 1 is the baseline the alerts compare with"}
 				}
 				return nil
+			},
+		},
+		LateBurst: {
+			about: "the client fleet goes offline from At for For (default day 1 12:00 for 6h), keeping what it records, and sends it all in one burst when it is back: a whole window of events arrives late at once",
+			uses:  []string{"at", "for"},
+			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
+				from := x.at(f, Moment{Day: 1, Offset: 12 * time.Hour})
+				d := 6 * time.Hour
+				if f.For > 0 {
+					d = time.Duration(f.For)
+				}
+				x.offline = append(x.offline, offline{kind: f.Kind, from: from, until: from.Add(d)})
+				return nil, nil
+			},
+			draw: func(r *rand.Rand, days int) (Fault, bool) {
+				at := Moment{Day: 1 + r.IntN(days), Offset: time.Duration(r.IntN(20)) * time.Hour}
+				return Fault{Kind: LateBurst, At: &at, For: Duration(time.Duration(1+r.IntN(12)) * time.Hour)}, true
 			},
 		},
 		FullRefresh: {

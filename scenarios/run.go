@@ -78,8 +78,13 @@ type run struct {
 	healed      atomic.Bool
 	failedDates []time.Time   // dates whose ingestion failed in the fault phase
 	lastIngest  ingest.Result // the fault phase's last daily ingestion
+	// lastLoad and lastTransform: the last build's.
+	lastLoad      warehouse.LoadStats
+	lastTransform warehouse.TransformStats
+	lastAsOf      time.Time
 
 	counters []counter // firings the simulator counts, read at the end
+	offline  []offline // windows when the client fleet holds its records
 	spike    *spike    // the cost-growth campaign, if any
 
 	mu      sync.Mutex
@@ -98,6 +103,35 @@ type run struct {
 type counter struct {
 	kind Kind
 	n    func() int
+}
+
+// offline is a window [from, until) when the client fleet sends nothing:
+// what it records then is sent when it is back (late_burst).
+type offline struct {
+	kind        Kind
+	from, until time.Time
+}
+
+// produceUntil returns until which the fleet sends in the hour ending at
+// to: to, unless it is offline then, in which case it sends only what is
+// due before it went offline.
+func (x *run) produceUntil(to time.Time) time.Time {
+	for _, o := range x.offline {
+		if x.active() && o.from.Before(to) && !to.After(o.until) {
+			return o.from
+		}
+	}
+	return to
+}
+
+// fireOffline counts an offline window as fired in the hour the fleet is
+// back and sends what it held: the hour [from, to) that contains its end.
+func (x *run) fireOffline(from, to time.Time) {
+	for _, o := range x.offline {
+		if x.active() && !o.until.Before(from) && o.until.Before(to) {
+			x.fire(o.kind, 1)
+		}
+	}
 }
 
 // spike is the window of a cost-growth campaign.
@@ -169,11 +203,9 @@ func (x *run) at(f Fault, def Moment) time.Time {
 // phase and the heal phase, and checks every invariant. The error is for a
 // run that could not be set up; what the run found is in the Report.
 func Run(ctx context.Context, sc Scenario, o RunOptions) (*Report, error) {
-	if err := sc.Validate(); err != nil {
-		return nil, err
-	}
 	if o.Seed != nil {
 		sc.Seed = *o.Seed
+		o.Seed = nil
 	}
 	began := time.Now() // the report's wall time only; the run reads x.clock
 	rep, fp, err := runOnce(ctx, sc, o)
@@ -195,39 +227,157 @@ func Run(ctx context.Context, sc Scenario, o RunOptions) (*Report, error) {
 }
 
 func runOnce(ctx context.Context, sc Scenario, o RunOptions) (*Report, fingerprint, error) {
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "shoplake-scenario-")
-		if err != nil {
-			return nil, fingerprint{}, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	x, err := newRun(sc, o, dir)
+	p, err := Start(ctx, sc, o)
 	if err != nil {
 		return nil, fingerprint{}, err
 	}
-	if err := x.install(); err != nil {
-		return nil, fingerprint{}, err
+	defer p.Close()
+	for !p.Done() {
+		if err := p.Step(ctx); err != nil {
+			return nil, fingerprint{}, err
+		}
+	}
+	return p.report, p.fp, nil
+}
+
+// Replay is a scenario run one tick at a time, for a person watching it
+// (the TUI) or a loop (Run). The ticks are: the opening snapshot; for each
+// day, its 24 hours (the hour's records put, the faults' actions, a
+// drain) and its close (the batch ingestion, then the warehouse build);
+// the heal phase; the checks. Run is Start, Step until Done, Report.
+type Replay struct {
+	x       *run
+	dir     string
+	cleanup func()
+
+	tick   int // ticks done
+	next   int // the next action
+	report *Report
+	fp     fingerprint
+}
+
+// The kinds of tick.
+const (
+	TickOpening = "opening"
+	TickHour    = "hour"
+	TickClose   = "close"
+	TickHeal    = "heal"
+	TickCheck   = "check"
+)
+
+// Start sets sc up: the world, the faults, the endpoints, the pipeline.
+// Nothing has run yet; Close releases it all.
+func Start(ctx context.Context, sc Scenario, o RunOptions) (*Replay, error) {
+	if o.Seed != nil {
+		sc.Seed = *o.Seed
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Replay{dir: o.Dir, cleanup: func() {}}
+	if p.dir == "" {
+		tmp, err := os.MkdirTemp("", "shoplake-scenario-")
+		if err != nil {
+			return nil, err
+		}
+		p.dir, p.cleanup = tmp, func() { _ = os.RemoveAll(tmp) }
+	}
+	x, err := newRun(sc, o, p.dir)
+	if err == nil {
+		err = x.install()
+	}
+	if err != nil {
+		p.cleanup()
+		return nil, err
 	}
 	x.sent.replaces = x.popts.Anomalies.MalformedReplaces
 	x.progress("world: %d users, %d days, seed %d; %d faults", sc.World.Users, sc.World.Days, sc.Seed, len(sc.Faults))
-	x.r, err = pipeline.NewRunnerWith(ctx, x.cfg, x.popts)
-	if err != nil {
-		return nil, fingerprint{}, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	if x.r, err = pipeline.NewRunnerWith(ctx, x.cfg, x.popts); err != nil {
+		p.cleanup()
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
-	defer x.r.Close()
-	if err := x.faultPhase(ctx); err != nil {
-		return nil, fingerprint{}, err
-	}
-	x.healPhase(ctx)
-	rep, fp, err := x.check(ctx)
-	if err != nil {
-		return nil, fingerprint{}, err
-	}
-	return rep, fp, nil
+	p.x = x
+	return p, nil
 }
+
+// Close stops the pipeline and removes the data directory if Start made
+// it.
+func (p *Replay) Close() error {
+	err := p.x.r.Close()
+	p.cleanup()
+	return err
+}
+
+// Ticks returns how many ticks have run and how many the replay has.
+func (p *Replay) Ticks() (done, total int) { return p.tick, 1 + 25*p.x.sc.World.Days + 2 }
+
+// Done reports whether every tick has run.
+func (p *Replay) Done() bool { done, total := p.Ticks(); return done == total }
+
+// Next describes the next tick: its kind and the simulated time it covers
+// (the hour's start, the date closed); "" when done.
+func (p *Replay) Next() (kind string, at time.Time) {
+	t := p.tick
+	switch days := p.x.sc.World.Days; {
+	case t == 0:
+		return TickOpening, p.x.start.AddDate(0, 0, -1)
+	case t <= 25*days:
+		d, h := (t-1)/25, (t-1)%25
+		date := p.x.start.AddDate(0, 0, d)
+		if h == 24 {
+			return TickClose, date
+		}
+		return TickHour, date.Add(time.Duration(h) * time.Hour)
+	case t == 25*days+1:
+		return TickHeal, p.x.end
+	case t == 25*days+2:
+		return TickCheck, p.x.end
+	}
+	return "", time.Time{}
+}
+
+// Step runs the next tick. An error means the replay cannot go on (the
+// context ended, the clock refused); failed pipeline steps are recorded,
+// not returned.
+func (p *Replay) Step(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	kind, at := p.Next()
+	var err error
+	switch kind {
+	case TickOpening:
+		p.x.opening(ctx)
+	case TickHour:
+		err = p.x.hour(ctx, at, &p.next)
+	case TickClose:
+		err = p.x.closeDay(ctx, at)
+		p.x.progress("day %d/%d (%s) replayed", int(at.Sub(p.x.start)/(24*time.Hour))+1, p.x.sc.World.Days, at.Format(time.DateOnly))
+	case TickHeal:
+		p.x.healPhase(ctx)
+	case TickCheck:
+		p.report, p.fp, err = p.x.check(ctx)
+		if err == nil {
+			p.report.finish()
+		}
+	default:
+		return errors.New("the replay is over")
+	}
+	if err != nil {
+		return err
+	}
+	p.tick++
+	return nil
+}
+
+// Report returns the report, once the check tick has run (nil before).
+func (p *Replay) Report() *Report { return p.report }
+
+// Runner returns the pipeline the replay drives.
+func (p *Replay) Runner() *pipeline.Runner { return p.x.r }
+
+// Scenario returns the scenario replayed (its seed set).
+func (p *Replay) Scenario() Scenario { return p.x.sc }
 
 // newRun prepares the configuration and the pipeline options of sc.
 func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
@@ -348,78 +498,77 @@ func (x *run) step(phase, what string, err error) {
 	x.steps = append(x.steps, StepError{Phase: phase, Step: what, Err: err.Error()})
 }
 
-// faultPhase replays the world's days with the faults on. A step that
-// fails is recorded and the run goes on, as an orchestrator would: a
-// failed date is rerun in the heal phase, a failed drain is retried by the
-// next hour's.
-func (x *run) faultPhase(ctx context.Context) error {
-	r := x.r
-	var failed []time.Time
-	open, err := r.Opening(ctx)
+// opening takes the opening snapshot. A step that fails, here or in any
+// tick of the fault phase, is recorded and the run goes on, as an
+// orchestrator would: a failed date is rerun in the heal phase, a failed
+// drain is retried by the next hour's.
+func (x *run) opening(ctx context.Context) {
+	open, err := x.r.Opening(ctx)
 	if err != nil {
 		x.step("fault", "opening snapshot "+open.Date.Format(time.DateOnly), err)
-		failed = append(failed, open.Date)
+		x.failedDates = append(x.failedDates, open.Date)
 	}
 	x.countTransform(open.Transform)
-	next := 0 // next action
-	for d := 0; d < x.sc.World.Days; d++ {
-		date := x.start.AddDate(0, 0, d)
-		for h := 0; h < 24; h++ {
-			from := date.Add(time.Duration(h) * time.Hour)
-			to := from.Add(time.Hour)
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var day pipeline.DayReport
-			if x.clock.Now().Before(to) {
-				if err := x.clock.Set(to); err != nil {
-					return err
-				}
-			}
-			put, err := r.Produce(ctx, to)
-			x.step("fault", "produce "+from.Format("2006-01-02T15Z"), err)
-			for next < len(x.actions) && x.actions[next].at.Before(to) {
-				a := x.actions[next]
-				next++
-				x.step("fault", fmt.Sprintf("%s at %s", a.kind, a.at.Format("2006-01-02T15:04Z")), a.do(ctx))
-			}
-			for _, f := range x.everyHour {
-				x.step("fault", "hourly "+from.Format("2006-01-02T15Z"), f(ctx))
-			}
-			cons := x.drain(ctx, "fault", from)
-			day.Put, day.Consume = put, cons
-			x.recordHour(from, put, cons)
+}
+
+// hour replays the hour from from: the fleet's records put, the actions
+// due in the hour, a drain.
+func (x *run) hour(ctx context.Context, from time.Time, next *int) error {
+	to := from.Add(time.Hour)
+	if x.clock.Now().Before(to) {
+		if err := x.clock.Set(to); err != nil {
+			return err
 		}
-		if x.clock.Now().Before(date.Add(24*time.Hour + pipeline.IngestDelay)) {
-			if err := x.clock.Set(date.Add(24*time.Hour + pipeline.IngestDelay)); err != nil {
-				return err
-			}
-		}
-		res, err := r.Ingest(ctx, date)
-		x.lastIngest = res
-		x.step("fault", "ingest "+date.Format(time.DateOnly), err)
-		ingested := err == nil
-		if !ingested {
-			failed = append(failed, date)
-		}
-		for _, a := range x.afterDay {
-			if a.day == d && !a.afterBuild {
-				x.step("fault", "after day "+date.Format(time.DateOnly), a.do(ctx, date, ingested))
-			}
-		}
-		if ingested {
-			_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
-			x.step("fault", "build "+date.Format(time.DateOnly), err)
-			x.countTransform(tr)
-			for _, a := range x.afterDay {
-				if a.day == d && a.afterBuild {
-					x.step("fault", "after build "+date.Format(time.DateOnly), a.do(ctx, date, true))
-				}
-			}
-		}
-		x.progress("day %d/%d (%s) replayed", d+1, x.sc.World.Days, date.Format(time.DateOnly))
 	}
-	x.failedDates = failed
+	x.fireOffline(from, to)
+	put, err := x.r.Produce(ctx, x.produceUntil(to))
+	x.step("fault", "produce "+from.Format("2006-01-02T15Z"), err)
+	for *next < len(x.actions) && x.actions[*next].at.Before(to) {
+		a := x.actions[*next]
+		*next++
+		x.step("fault", fmt.Sprintf("%s at %s", a.kind, a.at.Format("2006-01-02T15:04Z")), a.do(ctx))
+	}
+	for _, f := range x.everyHour {
+		x.step("fault", "hourly "+from.Format("2006-01-02T15Z"), f(ctx))
+	}
+	cons := x.drain(ctx, "fault", from)
+	x.recordHour(from, put, cons)
+	return nil
+}
+
+// closeDay runs the batch side of date: its ingestion just after
+// midnight, the after-day actions, and the warehouse build if the
+// ingestion succeeded.
+func (x *run) closeDay(ctx context.Context, date time.Time) error {
+	if at := date.Add(24*time.Hour + pipeline.IngestDelay); x.clock.Now().Before(at) {
+		if err := x.clock.Set(at); err != nil {
+			return err
+		}
+	}
+	d := int(date.Sub(x.start) / (24 * time.Hour))
+	res, err := x.r.Ingest(ctx, date)
+	x.lastIngest = res
+	x.step("fault", "ingest "+date.Format(time.DateOnly), err)
+	ingested := err == nil
+	if !ingested {
+		x.failedDates = append(x.failedDates, date)
+	}
+	for _, a := range x.afterDay {
+		if a.day == d && !a.afterBuild {
+			x.step("fault", "after day "+date.Format(time.DateOnly), a.do(ctx, date, ingested))
+		}
+	}
+	if ingested {
+		load, tr, err := x.r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
+		x.step("fault", "build "+date.Format(time.DateOnly), err)
+		x.countTransform(tr)
+		x.lastLoad, x.lastTransform, x.lastAsOf = load, tr, date.Add(24*time.Hour)
+		for _, a := range x.afterDay {
+			if a.day == d && a.afterBuild {
+				x.step("fault", "after build "+date.Format(time.DateOnly), a.do(ctx, date, true))
+			}
+		}
+	}
 	return nil
 }
 
@@ -476,13 +625,15 @@ func (x *run) healPhase(ctx context.Context) {
 	for _, date := range x.failedDates {
 		x.step("heal", "rerun ingest "+date.Format(time.DateOnly), x.ingestRetried(ctx, date))
 	}
-	_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end})
+	load, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end})
 	x.step("heal", "build", err)
 	x.countTransform(tr)
+	x.lastLoad, x.lastTransform, x.lastAsOf = load, tr, x.end
 	if x.queued > 0 {
-		_, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end, Mode: warehouse.Backfill})
+		load, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end, Mode: warehouse.Backfill})
 		x.step("heal", "backfill", err)
 		x.countTransform(tr)
+		x.lastLoad, x.lastTransform = load, tr
 	}
 }
 

@@ -84,6 +84,10 @@ type shardReader struct {
 	// in a batch. caughtUp: the last read found nothing more for now.
 	ended, caughtUp bool
 	unacked         []*Batch
+	// read counts the records fetched; behind is MillisBehindLatest of the
+	// last GetRecords.
+	read   int
+	behind int64
 }
 
 // hasWork reports whether reading r may yield a batch or finish the shard.
@@ -137,6 +141,46 @@ func (c *Consumer) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return c.Log
+}
+
+// ShardState is what a consumer knows of one shard, for a person watching
+// it (the TUI).
+type ShardState struct {
+	ShardID string `json:"shard_id"`
+	// Parents are the shards it was split or merged from.
+	Parents []string `json:"parents,omitempty"`
+	// Open: the shard takes records (it was not split or merged since).
+	Open bool `json:"open"`
+	// Leased: this consumer holds the shard's lease; Checkpoint is the
+	// lease's sequence number and Finished whether the shard is read to its
+	// end.
+	Leased     bool   `json:"leased"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Finished   bool   `json:"finished"`
+	// Read counts the records this consumer fetched from the shard;
+	// MillisBehindLatest is what the last GetRecords answered.
+	Read               int   `json:"read"`
+	MillisBehindLatest int64 `json:"millis_behind_latest"`
+}
+
+// Shards returns the state of every shard the consumer listed, by shard id.
+func (c *Consumer) Shards() []ShardState {
+	out := make([]ShardState, 0, len(c.order))
+	for _, id := range c.order {
+		r := c.shards[id]
+		st := ShardState{ShardID: id, Read: r.read, MillisBehindLatest: r.behind,
+			Open: r.shard.SequenceNumberRange == nil || r.shard.SequenceNumberRange.EndingSequenceNumber == nil}
+		for _, p := range []*string{r.shard.ParentShardId, r.shard.AdjacentParentShardId} {
+			if p != nil {
+				st.Parents = append(st.Parents, *p)
+			}
+		}
+		if r.lease != nil && !r.held && !r.lost {
+			st.Leased, st.Checkpoint, st.Finished = true, r.lease.SequenceNumber, r.lease.ShardEnd
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // Stats returns what the consumer did since it was made.
@@ -427,6 +471,8 @@ func (c *Consumer) fetch(ctx context.Context, r *shardReader) error {
 		r.pending = append(r.pending, record{seq: aws.ToString(rec.SequenceNumber), arrival: aws.ToTime(rec.ApproximateArrivalTimestamp), data: rec.Data})
 	}
 	c.stats.Records += len(out.Records)
+	r.read += len(out.Records)
+	r.behind = aws.ToInt64(out.MillisBehindLatest)
 	if n := len(out.Records); n > 0 {
 		r.lastRead = aws.ToString(out.Records[n-1].SequenceNumber)
 	}
