@@ -145,6 +145,11 @@ func (EventAccounting) Check(o *Observation) CheckResult {
 	r.count("sent", o.Sent)
 	r.count("acknowledged", o.Totals.Acknowledged)
 	r.count("rejected_by_producer", o.Totals.Rejected)
+	// Sent but neither acknowledged nor refused: the producer gave up on
+	// them (every answer lost); as in Jepsen's total-queue they are
+	// indeterminate, and the stream may hold them. Not a violation: what
+	// CORE must hold is checked below.
+	r.count("indeterminate", max(o.Sent-o.Totals.Acknowledged-o.Totals.Rejected, 0))
 	r.count("raw_records", o.RawRecords)
 	r.count("raw_distinct", len(o.RawEvents))
 	r.count("staging_distinct", len(o.StagingEvents))
@@ -173,9 +178,6 @@ func (EventAccounting) Check(o *Observation) CheckResult {
 	}
 	if o.Totals.Rejected != o.ExpectedRejected {
 		r.fail("the producer refused %d records, want the %d oversized ones", o.Totals.Rejected, o.ExpectedRejected)
-	}
-	if o.Totals.Acknowledged+o.Totals.Rejected < o.Sent {
-		r.fail("the stream acknowledged %d and the producer refused %d of %d records sent", o.Totals.Acknowledged, o.Totals.Rejected, o.Sent)
 	}
 	r.OK = len(r.Violations) == 0
 	return r

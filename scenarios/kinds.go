@@ -497,8 +497,8 @@ func init() {
 			},
 		},
 		ProducerRetryDups: {
-			about: "a share Rate (default 0.2) of PutRecords calls succeed on the stream but their answer is lost (500 InternalFailure); the producer retries and the stream holds the records twice",
-			uses:  []string{"at", "for", "rate"},
+			about:   "a share Rate (default 0.2) of PutRecords calls succeed on the stream but their answer is lost (500 InternalFailure); the producer retries and the stream holds the records twice (at rate 1 the producer gives up: the records are indeterminate, and in the stream)",
+			mayFail: true, uses: []string{"at", "for", "rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
 				l := &lostAnswers{x: x, kind: f.Kind, rate: orRate(f.Rate, 0.2), from: from, until: until, rnd: rng.New(x.sc.Seed, fmt.Sprintf("scenarios/fault/%d", i))}
