@@ -204,7 +204,7 @@ func TestTUI_InjectSaveReplay(t *testing.T) {
 	s.key("i")
 	s.waitFor("Inject a fault at day 1 12:00")
 	s.out.Reset()
-	s.key("3") // duplicate burst
+	s.key("3")                                                   // duplicate burst
 	s.waitFor("injected at day 1 12:00, replayed from the seed") // shown once back at tick 13
 	s.key("s")
 	s.waitFor("saved ")
