@@ -132,6 +132,14 @@ func seqLess(a, b string) bool {
 	return a < b
 }
 
+// inHour reports whether the clock now falls in the window [from, until)
+// as the stream sees it: the records of the hour [H, H+1h) are put and
+// drained with the clock at H+1h, so a window from H covers the clock
+// readings (from, until].
+func inHour(now, from, until time.Time) bool {
+	return now.After(from) && !now.After(until)
+}
+
 // crashes makes the consumer die between a RAW write and its checkpoint:
 // on every every-th checkpoint in [from, until), at most left times, the
 // checkpoint is not written and errCrash returned.
@@ -156,7 +164,7 @@ type crashingCheckpointer struct {
 
 func (cc *crashingCheckpointer) Checkpoint(ctx context.Context, l *stream.Lease, seq string, end bool) error {
 	c := cc.c
-	if now := c.x.clock.Now(); c.x.active() && !now.Before(c.from) && now.Before(c.until) {
+	if now := c.x.clock.Now(); c.x.active() && inHour(now, c.from, c.until) {
 		c.mu.Lock()
 		c.calls++
 		crash := c.left > 0 && c.calls%c.every == 0
@@ -187,7 +195,7 @@ type lostAnswers struct {
 
 func (l *lostAnswers) draw() bool {
 	now := l.x.clock.Now()
-	if !l.x.active() || now.Before(l.from) || !now.Before(l.until) {
+	if !l.x.active() || !inHour(now, l.from, l.until) {
 		return false
 	}
 	l.mu.Lock()
@@ -252,7 +260,7 @@ type tears struct {
 
 func (t *tears) draw() bool {
 	now := t.x.clock.Now()
-	if !t.x.active() || now.Before(t.from) || !now.Before(t.until) {
+	if !t.x.active() || !inHour(now, t.from, t.until) {
 		return false
 	}
 	t.mu.Lock()

@@ -62,6 +62,7 @@ type Model struct {
 	speed   int
 	menu    int // the selected injection
 	target  int // fast-forward to this tick, then pause
+	pending *tea.KeyMsg // a key pressed while busy, handled once at rest
 	toFault bool
 	fired   int // faults fired when "run to the next fault" started
 	message string
@@ -213,7 +214,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.replay, m.v, m.state = msg.replay, msg.v, statePaused
-		return m.next()
+		return m.nextThenPending()
 	case steppedMsg:
 		m.busy = false
 		if msg.err != nil {
@@ -221,7 +222,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.v = msg.v
-		return m.next()
+		return m.nextThenPending()
 	case playMsg:
 		if msg.replay == m.replay && m.state == statePlaying && !m.busy {
 			m.busy = true
@@ -237,6 +238,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	return m, nil
+}
+
+// nextThenPending is next, then the key pressed while busy, if the replay
+// is at rest.
+func (m Model) nextThenPending() (tea.Model, tea.Cmd) {
+	nm, cmd := m.next()
+	mm := nm.(Model)
+	if mm.busy || mm.pending == nil {
+		return mm, cmd
+	}
+	k := *mm.pending
+	mm.pending = nil
+	if mm.state == statePlaying {
+		return mm, cmd // playing goes on; a key pressed meanwhile is dropped
+	}
+	return mm.updateKeys(k)
 }
 
 // next decides what follows a tick: pause on a violation or at the end,
@@ -331,21 +348,26 @@ func (m Model) updateKeys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.speed = min(m.speed+1, len(speeds)-1)
 	case key.Matches(msg, k.Slower):
 		m.speed = max(m.speed-1, 0)
+	case key.Matches(msg, k.Restart) && m.busy:
+		m.pending = &msg
 	case key.Matches(msg, k.Restart):
-		if m.replay != nil && !m.busy {
+		if m.replay != nil {
 			m.state, m.busy, m.target, m.toFault = stateStarting, true, 0, false
 			return m, startCmd(m.ctx, m.replay, m.sc, m.opts.Run)
 		}
-	case m.replay == nil || m.busy || m.state == stateStarting || m.state == stateFailed:
-		// The keys below need a replay at rest.
+	case key.Matches(msg, k.Play) && m.state == statePlaying:
+		// Pausing works mid-tick: the tick in flight finishes, no other
+		// follows.
+		m.state = statePaused
+	case m.busy:
+		// The keys below need the replay at rest: the last one pressed
+		// waits for the tick in flight.
+		m.pending = &msg
+	case m.replay == nil || m.state == stateStarting || m.state == stateFailed:
 	case key.Matches(msg, k.Save):
 		return m, saveCmd(m.sc, m.opts.SaveDir, m.v.st.Tick)
 	case m.state == stateDone:
 	case key.Matches(msg, k.Play):
-		if m.state == statePlaying {
-			m.state = statePaused
-			return m, nil
-		}
 		m.state = statePlaying
 		m.busy = true
 		return m, stepCmd(m.ctx, m.replay)
