@@ -60,8 +60,8 @@ type Model struct {
 	panel   int
 	page    int // marts page
 	speed   int
-	menu    int // the selected injection
-	target  int // fast-forward to this tick, then pause
+	menu    int         // the selected injection
+	target  int         // fast-forward to this tick, then pause
 	pending *tea.KeyMsg // a key pressed while busy, handled once at rest
 	toFault bool
 	fired   int // faults fired when "run to the next fault" started
