@@ -629,14 +629,14 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 		}
 	}
 	db := r.Warehouse().DB()
-	if o.StagingEvents, err = countStrings(ctx, db, `SELECT event_id, count(*) FROM staging.events GROUP BY event_id`); err != nil {
+	if o.StagingEvents, err = countBy[string](ctx, db, `SELECT event_id, count(*) FROM staging.events GROUP BY event_id`); err != nil {
 		return nil, err
 	}
-	if o.CoreEvents, err = countStrings(ctx, db, `SELECT event_id, count(*) FROM core.events GROUP BY event_id`); err != nil {
+	if o.CoreEvents, err = countBy[string](ctx, db, `SELECT event_id, count(*) FROM core.events GROUP BY event_id`); err != nil {
 		return nil, err
 	}
 	// Distinct events: a copy that reached RAW twice is quarantined twice.
-	rejected, err := countStrings(ctx, db, `SELECT record, count(*) FROM staging.quarantine WHERE entity = 'events' AND disposition = 'rejected' GROUP BY record`)
+	rejected, err := countBy[string](ctx, db, `SELECT record, count(*) FROM staging.quarantine WHERE entity = 'events' AND disposition = 'rejected' GROUP BY record`)
 	if err != nil {
 		return nil, err
 	}
@@ -652,13 +652,13 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 		}
 	}
 	o.LoadQuarantine = len(ids)
-	if o.CoreUsers, err = countInts(ctx, db, `SELECT user_id, count(*) FROM core.users GROUP BY user_id`); err != nil {
+	if o.CoreUsers, err = countBy[int64](ctx, db, `SELECT user_id, count(*) FROM core.users GROUP BY user_id`); err != nil {
 		return nil, err
 	}
-	if o.CoreOrders, err = countInts(ctx, db, `SELECT order_id, count(*) FROM core.orders GROUP BY order_id`); err != nil {
+	if o.CoreOrders, err = countBy[int64](ctx, db, `SELECT order_id, count(*) FROM core.orders GROUP BY order_id`); err != nil {
 		return nil, err
 	}
-	if o.CoreProducts, err = countInts(ctx, db, `SELECT product_id, count(*) FROM core.products GROUP BY product_id`); err != nil {
+	if o.CoreProducts, err = countBy[int64](ctx, db, `SELECT product_id, count(*) FROM core.products GROUP BY product_id`); err != nil {
 		return nil, err
 	}
 	x.journal.mu.Lock()

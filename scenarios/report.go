@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -116,15 +115,16 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 }
 
-func countStrings(ctx context.Context, db *sql.DB, query string) (map[string]int, error) {
+// countBy runs query, which returns (key, count) rows, and collects them.
+func countBy[K comparable](ctx context.Context, db *sql.DB, query string) (map[K]int, error) {
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[K]int{}
 	for rows.Next() {
-		var k string
+		var k K
 		var n int
 		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
@@ -132,32 +132,4 @@ func countStrings(ctx context.Context, db *sql.DB, query string) (map[string]int
 		out[k] = n
 	}
 	return out, rows.Err()
-}
-
-func countInts(ctx context.Context, db *sql.DB, query string) (map[int64]int, error) {
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64]int{}
-	for rows.Next() {
-		var k int64
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[k] = n
-	}
-	return out, rows.Err()
-}
-
-// sortedKinds returns the keys of m, sorted.
-func sortedKinds(m map[Kind]int) []Kind {
-	out := make([]Kind, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }

@@ -31,15 +31,7 @@ func TestScenarios(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rep, err := scenarios.Run(context.Background(), sc, scenarios.RunOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var b bytes.Buffer
-				rep.WriteText(&b)
-				if !rep.OK {
-					t.Errorf("scenario failed:\n%s", b.String())
-				}
+				rep := mustPass(t, sc)
 				mu.Lock()
 				defer mu.Unlock()
 				for _, fr := range rep.Faults {
@@ -70,15 +62,7 @@ func TestSwarm(t *testing.T) {
 			t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
 				t.Parallel()
 				sc := scenarios.Draw(s)
-				rep, err := scenarios.Run(context.Background(), sc, scenarios.RunOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var b bytes.Buffer
-				rep.WriteText(&b)
-				if !rep.OK {
-					t.Errorf("seed %d failed:\n%s", s, b.String())
-				}
+				rep := mustPass(t, sc)
 				mu.Lock()
 				defer mu.Unlock()
 				drawn += len(sc.Faults)
@@ -126,4 +110,19 @@ func TestDraw(t *testing.T) {
 	if len(mixes) < 100 {
 		t.Fatalf("200 seeds drew only %d fault mixes", len(mixes))
 	}
+}
+
+// mustPass runs sc and fails the test with the report if a check failed.
+func mustPass(t *testing.T, sc scenarios.Scenario) *scenarios.Report {
+	t.Helper()
+	rep, err := scenarios.Run(context.Background(), sc, scenarios.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Errorf("%s (seed %d) failed:\n%s", sc.Name, sc.Seed, b.String())
+	}
+	return rep
 }

@@ -151,7 +151,7 @@ func (x *run) quarantineByReason(ctx context.Context) ([]Count, error) {
 			}
 		}
 	}
-	rows, err := countStrings(ctx, x.r.Warehouse().DB(), `SELECT reason, count(*) FROM staging.quarantine WHERE disposition = 'rejected' GROUP BY reason`)
+	rows, err := countBy[string](ctx, x.r.Warehouse().DB(), `SELECT reason, count(*) FROM staging.quarantine WHERE disposition = 'rejected' GROUP BY reason`)
 	if err != nil {
 		return nil, err
 	}
