@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -246,4 +245,34 @@ func TestTUI_InjectSaveReplay(t *testing.T) {
 	}
 }
 
-var _ = io.Discard
+
+// TestTUI_Resize renders every panel and the menu at several terminal
+// sizes: no line wider than the terminal, no more lines than it has.
+func TestTUI_Resize(t *testing.T) {
+	var m tea.Model = New(context.Background(), small(), Options{SaveDir: t.TempDir()})
+	m, _ = m.Update(m.Init()())
+	t.Cleanup(func() { _ = m.(Model).Close() })
+	for range 5 {
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+		m, _ = m.Update(cmd())
+	}
+	for _, size := range [][2]int{{80, 24}, {60, 20}, {120, 40}, {40, 12}} {
+		m, _ = m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		for _, k := range []string{"1", "2", "3", "4", "5", "i", "esc"} {
+			msg := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+			if k == "esc" {
+				msg = tea.KeyMsg{Type: tea.KeyEsc}
+			}
+			m, _ = m.Update(msg)
+			lines := strings.Split(m.View(), "\n")
+			if len(lines) > size[1] {
+				t.Errorf("%dx%d after %q: %d lines", size[0], size[1], k, len(lines))
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w > size[0] {
+					t.Errorf("%dx%d after %q: line %d is %d wide: %q", size[0], size[1], k, i, w, ansi.Strip(l))
+				}
+			}
+		}
+	}
+}
