@@ -245,7 +245,6 @@ func TestTUI_InjectSaveReplay(t *testing.T) {
 	}
 }
 
-
 // TestTUI_Resize renders every panel and the menu at several terminal
 // sizes: no line wider than the terminal, no more lines than it has.
 func TestTUI_Resize(t *testing.T) {
