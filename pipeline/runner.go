@@ -338,26 +338,6 @@ func (r *Runner) Drain(ctx context.Context) (stream.ConsumeStats, error) {
 	return cons, err
 }
 
-// StreamRest streams hour after hour past the clock until the fleet has
-// sent everything (records sent late, after the world's last day) and the
-// stream is drained.
-func (r *Runner) StreamRest(ctx context.Context, day *DayReport) error {
-	for {
-		next, ok := r.NextSend()
-		if !ok {
-			_, err := r.Drain(ctx)
-			return err
-		}
-		from := r.Clock.Now().Truncate(time.Hour)
-		if next.After(from.Add(time.Hour)) {
-			from = next.Truncate(time.Hour)
-		}
-		if err := r.StreamHour(ctx, from, day); err != nil {
-			return err
-		}
-	}
-}
-
 // CloseDay runs the batch side of the day starting at date: ingestion of
 // that logical date shortly after midnight (or now, if the clock is already
 // later: a rerun), then the warehouse's load and transform.

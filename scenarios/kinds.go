@@ -595,7 +595,6 @@ func init() {
 				if m == 0 {
 					m = 25
 				}
-				x.spike = &spike{from: at, until: at.Add(d)}
 				return func(c *sim.Config) {
 					c.Campaigns = append(c.Campaigns, sim.Campaign{Start: at, Duration: d, Multiplier: m})
 				}, nil

@@ -40,6 +40,10 @@ type RunOptions struct {
 	// NoDeterminism skips the second run of scenarios that expect
 	// determinism.
 	NoDeterminism bool
+	// Wall measures Report.Duration, the run's cost in real time (default
+	// clock.Real). Nothing the run does reads it: the run's own time is
+	// its simulated clock.
+	Wall clock.Clock
 }
 
 // Hook is a step a test adds to a run: Do runs once, in the hour that
@@ -84,8 +88,10 @@ type run struct {
 	lastAsOf      time.Time
 
 	counters []counter // firings the simulator counts, read at the end
-	offline  []offline // windows when the client fleet holds its records
-	spike    *spike    // the cost-growth campaign, if any
+	// quarantined counts the records of each QUARANTINE object by reason
+	// kind; objects are immutable, so each is read once.
+	quarantined map[string]map[string]int
+	offline     []offline // windows when the client fleet holds its records
 
 	mu      sync.Mutex
 	fired   map[Kind]int
@@ -133,9 +139,6 @@ func (x *run) fireOffline(from, to time.Time) {
 		}
 	}
 }
-
-// spike is the window of a cost-growth campaign.
-type spike struct{ from, until time.Time }
 
 // action is a step a fault or hook takes in the hour that contains at,
 // after the hour's records are put and before they are drained.
@@ -207,7 +210,11 @@ func Run(ctx context.Context, sc Scenario, o RunOptions) (*Report, error) {
 		sc.Seed = *o.Seed
 		o.Seed = nil
 	}
-	began := time.Now() // the report's wall time only; the run reads x.clock
+	wall := o.Wall
+	if wall == nil {
+		wall = clock.Real{}
+	}
+	began := wall.Now()
 	rep, fp, err := runOnce(ctx, sc, o)
 	if err != nil {
 		return nil, err
@@ -221,7 +228,7 @@ func Run(ctx context.Context, sc Scenario, o RunOptions) (*Report, error) {
 		}
 		rep.Checks = append(rep.Checks, checkSameFingerprint("deterministic", "a second run of the same seed", fp, fp2))
 	}
-	rep.Duration = time.Since(began)
+	rep.Duration = wall.Now().Sub(began)
 	rep.finish()
 	return rep, nil
 }

@@ -129,7 +129,9 @@ func (p *Replay) Oracle() *sim.World {
 var reasonNoise = regexp.MustCompile(`^record \d+: |"[^"]*"|\d[\d.:TZ+-]*`)
 
 // quarantineByReason counts QUARANTINE's records (the consumer's and
-// Load's) by the kind of their reason.
+// Load's) by the kind of their reason. It reads each QUARANTINE object
+// once: a replay calls it every tick. Not safe for concurrent use (a
+// Replay is driven by one goroutine at a time).
 func (x *run) quarantineByReason(ctx context.Context) ([]Count, error) {
 	counts := map[string]int{}
 	store := x.r.Env.Lake
@@ -137,18 +139,29 @@ func (x *run) quarantineByReason(ctx context.Context) ([]Count, error) {
 	if err != nil {
 		return nil, err
 	}
+	if x.quarantined == nil {
+		x.quarantined = map[string]map[string]int{}
+	}
 	for _, info := range infos {
-		body, err := store.Get(ctx, info.Key)
-		if err != nil {
-			continue
+		byReason, ok := x.quarantined[info.Key]
+		if !ok {
+			body, err := store.Get(ctx, info.Key)
+			if err != nil {
+				continue // read again next time
+			}
+			byReason = map[string]int{}
+			for _, line := range gunzipLines(body) {
+				var rec struct {
+					Reason string `json:"reason"`
+				}
+				if json.Unmarshal(line, &rec) == nil {
+					byReason["stream: "+reasonKind(rec.Reason)]++
+				}
+			}
+			x.quarantined[info.Key] = byReason
 		}
-		for _, line := range gunzipLines(body) {
-			var rec struct {
-				Reason string `json:"reason"`
-			}
-			if json.Unmarshal(line, &rec) == nil {
-				counts["stream: "+reasonKind(rec.Reason)]++
-			}
+		for k, n := range byReason {
+			counts[k] += n
 		}
 	}
 	rows, err := countBy[string](ctx, x.r.Warehouse().DB(), `SELECT reason, count(*) FROM staging.quarantine WHERE disposition = 'rejected' GROUP BY reason`)
