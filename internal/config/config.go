@@ -43,6 +43,9 @@ type Config struct {
 
 // AWS holds what the SDK needs besides credentials.
 type AWS struct {
+	// Region of the S3 bucket and the Kinesis stream. Empty: as the AWS
+	// default chain decides (AWS_REGION, the profile), and LocalRegion in
+	// mode local.
 	Region string `yaml:"region"`
 }
 
@@ -110,7 +113,6 @@ func DefaultConfig() Config {
 		Mode:    ModeLocal,
 		Seed:    42,
 		DataDir: "./data",
-		AWS:     AWS{Region: "us-east-1"},
 		S3:      S3{Bucket: "shoplake"},
 		Kinesis: Kinesis{Stream: "clickstream", Shards: 4, Group: "shoplake", BatchRecords: 500},
 		FakeStore: FakeStore{
@@ -125,30 +127,38 @@ func DefaultConfig() Config {
 // not empty) and then with the environment. It does not validate.
 func Load(path string, environ []string) (Config, error) {
 	c := DefaultConfig()
+	var referenced map[string]bool
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return c, fmt.Errorf("read config %s: %w", path, err)
 		}
-		if err := c.parseYAML(b, environ); err != nil {
+		if referenced, err = c.parseYAML(b, environ); err != nil {
 			return c, fmt.Errorf("parse config %s: %w", path, err)
 		}
 	}
-	if err := applyEnv(&c, environ); err != nil {
+	if err := applyEnv(&c, environ, referenced); err != nil {
 		return c, err
 	}
 	return c, nil
 }
 
-func (c *Config) parseYAML(b []byte, environ []string) error {
+// parseYAML decodes b, after expanding ${VAR} from environ, into c. It
+// returns the names of the variables b references: those are the file's,
+// not overrides, even when they start with EnvPrefix.
+func (c *Config) parseYAML(b []byte, environ []string) (map[string]bool, error) {
 	env := envMap(environ)
-	expanded := os.Expand(string(b), func(k string) string { return env[k] })
+	referenced := map[string]bool{}
+	expanded := os.Expand(string(b), func(k string) string {
+		referenced[k] = true
+		return env[k]
+	})
 	dec := yaml.NewDecoder(strings.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		return referenced, err
 	}
-	return nil
+	return referenced, nil
 }
 
 // StartDate parses Sim.Start.
@@ -156,84 +166,148 @@ func (c Config) StartDate() (time.Time, error) {
 	return time.Parse("2006-01-02", c.Sim.Start)
 }
 
-// Validate returns one error listing every problem, or nil.
+// Need names a part of the configuration that a command uses. A command
+// checks only what it needs (Check): shoplake check reads a warehouse and
+// never calls the FakeStore API, so it must not refuse to start without
+// fakestore.base_url.
+type Need uint
+
+// The parts of the configuration.
+const (
+	// NeedLake: the S3 bucket and its endpoint.
+	NeedLake Need = 1 << iota
+	// NeedStream: the Kinesis stream, its endpoint and the consumer group.
+	NeedStream
+	// NeedSource: the FakeStore API, the batch source.
+	NeedSource
+	// NeedWarehouse: the warehouse file.
+	NeedWarehouse
+	// NeedEmailKey: the key of the email hash, for commands that turn
+	// source rows into CORE rows.
+	NeedEmailKey
+	// NeedWorld: the simulated shop (sim.*), for commands that simulate.
+	NeedWorld
+
+	// NeedAll is every part: what the demo, and Validate, check.
+	NeedAll = NeedLake | NeedStream | NeedSource | NeedWarehouse | NeedEmailKey | NeedWorld
+)
+
+// Validate checks every part of the configuration (Check with NeedAll).
 func (c Config) Validate() error {
+	return c.Check("", NeedAll)
+}
+
+// Check returns one error listing every problem with the parts of the
+// configuration that command needs, each saying which setting is wrong,
+// how to set it and, where it is not obvious, why command needs it; or
+// nil. command names the command in those reasons ("shoplake ingest");
+// it may be empty.
+func (c Config) Check(command string, needs Need) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	who := command
+	if who == "" {
+		who = "this command"
+	}
 	switch c.Mode {
 	case ModeLocal, ModeAWS:
 	default:
-		add("mode %q: want %q or %q", c.Mode, ModeLocal, ModeAWS)
+		add("mode %q: want %q or %q (SHOPLAKE_MODE)", c.Mode, ModeLocal, ModeAWS)
 	}
 	if c.DataDir == "" {
 		add("data_dir is empty")
 	}
-	if c.S3.Bucket == "" {
-		add("s3.bucket is empty")
-	}
-	if c.S3.Prefix != "" && !strings.HasSuffix(c.S3.Prefix, "/") {
-		add("s3.prefix %q must end with '/'", c.S3.Prefix)
-	}
-	if c.Kinesis.Stream == "" {
-		add("kinesis.stream is empty")
-	}
-	if c.Kinesis.Group == "" {
-		add("kinesis.group is empty")
-	}
-	if c.Kinesis.Shards < 1 {
-		add("kinesis.shards %d: want at least 1", c.Kinesis.Shards)
-	}
-	if c.Kinesis.BatchRecords < 1 || c.Kinesis.BatchRecords > 10000 {
-		add("kinesis.batch_records %d: want 1..10000", c.Kinesis.BatchRecords)
-	}
-	if c.FakeStore.Timeout <= 0 {
-		add("fakestore.timeout %s: want a positive duration", c.FakeStore.Timeout)
-	}
-	for name, u := range map[string]string{"s3.endpoint": c.S3.Endpoint, "kinesis.endpoint": c.Kinesis.Endpoint, "fakestore.base_url": c.FakeStore.BaseURL} {
+	checkURL := func(name, env, u string) {
 		if u == "" {
-			continue
+			return
 		}
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			add("%s %q: want an http(s) URL", name, u)
+			add("%s %q: want an http(s) URL (%s)", name, u, env)
 		}
 	}
-	if c.Mode == ModeAWS {
-		if c.AWS.Region == "" {
-			add("aws.region is empty")
+	if needs&NeedLake != 0 {
+		if c.S3.Bucket == "" {
+			add("s3.bucket is empty: %s reads and writes the lake in it (SHOPLAKE_S3_BUCKET)", who)
+		} else if !validBucketName(c.S3.Bucket) {
+			add("s3.bucket %q: want an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit)", c.S3.Bucket)
 		}
-		if c.FakeStore.BaseURL == "" {
-			add("fakestore.base_url is empty: mode aws has no in-process FakeStore")
+		if c.S3.Prefix != "" && (!strings.HasSuffix(c.S3.Prefix, "/") || strings.HasPrefix(c.S3.Prefix, "/")) {
+			add("s3.prefix %q must end with '/' and not start with one", c.S3.Prefix)
 		}
-		if c.Warehouse.EmailHashKey == "" {
-			add("warehouse.email_hash_key is empty: set SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY in mode aws")
+		checkURL("s3.endpoint", "SHOPLAKE_S3_ENDPOINT", c.S3.Endpoint)
+	}
+	if needs&NeedStream != 0 {
+		if c.Kinesis.Stream == "" {
+			add("kinesis.stream is empty: %s uses the clickstream's stream (SHOPLAKE_KINESIS_STREAM)", who)
+		}
+		if c.Kinesis.Group == "" {
+			add("kinesis.group is empty: it names the consumer group whose checkpoints are kept (SHOPLAKE_KINESIS_GROUP)")
+		}
+		if c.Kinesis.Shards < 1 {
+			add("kinesis.shards %d: want at least 1 (SHOPLAKE_KINESIS_SHARDS)", c.Kinesis.Shards)
+		}
+		if c.Kinesis.BatchRecords < 1 || c.Kinesis.BatchRecords > 10000 {
+			add("kinesis.batch_records %d: want 1..10000 (SHOPLAKE_KINESIS_BATCH_RECORDS)", c.Kinesis.BatchRecords)
+		}
+		checkURL("kinesis.endpoint", "SHOPLAKE_KINESIS_ENDPOINT", c.Kinesis.Endpoint)
+	}
+	if needs&NeedSource != 0 {
+		if c.FakeStore.Timeout <= 0 {
+			add("fakestore.timeout %s: want a positive duration (SHOPLAKE_FAKESTORE_TIMEOUT)", c.FakeStore.Timeout)
+		}
+		checkURL("fakestore.base_url", "SHOPLAKE_FAKESTORE_BASE_URL", c.FakeStore.BaseURL)
+		if c.Mode == ModeAWS && c.FakeStore.BaseURL == "" {
+			add("fakestore.base_url is empty: %s reads the batch source from it, and mode aws starts no in-process FakeStore (SHOPLAKE_FAKESTORE_BASE_URL)", who)
 		}
 	}
-	if c.Warehouse.Path == "" {
-		add("warehouse.path is empty")
+	if needs&NeedWarehouse != 0 && c.Warehouse.Path == "" {
+		add("warehouse.path is empty: %s opens the DuckDB warehouse there (SHOPLAKE_WAREHOUSE_PATH)", who)
 	}
-	if _, err := c.StartDate(); err != nil {
-		add("sim.start %q: want YYYY-MM-DD", c.Sim.Start)
+	if needs&NeedEmailKey != 0 && c.Mode == ModeAWS && c.Warehouse.EmailHashKey == "" {
+		add("warehouse.email_hash_key is empty: %s replaces emails by their keyed hash, and mode aws has no public key; set SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY from a secret, never in a committed file", who)
 	}
-	if c.Sim.Days < 1 {
-		add("sim.days %d: want at least 1", c.Sim.Days)
-	}
-	if c.Sim.Users < 1 {
-		add("sim.users %d: want at least 1", c.Sim.Users)
-	}
-	if c.Sim.Products < 1 {
-		add("sim.products %d: want at least 1", c.Sim.Products)
-	}
-	if c.Sim.Traffic < 0 {
-		add("sim.traffic %g: want 0 (as simulated) or a positive multiplier", c.Sim.Traffic)
-	}
-	if c.Sim.HostileRate < 0 || c.Sim.HostileRate > 1 {
-		add("sim.hostile_rate %g: want a share in [0, 1]", c.Sim.HostileRate)
+	if needs&NeedWorld != 0 {
+		if _, err := c.StartDate(); err != nil {
+			add("sim.start %q: want YYYY-MM-DD", c.Sim.Start)
+		}
+		if c.Sim.Days < 1 {
+			add("sim.days %d: want at least 1", c.Sim.Days)
+		}
+		if c.Sim.Users < 1 {
+			add("sim.users %d: want at least 1", c.Sim.Users)
+		}
+		if c.Sim.Products < 1 {
+			add("sim.products %d: want at least 1", c.Sim.Products)
+		}
+		if c.Sim.Traffic < 0 {
+			add("sim.traffic %g: want 0 (as simulated) or a positive multiplier", c.Sim.Traffic)
+		}
+		if c.Sim.HostileRate < 0 || c.Sim.HostileRate > 1 {
+			add("sim.hostile_rate %g: want a share in [0, 1]", c.Sim.HostileRate)
+		}
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	sortErrs(errs)
 	return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+}
+
+// validBucketName reports whether name follows S3's naming rules for
+// general purpose buckets (the parts that matter to a key or a URL).
+func validBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 || strings.Contains(name, "..") {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case (r == '.' || r == '-') && i > 0 && i < len(name)-1:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // EmailHashKey returns the key of the email HMAC: the configured one, or the

@@ -85,6 +85,69 @@ func TestConfig_Validate(t *testing.T) {
 	}
 }
 
+// TestConfig_Check: a command is refused only for what it uses, and the
+// error says which setting, how to set it and why it is needed.
+func TestConfig_Check(t *testing.T) {
+	c := config.DefaultConfig()
+	c.Mode = config.ModeAWS // no fakestore.base_url, no email_hash_key
+	t.Run("OK", func(t *testing.T) {
+		if err := c.Check("shoplake consume", config.NeedLake|config.NeedStream); err != nil {
+			t.Fatalf("consume needs neither the FakeStore nor the email key, got: %v", err)
+		}
+		if err := c.Check("shoplake check", config.NeedWarehouse); err != nil {
+			t.Fatalf("check needs neither the FakeStore nor the email key, got: %v", err)
+		}
+	})
+	t.Run("ErrSource", func(t *testing.T) {
+		err := c.Check("shoplake ingest", config.NeedLake|config.NeedSource|config.NeedWarehouse)
+		if err == nil {
+			t.Fatal("ingest in mode aws accepted without fakestore.base_url")
+		}
+		for _, want := range []string{"fakestore.base_url is empty", "shoplake ingest", "SHOPLAKE_FAKESTORE_BASE_URL"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q:\n%v", want, err)
+			}
+		}
+		if strings.Contains(err.Error(), "email_hash_key") {
+			t.Errorf("ingest does not hash emails, yet the error asks for the key:\n%v", err)
+		}
+	})
+	t.Run("ErrEmailKey", func(t *testing.T) {
+		err := c.Check("shoplake transform", config.NeedWarehouse|config.NeedEmailKey)
+		if err == nil || !strings.Contains(err.Error(), "SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY") || strings.Contains(err.Error(), "fakestore") {
+			t.Fatalf("err = %v, want one asking for the email key only", err)
+		}
+	})
+	t.Run("ErrBucketName", func(t *testing.T) {
+		c := config.DefaultConfig()
+		for _, b := range []string{"Shop", "a", "../x", "shop..lake", "-shop"} {
+			c.S3.Bucket = b
+			if err := c.Check("", config.NeedLake); err == nil {
+				t.Errorf("bucket name %q accepted", b)
+			}
+		}
+	})
+}
+
+// TestLoad_ReferencedShoplakeVariable is the regression test of a file's
+// ${SHOPLAKE_...} reference being rejected as an unknown override.
+func TestLoad_ReferencedShoplakeVariable(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "shoplake.yaml")
+	if err := os.WriteFile(p, []byte("warehouse:\n  email_hash_key: ${SHOPLAKE_HASH_SECRET}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(p, []string{"SHOPLAKE_HASH_SECRET=k3y"})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := c.Warehouse.EmailHashKey, "k3y"; got != want {
+		t.Fatalf("EmailHashKey = %q, want %q", got, want)
+	}
+	if _, err := config.Load(p, []string{"SHOPLAKE_HASH_SECRET=k3y", "SHOPLAKE_HASH_SECRT=x"}); err == nil {
+		t.Fatal("an unknown SHOPLAKE_ variable that the file does not reference was accepted")
+	}
+}
+
 func TestConfig_Redacted(t *testing.T) {
 	c := config.DefaultConfig()
 	c.Warehouse.EmailHashKey = "s3cret"

@@ -38,8 +38,10 @@ func EnvNames() []string {
 }
 
 // applyEnv sets every field whose SHOPLAKE_ variable is present in environ.
-// An unknown SHOPLAKE_ variable is an error, so that a typo is not ignored.
-func applyEnv(c *Config, environ []string) error {
+// An unknown SHOPLAKE_ variable is an error, so that a typo is not ignored,
+// unless the configuration file references it (referenced): ${SHOPLAKE_X}
+// in a file is the file's own variable.
+func applyEnv(c *Config, environ []string, referenced map[string]bool) error {
 	env := envMap(environ)
 	known := map[string]bool{}
 	var errs []error
@@ -55,7 +57,7 @@ func applyEnv(c *Config, environ []string) error {
 	})
 	var unknown []string
 	for k := range env {
-		if strings.HasPrefix(k, EnvPrefix) && !known[k] {
+		if strings.HasPrefix(k, EnvPrefix) && !known[k] && !referenced[k] {
 			unknown = append(unknown, k)
 		}
 	}

@@ -4,18 +4,19 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
-// SDKHTTPClient returns the HTTP client of every AWS SDK client shoplake
-// builds, local or AWS: the SDK's own buildable client (its timeouts and
-// pooling) behind plainBodyTransport.
-func SDKHTTPClient() *http.Client {
-	bc := awshttp.NewBuildableClient()
-	return &http.Client{Transport: plainBodyTransport{next: bc.GetTransport()}, Timeout: bc.GetTimeout()}
+// SDKHTTPClient returns the HTTP client of an AWS SDK client built without
+// the default chain (mode local, tests): the SDK's own buildable client
+// (its timeouts and pooling) behind PlainBodies.
+func SDKHTTPClient() aws.HTTPClient {
+	return PlainBodies(awshttp.NewBuildableClient())
 }
 
-// plainBodyTransport works around a race between smithy-go (v1.28.9) and
+// PlainBodies wraps the HTTP client of every AWS SDK client shoplake builds,
+// local or AWS, to work around a race between smithy-go (v1.28.9) and
 // net/http that a server answering within microseconds exposes. The SDK
 // closes the request body as soon as the response headers arrive; when the
 // body is an io.WriterTo, net/http's write loop may still be doing its final
@@ -26,12 +27,22 @@ func SDKHTTPClient() *http.Client {
 // retries: a PutRecords then writes its records twice, and a conditional
 // PutObject reports PreconditionFailed for an object it just wrote. Hiding
 // WriterTo makes the final copy use Read, which returns a harmless io.EOF.
-type plainBodyTransport struct{ next http.RoundTripper }
+//
+// It wraps the client rather than its transport so that the SDK's default
+// chain can still configure the client it built (AWS_CA_BUNDLE, a
+// profile's ca_bundle: the SDK applies those only to its own
+// *awshttp.BuildableClient, and refuses any other client given to
+// LoadDefaultConfig).
+func PlainBodies(next aws.HTTPClient) aws.HTTPClient {
+	return plainBodyClient{next: next}
+}
 
-func (t plainBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+type plainBodyClient struct{ next aws.HTTPClient }
+
+func (c plainBodyClient) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil && r.Body != http.NoBody {
-		r = r.WithContext(r.Context()) // shallow copy: a RoundTripper must not modify r
+		r = r.WithContext(r.Context()) // shallow copy: a client must not modify r
 		r.Body = struct{ io.ReadCloser }{r.Body}
 	}
-	return t.next.RoundTrip(r)
+	return c.next.Do(r)
 }

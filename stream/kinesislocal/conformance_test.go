@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
@@ -23,9 +22,10 @@ import (
 
 // ConformanceEndpointEnv names the environment variable that points the
 // conformance suite at another Kinesis implementation: an endpoint URL
-// (LocalStack, kinesalite, a `shoplake serve` in another process), or "aws"
-// for Kinesis itself with the default credential chain and AWS_REGION. Unset,
-// the suite runs against this package's server on a simulated clock.
+// (moto_server, a `shoplake serve` in another process), or "aws" for Kinesis
+// itself with the default credential chain and AWS_REGION. Unset, the suite
+// runs against this package's server on a simulated clock. With it,
+// KINESIS_CONFORMANCE_IMPL must name the implementation (ConformanceImplEnv).
 //
 // The variable deliberately lacks the SHOPLAKE_ prefix: the configuration
 // rejects unknown SHOPLAKE_ variables, and this one is not configuration.
@@ -33,24 +33,33 @@ const ConformanceEndpointEnv = "KINESIS_CONFORMANCE_ENDPOINT"
 
 // conformance is the endpoint under test.
 type conformance struct {
-	client *kinesis.Client
-	clk    clock.Clock // waits for ACTIVE: simulated locally, real remotely
-	remote bool
-	prefix string // of stream names, unique per run remotely
+	client      *kinesis.Client
+	clk         clock.Clock // waits for ACTIVE: simulated locally, real remotely
+	remote      bool
+	prefix      string         // of stream names, unique per run remotely
+	divergences *divergenceLog // of the implementation under test
 }
 
+// newConformance returns the endpoint under test. When tb ends, it fails tb
+// for every registered divergence the run checked and did not observe.
 func newConformance(tb testing.TB) conformance {
 	tb.Helper()
 	ep := os.Getenv(ConformanceEndpointEnv)
+	impl, err := conformanceImpl(ep)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("implementation under test: %s (%s=%q)", impl, ConformanceEndpointEnv, ep)
+	divs := newDivergenceLog(tb, impl)
 	if ep == "" {
 		clk := clock.NewSim(testStart)
-		return conformance{client: NewTestClient(tb, kinesislocal.New(clk)), clk: clk, prefix: "conf-"}
+		return conformance{client: NewTestClient(tb, kinesislocal.New(clk)), clk: clk, prefix: "conf-", divergences: divs}
 	}
 	region := os.Getenv("AWS_REGION")
 	if region == "" {
 		region = "us-east-1"
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(region), awsconfig.WithHTTPClient(config.SDKHTTPClient()))
+	cfg, err := config.LoadDefaultAWS(context.Background(), region)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +69,7 @@ func newConformance(tb testing.TB) conformance {
 		}
 	})
 	// Remote streams outlive a failed run; a unique prefix keeps runs apart.
-	return conformance{client: client, clk: clock.Real{}, remote: true, prefix: fmt.Sprintf("shoplake-conf-%d-", time.Now().UnixNano())}
+	return conformance{client: client, clk: clock.Real{}, remote: true, prefix: fmt.Sprintf("shoplake-conf-%d-", time.Now().UnixNano()), divergences: divs}
 }
 
 // create makes a stream of n shards, waits until it is ACTIVE and deletes
