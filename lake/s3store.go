@@ -45,16 +45,35 @@ func (s *S3Store) Bucket() string { return s.bucket }
 
 // EnsureBucket creates the store's bucket if it does not exist yet.
 func (s *S3Store) EnsureBucket(ctx context.Context) error {
-	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err == nil {
-		return nil
-	}
-	_, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.bucket})
-	var owned *types.BucketAlreadyOwnedByYou
-	if err != nil && !errors.As(err, &owned) {
-		return fmt.Errorf("create bucket %s: %w", s.bucket, err)
-	}
-	return nil
+	_, err := s.CreateBucket(ctx)
+	return err
 }
+
+// CreateBucket creates the store's bucket in the client's region unless it
+// exists, and says whether this call created it. Outside us-east-1 the
+// request names the region as its location constraint, as S3 requires.
+func (s *S3Store) CreateBucket(ctx context.Context) (created bool, err error) {
+	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err == nil {
+		return false, nil
+	}
+	in := &s3.CreateBucketInput{Bucket: &s.bucket}
+	if region := s.Region(); region != "" && region != "us-east-1" {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
+	}
+	_, err = s.client.CreateBucket(ctx, in)
+	var owned *types.BucketAlreadyOwnedByYou
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &owned):
+		return false, nil
+	}
+	return false, fmt.Errorf("create bucket %s in %s: %w", s.bucket, s.Region(), err)
+}
+
+// Client returns the store's S3 client, for the bucket's administration
+// (shoplake setup).
+func (s *S3Store) Client() *s3.Client { return s.client }
 
 // PutIfAbsent writes body at key with If-None-Match: *, a Content-MD5 that
 // the server checks on arrival and the body's SHA-256 in the metadata. It

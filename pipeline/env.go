@@ -33,9 +33,12 @@ type Env struct {
 	Kinesis      *kinesis.Client
 	FakeStoreURL string
 	HTTP         *http.Client
-	// Endpoints names what each client reaches, for the log ("in-process
-	// http://127.0.0.1:41234", "AWS").
+	// Endpoints names what each client reaches, for reports
+	// ("http://127.0.0.1:41234", "https://kinesis.eu-west-1.amazonaws.com
+	// (AWS)").
 	Endpoints map[string]string
+	// Region is the AWS region of the clients.
+	Region string
 
 	closers []func() error
 }
@@ -137,7 +140,7 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 	}
 	kinURL := cfg.Kinesis.Endpoint
 	if kinURL == "" {
-		opts := append([]kinesislocal.Option{kinesislocal.WithRegion(cfg.AWS.Region)}, local.KinesisOptions...)
+		opts := append([]kinesislocal.Option{kinesislocal.WithRegion(cfg.Region())}, local.KinesisOptions...)
 		kin := kinesislocal.New(local.Clock, opts...)
 		if local.PersistStreams {
 			var err error
@@ -162,6 +165,7 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 	if err != nil {
 		return nil, errors.Join(err, env.Close())
 	}
+	env.Region = awsCfg.Region
 	env.Lake = lake.NewS3Store(lake.NewS3Client(awsCfg, s3URL), cfg.S3.Bucket, cfg.S3.Prefix)
 	env.Kinesis = stream.NewKinesisClient(awsCfg, kinURL)
 	env.Endpoints["s3"], env.Endpoints["kinesis"], env.Endpoints["fakestore"] = s3URL, kinURL, env.FakeStoreURL
@@ -180,16 +184,12 @@ func openAWS(ctx context.Context, cfg config.Config, _ Local) (*Env, error) {
 		FakeStoreURL: cfg.FakeStore.BaseURL,
 		Lake:         lake.NewS3Store(lake.NewS3Client(awsCfg, cfg.S3.Endpoint), cfg.S3.Bucket, cfg.S3.Prefix),
 		Kinesis:      stream.NewKinesisClient(awsCfg, cfg.Kinesis.Endpoint),
-		Endpoints:    map[string]string{"s3": orAWS(cfg.S3.Endpoint), "kinesis": orAWS(cfg.Kinesis.Endpoint), "fakestore": cfg.FakeStore.BaseURL},
+		Region:       awsCfg.Region,
 	}
+	// What each client really reaches, endpoint overrides of the AWS
+	// configuration included.
+	env.Endpoints = map[string]string{"s3": env.Lake.Endpoint(), "kinesis": stream.Endpoint(env.Kinesis), "fakestore": cfg.FakeStore.BaseURL}
 	return env, nil
-}
-
-func orAWS(endpoint string) string {
-	if endpoint == "" {
-		return "AWS"
-	}
-	return endpoint
 }
 
 // serve starts h on a loopback port and returns its base URL.

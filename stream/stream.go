@@ -39,3 +39,14 @@ func NewKinesisClient(cfg aws.Config, endpoint string) *kinesis.Client {
 		}
 	})
 }
+
+// Endpoint names the Kinesis endpoint client reaches: the URL of a
+// configured or resolved endpoint (AWS_ENDPOINT_URL_KINESIS,
+// AWS_ENDPOINT_URL), or AWS's regional endpoint.
+func Endpoint(client *kinesis.Client) string {
+	o := client.Options()
+	if o.BaseEndpoint != nil {
+		return *o.BaseEndpoint
+	}
+	return "https://kinesis." + o.Region + ".amazonaws.com (AWS)"
+}

@@ -19,6 +19,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/shoplake/shoplake/lake"
@@ -63,11 +65,16 @@ type Warehouse struct {
 	checks  map[string]string // check name -> rendered SQL
 }
 
-// Open opens (creating if needed) the DuckDB warehouse at path, "" for an
+// Open opens (creating it and its directory if needed) the DuckDB warehouse at path, "" for an
 // in-memory one, and applies the migrations it has not applied yet.
 // Re-opening a database applies nothing twice. It returns an error wrapping
 // ErrMigration if the database was migrated by other code.
 func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create the warehouse's directory %s: %w", dir, err)
+		}
+	}
 	return open(ctx, DuckDB{}, path, opts)
 }
 

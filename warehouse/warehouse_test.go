@@ -60,3 +60,17 @@ func TestWarehouse_Open(t *testing.T) {
 		}
 	})
 }
+
+// TestWarehouse_OpenCreatesDirectory is the regression test of a mode-aws
+// ingest on a fresh data directory, which failed with "Cannot open file
+// .../warehouse.duckdb: No such file or directory".
+func TestWarehouse_OpenCreatesDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "not", "yet", "warehouse.duckdb")
+	w, err := warehouse.Open(context.Background(), path, warehouse.Options{EmailHashKey: []byte("k")})
+	if err != nil {
+		t.Fatalf("Open on a missing directory: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -22,7 +22,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -51,21 +50,13 @@ func newHandler(ctx context.Context, environ []string, log *slog.Logger) (*strea
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	switch {
-	case cfg.Mode != config.ModeLocal && cfg.Mode != config.ModeAWS:
-		errs = append(errs, fmt.Errorf("mode %q: want %q or %q", cfg.Mode, config.ModeLocal, config.ModeAWS))
-	case cfg.Mode == config.ModeLocal && cfg.S3.Endpoint == "":
-		errs = append(errs, errors.New("mode local needs SHOPLAKE_S3_ENDPOINT: the function starts no in-process lake"))
+	// Every problem at once: the configuration's, and the function's own.
+	err = cfg.Check("shoplake-lambda", config.NeedLake|config.NeedStream)
+	if cfg.Mode == config.ModeLocal && cfg.S3.Endpoint == "" {
+		err = errors.Join(err, errors.New("mode local needs SHOPLAKE_S3_ENDPOINT: the function starts no in-process lake"))
 	}
-	if cfg.S3.Bucket == "" {
-		errs = append(errs, errors.New("s3.bucket is empty"))
-	}
-	if cfg.Kinesis.BatchRecords < 1 || cfg.Kinesis.BatchRecords > 10000 {
-		errs = append(errs, fmt.Errorf("kinesis.batch_records %d: want 1..10000", cfg.Kinesis.BatchRecords))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
+	if err != nil {
+		return nil, err
 	}
 	awsCfg, err := cfg.AWSConfig(ctx)
 	if err != nil {

@@ -38,7 +38,11 @@ check (its data was not promoted), 0 otherwise.`,
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = dataDir
 			}
-			if err := cfg.Validate(); err != nil {
+			needs := config.NeedWarehouse
+			if dsn != "" {
+				needs = 0 // the warehouse is the DSN's
+			}
+			if err := cfg.Check("shoplake check", needs); err != nil {
 				return err
 			}
 			wh, err := openWarehouse(cmd.Context(), cfg, dsn)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/spf13/cobra"
 
 	"github.com/shoplake/shoplake/internal/clock"
@@ -60,7 +58,7 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = opts.dataDir
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.Check("shoplake consume", config.NeedLake|config.NeedStream); err != nil {
 				return err
 			}
 			if opts.interval <= 0 {
@@ -120,15 +118,11 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 		return err
 	}
 	defer env.Close()
-	if err := env.Lake.EnsureBucket(ctx); err != nil {
+	if err := requireStream(ctx, env, cfg.Kinesis.Stream); err != nil {
 		return err
 	}
-	if _, err := env.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(cfg.Kinesis.Stream)}); err != nil {
-		var nf *types.ResourceNotFoundException
-		if errors.As(err, &nf) {
-			return fmt.Errorf("stream %s does not exist at %s", cfg.Kinesis.Stream, env.Endpoints["kinesis"])
-		}
-		return fmt.Errorf("describe stream %s: %w", cfg.Kinesis.Stream, err)
+	if err := requireBucket(ctx, env, cfg.Mode); err != nil {
+		return err
 	}
 	cp := &stream.LakeCheckpointer{Store: env.Lake, Group: cfg.Kinesis.Group, Stream: cfg.Kinesis.Stream, Clock: clk}
 	c := &stream.Consumer{
@@ -164,14 +158,8 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 		rep.Error = runErr.Error()
 	}
 	out := cmd.OutOrStdout()
-	if opts.asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		printConsume(out, rep)
+	if err := report(out, opts.asJSON, rep, printConsume); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return fmt.Errorf("consume %s: %w", cfg.Kinesis.Stream, runErr)

@@ -62,7 +62,7 @@ func (g *globalFlags) loadWorld(cmd *cobra.Command, world *worldFlags) (config.C
 		return cfg, sim.Config{}, err
 	}
 	world.apply(cmd.Flags(), &cfg)
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Check("shoplake "+cmd.CommandPath()[len("shoplake "):], config.NeedWorld); err != nil {
 		return cfg, sim.Config{}, err
 	}
 	wcfg, err := pipeline.WorldConfig(cfg)

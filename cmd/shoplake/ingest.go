@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/internal/rng"
 	"github.com/shoplake/shoplake/pipeline"
-	"github.com/shoplake/shoplake/warehouse"
 )
 
 // ingestOptions are the flags of shoplake ingest.
@@ -24,6 +21,7 @@ type ingestOptions struct {
 	date, from, to string
 	source         string
 	dataDir        string
+	dsn            string
 	asJSON         bool
 }
 
@@ -69,10 +67,17 @@ unchanged); a failed date is safe to rerun.`,
 			if err != nil {
 				return err
 			}
-			if err := cfg.Validate(); err != nil {
+			needs := config.NeedLake | config.NeedSource
+			if opts.dsn == "" {
+				needs |= config.NeedWarehouse
+			}
+			if cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == "" {
+				needs |= config.NeedWorld // the in-process FakeStore serves the simulated shop
+			}
+			if err := cfg.Check("shoplake ingest", needs); err != nil {
 				return err
 			}
-			return runIngest(cmd, g, cfg, from, to, opts.asJSON)
+			return runIngest(cmd, g, cfg, from, to, opts.dsn, opts.asJSON)
 		},
 	}
 	world.register(cmd.Flags())
@@ -82,6 +87,7 @@ unchanged); a failed date is safe to rerun.`,
 	fs.StringVar(&opts.to, "to", "", "last date of a backfill (inclusive)")
 	fs.StringVar(&opts.source, "source", "", "base URL of a FakeStore-compatible API (default: fakestore.base_url, or the simulator in mode local)")
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
+	fs.StringVar(&opts.dsn, "postgres", "", "keep the ingestion ledger in the PostgreSQL (Redshift) warehouse at this DSN instead of the data directory's DuckDB file")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the results as JSON")
 	return cmd
 }
@@ -125,7 +131,7 @@ type ingestReport struct {
 	Dates    []ingest.Result `json:"dates"`
 }
 
-func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to time.Time, asJSON bool) error {
+func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to time.Time, dsn string, asJSON bool) error {
 	ctx := cmd.Context()
 	errw := cmd.ErrOrStderr()
 	log := g.logger(errw)
@@ -144,16 +150,14 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 		return err
 	}
 	defer env.Close()
-	if err := env.Lake.EnsureBucket(ctx); err != nil {
+	if err := requireBucket(ctx, env, cfg.Mode); err != nil {
 		return err
 	}
-	whPath := cfg.Warehouse.Path
-	if !filepath.IsAbs(whPath) {
-		whPath = filepath.Join(cfg.DataDir, whPath)
-	}
-	wh, err := warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey()})
+	// The ingestion ledger lives in the warehouse that will load the
+	// dates: the data directory's DuckDB file, or --postgres.
+	wh, err := openWarehouse(ctx, cfg, dsn)
 	if err != nil {
-		return fmt.Errorf("open warehouse %s: %w", whPath, err)
+		return err
 	}
 	defer wh.Close()
 	policy := ingest.DefaultPolicy()
@@ -175,14 +179,8 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 
 	rep := ingestReport{Source: env.Endpoints["fakestore"], Complete: runErr == nil, Dates: results}
 	out := cmd.OutOrStdout()
-	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		printIngest(out, rep)
+	if err := report(out, asJSON, rep, printIngest); err != nil {
+		return err
 	}
 	if runErr != nil {
 		failed := 0

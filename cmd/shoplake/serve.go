@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/lake/s3local"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/sim"
@@ -30,7 +31,10 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			if err != nil {
 				return err
 			}
-			if err := cfg.Validate(); err != nil {
+			if cfg.Mode != config.ModeLocal {
+				return fmt.Errorf("serve exposes the local endpoints, in mode local only (the configuration says %q)", cfg.Mode)
+			}
+			if err := cfg.Check("shoplake serve", config.NeedLake|config.NeedStream|config.NeedWorld); err != nil {
 				return err
 			}
 			wcfg, err := pipeline.WorldConfig(cfg)
@@ -50,7 +54,7 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			}
 			// Streams persist under the data directory, so records put
 			// through serve survive a restart and shoplake consume reads them.
-			kin, err := kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), clk, kinesislocal.WithRegion(cfg.AWS.Region))
+			kin, err := kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), clk, kinesislocal.WithRegion(cfg.Region()))
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -44,4 +45,16 @@ func (t *table) print(w io.Writer) {
 	for _, r := range t.rows {
 		line(r)
 	}
+}
+
+// report writes rep to w: indented JSON with asJSON (for a machine), else
+// the table print makes of it (for a person).
+func report[T any](w io.Writer, asJSON bool, rep T, print func(io.Writer, T)) error {
+	if !asJSON {
+		print(w, rep)
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +66,14 @@ which check failed and why. shoplake check shows the results.`,
 			if opts.fullRefresh && opts.backfill {
 				return errors.New("give --full-refresh or --backfill, not both")
 			}
-			if err := cfg.Validate(); err != nil {
+			needs := config.NeedEmailKey
+			if opts.dsn == "" {
+				needs |= config.NeedWarehouse
+			}
+			if !opts.noLoad {
+				needs |= config.NeedLake
+			}
+			if err := cfg.Check("shoplake transform", needs); err != nil {
 				return err
 			}
 			return runTransform(cmd, g, cfg, opts)
@@ -132,6 +138,9 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			return err
 		}
 		defer env.Close()
+		if err := requireBucket(ctx, env, cfg.Mode); err != nil {
+			return err
+		}
 		ls, err := wh.Load(ctx, env.Lake)
 		rep.Load = &ls
 		if err != nil {
@@ -162,14 +171,8 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	rep.Transform, err = wh.Transform(ctx, topts)
 	out := cmd.OutOrStdout()
 	if rep.Transform.RunID != 0 {
-		if opts.asJSON {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(rep); err != nil {
-				return err
-			}
-		} else {
-			printTransform(out, rep)
+		if err := report(out, opts.asJSON, rep, printTransform); err != nil {
+			return err
 		}
 	}
 	return err

@@ -207,7 +207,7 @@ func (c Config) Check(command string, needs Need) error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	who := command
 	if who == "" {
-		who = "this command"
+		who = "the pipeline"
 	}
 	switch c.Mode {
 	case ModeLocal, ModeAWS:
