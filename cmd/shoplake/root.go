@@ -31,8 +31,9 @@ against AWS.`,
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "YAML configuration file (SHOPLAKE_* variables override it)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step to stderr")
 	root.AddCommand(newDemoCmd(g), newServeCmd(g), newSimCmd(g), newConfigCmd(g), newIngestCmd(g), newConsumeCmd(g))
-	root.AddCommand(newTransformCmd(g))
+	root.AddCommand(newTransformCmd(g), newSetupCmd(g))
 	root.AddCommand(newCheckCmd(g))
+	root.AddCommand(newProduceCmd(g))
 	root.AddCommand(newScenarioCmd(g), newTUICmd(g))
 	return root
 }

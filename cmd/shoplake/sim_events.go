@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/shoplake/shoplake/sim"
 )
@@ -48,13 +49,24 @@ malformed records, each counted in the summary on stderr.`,
 		},
 	}
 	world.register(cmd.Flags())
-	f := cmd.Flags()
+	registerAnomalyFlags(cmd.Flags(), &an)
+	return cmd
+}
+
+// registerAnomalyFlags defines the flags that make the simulated clickstream
+// what a faulty client fleet sends (sim events, produce).
+func registerAnomalyFlags(f *pflag.FlagSet, an *sim.AnomalyConfig) {
 	f.Float64Var(&an.DuplicateRate, "duplicates", 0, "share of events sent more than once (same event_id)")
 	f.Float64Var(&an.LateRate, "late", 0, "share of events sent late (delay: exponential, mean 1h, up to 3 days)")
 	f.Float64Var(&an.OutOfOrderRate, "out-of-order", 0, "share of events sent after a later event of their session")
 	f.Float64Var(&an.FutureClockRate, "future", 0, "share of events from a client clock in the future")
 	f.Float64Var(&an.MalformedRate, "malformed", 0, "share of events followed by a malformed record")
-	return cmd
+}
+
+// anomalous reports whether any anomaly rate is set, so that the events go
+// through an anomalizer.
+func anomalous(an sim.AnomalyConfig) bool {
+	return an.DuplicateRate+an.LateRate+an.OutOfOrderRate+an.FutureClockRate+an.MalformedRate != 0
 }
 
 // writeEvents streams gen's events, through an anomalizer when any rate is
@@ -69,7 +81,7 @@ func writeEvents(out, errw io.Writer, gen *sim.Generator, an sim.AnomalyConfig, 
 			fmt.Fprintf(errw, "  %d records written [%s]\n", n, time.Since(began).Round(time.Millisecond))
 		}
 	}
-	if an.DuplicateRate+an.LateRate+an.OutOfOrderRate+an.FutureClockRate+an.MalformedRate == 0 {
+	if !anomalous(an) {
 		enc := json.NewEncoder(w)
 		for e := range gen.Events {
 			if err := enc.Encode(&e); err != nil {
