@@ -6,6 +6,10 @@
 #   make soak   a larger swarm: SOAK_SEEDS seeds from SOAK_FIRST_SEED
 #   make integration   PostgreSQL 15 (installed and started if missing) and
 #                      the tests of the PostgreSQL dialect against it
+#   make aws-test      mode aws against moto (a third-party AWS emulator):
+#                      the whole pipeline as separate processes, the Lambda's
+#                      entry point, the Kinesis conformance suite, and
+#                      cfn-lint of deploy/aws/template.yaml
 
 SHELL    := bash
 GO       ?= go
@@ -16,7 +20,7 @@ RUN_ARGS ?=
 SOAK_SEEDS      ?= 200
 SOAK_FIRST_SEED ?= $(shell date -u +%Y%m%d000)
 
-.PHONY: run test integration bench lint build clean soak
+.PHONY: run test integration bench lint build clean soak lambda deploy-lint aws-test
 
 run:
 	$(GO) run ./cmd/shoplake demo $(RUN_ARGS)
@@ -53,3 +57,25 @@ build:
 
 clean:
 	rm -rf bin data
+
+# The consumer Lambda's deployment package for deploy/aws/template.yaml:
+# dist/shoplake-lambda.zip holds bootstrap, a static linux/arm64 build of
+# ./cmd/shoplake-lambda; the same source gives the same bytes.
+lambda:
+	$(GO) run ./cmd/lambdazip -o dist/shoplake-lambda.zip
+
+# Lints the CloudFormation template (cfn-lint: pip install cfn-lint).
+deploy-lint:
+	@command -v cfn-lint >/dev/null || { echo "deploy-lint: cfn-lint is not installed (pip install cfn-lint)" >&2; exit 1; }
+	cfn-lint deploy/aws/template.yaml
+
+# Mode aws proven against moto_server (moto, a third-party AWS emulator),
+# started on a free port by scripts/with-moto.sh: deploy/aws's end-to-end
+# suite (setup, produce, consume, ingest, transform, check as processes of
+# the built binary, and the Lambda's real entry point), then the Kinesis
+# conformance suite with moto's known divergences recorded by name, then
+# the template's lint. Fails when moto_server or cfn-lint is missing.
+aws-test: deploy-lint
+	scripts/with-moto.sh $(GO) test -tags awstest -count=1 -v ./deploy/aws/
+	scripts/with-moto.sh env AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+		KINESIS_CONFORMANCE_IMPL=moto sh -c 'KINESIS_CONFORMANCE_ENDPOINT=$$MOTO_ENDPOINT exec $(GO) test -count=1 -run Conformance -v ./stream/kinesislocal/'
