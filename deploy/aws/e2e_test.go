@@ -37,6 +37,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/lake"
@@ -273,6 +275,54 @@ func TestAWS_Pipeline(t *testing.T) {
 		}
 	})
 
+	t.Run("SetupKeepsForeignSettings", func(t *testing.T) {
+		// A lifecycle rule of the account's own survives a setup that
+		// changes shoplake's rules; a stream of another size is reported,
+		// never resharded.
+		client := s3Client(t)
+		lc, err := client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := append(lc.Rules, s3types.LifecycleRule{ID: aws.String("team-exports"), Status: s3types.ExpirationStatusEnabled,
+			Filter: &s3types.LifecycleRuleFilter{Prefix: aws.String("exports/")}, Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(7)}})
+		if _, err := client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+			Bucket: aws.String(bucket), LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules}}); err != nil {
+			t.Fatal(err)
+		}
+		var rep setupRep
+		shoplakeJSON(t, env, &rep, "setup", "--quarantine-days", "60", "--shards", "3")
+		st := statuses(rep)
+		if st["lifecycle rules"] != "updated" || st["kinesis stream"] != "differs" {
+			t.Errorf("setup --quarantine-days 60 --shards 3 = %v, want lifecycle rules updated and the stream differs", st)
+		}
+		lc, err = client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]int32{}
+		for _, r := range lc.Rules {
+			days := int32(0)
+			if r.Expiration != nil {
+				days = aws.ToInt32(r.Expiration.Days)
+			}
+			ids[aws.ToString(r.ID)] = days
+		}
+		if d, ok := ids["team-exports"]; !ok || d != 7 {
+			t.Errorf("the account's own rule was lost or changed: %v", ids)
+		}
+		if d := ids["shoplake-quarantine-expiry"]; d != 60 {
+			t.Errorf("quarantine expiry = %d days, want 60: %v", d, ids)
+		}
+		shards, err := kinesisClient(t).ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(streamNm)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(shards.Shards) != 2 {
+			t.Errorf("the stream has %d shards after setup --shards 3, want its 2 (setup never reshards)", len(shards.Shards))
+		}
+	})
+
 	var nEvents int
 	t.Run("Produce", func(t *testing.T) {
 		out, _ := shoplake(t, env, false, append([]string{"sim", "events"}, world...)...)
@@ -363,6 +413,26 @@ func TestAWS_Pipeline(t *testing.T) {
 	})
 }
 
+// awsConfig is the SDK configuration of the test's own clients (moto,
+// dummy credentials).
+func awsConfig(t *testing.T) aws.Config {
+	t.Helper()
+	cfg, err := config.LoadDefaultAWS(context.Background(), region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
+	return cfg
+}
+
+func s3Client(t *testing.T) *s3.Client {
+	return lake.NewS3Client(awsConfig(t), motoURL)
+}
+
+func kinesisClient(t *testing.T) *kinesis.Client {
+	return stream.NewKinesisClient(awsConfig(t), motoURL)
+}
+
 func openWarehouse(t *testing.T, dataDir string) *warehouse.Warehouse {
 	t.Helper()
 	wh, err := warehouse.Open(context.Background(), filepath.Join(dataDir, "warehouse.duckdb"), warehouse.Options{EmailHashKey: []byte(hashKey)})
@@ -427,12 +497,8 @@ func TestAWS_Lambda(t *testing.T) {
 	env := baseEnv(t, t.TempDir())
 	const name = "lambda-e2e"
 	shoplake(t, append(env[:len(env):len(env)], "SHOPLAKE_KINESIS_STREAM="+name, "SHOPLAKE_KINESIS_SHARDS=1"), false, "setup")
-	awsCfg, err := config.LoadDefaultAWS(ctx, region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	awsCfg.Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
-	kin := kinesis.NewFromConfig(awsCfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	awsCfg := awsConfig(t)
+	kin := kinesisClient(t)
 	// Records on the stream: two valid events and one that breaks the
 	// contract.
 	payloads := []string{
