@@ -44,8 +44,11 @@ type Client struct {
 	rand *rand.Rand
 }
 
-// NewClient returns a client of the API at baseURL. r supplies the jitter
-// (derive it with rng.New(seed, "ingest/retry")); clk times the waits, the
+// NewClient returns a client of the API at baseURL. r supplies the jitter:
+// rng.New(seed, "ingest/retry") with the run's seed in a simulated run, so
+// that it replays; with a seed of its own per process in a real one
+// (shoplake ingest draws it, or takes --jitter-seed), so that clients that
+// fail together do not retry in lockstep. clk times the waits, the
 // run deadline and the breaker. maxBody <= 0 means DefaultMaxBody. It
 // returns an error if the policy is invalid.
 func NewClient(doer Doer, baseURL string, clk clock.Clock, r *rand.Rand, p Policy, maxBody int64, log *slog.Logger) (*Client, error) {

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -11,13 +12,20 @@ import (
 // doubles, up to Max, and progress brings it back to Base. Waits are taken
 // on the caller's clock.Clock, so under clock.Sim they cost no real time.
 //
-// There is no jitter: every wait is a function of what the stream
-// answered, so a run is reproducible. Jitter spreads the retries of many
-// independent clients; shoplake's producers and consumers are few and
-// already paced by the per-record answers of PutRecords.
+// Without Jitter every wait is a function of what the stream answered, so
+// a simulated run is reproducible; but then every process waits the same,
+// and producers throttled together on one shard retry together. With
+// Jitter each wait w is drawn uniformly in [w/2, w] ("equal jitter": never
+// longer than without it, never under half), while the doubling follows
+// the undrawn w. The simulated runs leave it nil; the CLI's produce and
+// consume give it a source of their own per process (--jitter-seed).
 type Backoff struct {
 	Base time.Duration
 	Max  time.Duration
+	// Jitter, if set, is the source of the waits' jitter. A *rand.Rand is
+	// not safe for concurrent use: give each producer and consumer its
+	// own.
+	Jitter *rand.Rand
 }
 
 // DefaultBackoff waits 100 ms first, at most 5 s. 100 ms of one shard's
@@ -43,6 +51,16 @@ func (b Backoff) next(prev time.Duration, progress bool) time.Duration {
 		return b.Base
 	}
 	return min(prev*2, b.Max)
+}
+
+// wait returns the time to sleep for the wait w: w itself, or with Jitter
+// a draw in [w/2, w].
+func (b Backoff) wait(w time.Duration) time.Duration {
+	if b.Jitter == nil || w <= 1 {
+		return w
+	}
+	half := w / 2
+	return half + time.Duration(b.Jitter.Int64N(int64(w-half)+1))
 }
 
 // noSDKRetries makes one call go out once: the SDK's retryer sleeps in real

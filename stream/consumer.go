@@ -58,7 +58,7 @@ type Consumer struct {
 	// 0)).
 	Dedup *Dedup
 	// Backoff paces retries of throttled or failed reads (default
-	// DefaultBackoff); MaxAttempts bounds consecutive failures of one call
+	// DefaultBackoff, without jitter); MaxAttempts bounds consecutive failures of one call
 	// (default 10).
 	Backoff     Backoff
 	MaxAttempts int
@@ -157,6 +157,12 @@ type ShardState struct {
 	Leased     bool   `json:"leased"`
 	Checkpoint string `json:"checkpoint,omitempty"`
 	Finished   bool   `json:"finished"`
+	// HeldBy names the other consumer whose live lease kept this one from
+	// the shard at the last Connect, and HeldUntil is when that lease
+	// expires unless its holder renews it (by the holder's clock); both are
+	// zero for a shard this consumer leased or a free one.
+	HeldBy    string    `json:"held_by,omitempty"`
+	HeldUntil time.Time `json:"held_until,omitzero"`
 	// Read counts the records this consumer fetched from the shard;
 	// MillisBehindLatest is what the last GetRecords answered.
 	Read               int   `json:"read"`
@@ -175,7 +181,10 @@ func (c *Consumer) Shards() []ShardState {
 				st.Parents = append(st.Parents, *p)
 			}
 		}
-		if r.lease != nil && !r.held && !r.lost {
+		switch {
+		case r.lease != nil && r.held:
+			st.HeldBy, st.HeldUntil = r.lease.Owner, r.lease.Expires
+		case r.lease != nil && !r.lost:
 			st.Leased, st.Checkpoint, st.Finished = true, r.lease.SequenceNumber, r.lease.ShardEnd
 		}
 		out = append(out, st)
@@ -515,7 +524,7 @@ func (c *Consumer) retry(ctx context.Context, f func() error) error {
 			return err
 		}
 		wait = bo.next(wait, false)
-		if err := c.Clock.Sleep(ctx, wait); err != nil {
+		if err := c.Clock.Sleep(ctx, bo.wait(wait)); err != nil {
 			return err
 		}
 	}

@@ -351,6 +351,10 @@ func TestConsumer_StaleLeaseCannotMoveCheckpointBack(t *testing.T) {
 		if got := a.Stats(); got.Held != 1 || got.Leased != 0 {
 			t.Fatalf("a holds %d, sees %d held, want 0 and 1", got.Leased, got.Held)
 		}
+		sh := a.Shards()
+		if len(sh) != 1 || sh[0].Leased || sh[0].HeldBy != "consumer-b" || !sh[0].HeldUntil.Equal(clk.Now().Add(stream.DefaultLeaseDuration)) {
+			t.Fatalf("a's view of the shard = %+v, want held by consumer-b until %s", sh, clk.Now().Add(stream.DefaultLeaseDuration))
+		}
 	})
 	t.Run("ReleasedLeaseIsTaken", func(t *testing.T) {
 		if err := b.Close(ctx); err != nil {

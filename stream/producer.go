@@ -34,7 +34,7 @@ type Producer struct {
 	MaxAttempts int
 	// Backoff paces the retries (default DefaultBackoff): the wait doubles
 	// after a call that landed nothing and falls back to Base after one
-	// that landed some.
+	// that landed some; Backoff.Jitter, if set, spreads each wait.
 	Backoff Backoff
 }
 
@@ -215,10 +215,11 @@ func (p *Producer) putBatch(ctx context.Context, batch []types.PutRecordsRequest
 		if st.Calls > 0 && lastErr != nil {
 			st.Retried += len(pending)
 			wait = bo.next(wait, progress)
-			if err := p.Clock.Sleep(ctx, wait); err != nil {
+			d := bo.wait(wait)
+			if err := p.Clock.Sleep(ctx, d); err != nil {
 				return err
 			}
-			st.Waited += wait
+			st.Waited += d
 		}
 		st.Calls++
 		out, err := p.Client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(p.Stream), Records: pending}, noSDKRetries)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/rng"
 	"github.com/shoplake/shoplake/lake/laketest"
 	"github.com/shoplake/shoplake/stream"
 	"github.com/shoplake/shoplake/stream/kinesislocal"
@@ -58,6 +60,42 @@ func TestProducer_Put(t *testing.T) {
 		}
 		if st.Calls != 4 || st.Failed != 10 || st.Acknowledged != 0 {
 			t.Fatalf("stats %+v, want 4 calls and 10 failed", st)
+		}
+	})
+	t.Run("JitterPerSource", func(t *testing.T) {
+		// Five waits after calls that land nothing: 0.1+0.2+0.4+0.8+1.6 s
+		// without jitter, the same in every process; with Backoff.Jitter,
+		// each wait w is drawn in [w/2, w] from the source given.
+		refuse := kinesislocal.WriteLimiterFunc(func(string, string, time.Time, int) bool { return false })
+		waited := func(r *rand.Rand) time.Duration {
+			t.Helper()
+			client, clk := newKinesisWith(t, 1, kinesislocal.WithWriteLimiter(refuse))
+			p := &stream.Producer{Client: client, Stream: "clicks", Clock: clk, MaxAttempts: 6, Backoff: stream.Backoff{Jitter: r}}
+			start := clk.Now()
+			st, err := p.Put(ctx, makeEvents(74, 10))
+			if err == nil || st.Calls != 6 {
+				t.Fatalf("err = %v after %d calls, want a failure after 6", err, st.Calls)
+			}
+			if got := clk.Now().Sub(start); got != st.Waited {
+				t.Fatalf("the clock moved %s, the producer counts %s of waits", got, st.Waited)
+			}
+			return st.Waited
+		}
+		const fixed = 3100 * time.Millisecond
+		if got := waited(nil); got != fixed {
+			t.Fatalf("without jitter: waited %s, want %s", got, fixed)
+		}
+		a, b := waited(rng.New(1, "stream/backoff")), waited(rng.New(2, "stream/backoff"))
+		for _, w := range []time.Duration{a, b} {
+			if w < fixed/2 || w > fixed {
+				t.Errorf("with jitter: waited %s, want within [%s, %s]", w, fixed/2, fixed)
+			}
+		}
+		if a == b {
+			t.Errorf("two jitter sources waited the same %s: retries in lockstep", a)
+		}
+		if again := waited(rng.New(1, "stream/backoff")); again != a {
+			t.Errorf("the same jitter seed waited %s, then %s", a, again)
 		}
 	})
 	t.Run("OversizedEventRejected", func(t *testing.T) {

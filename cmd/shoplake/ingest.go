@@ -23,6 +23,7 @@ type ingestOptions struct {
 	dataDir        string
 	dsn            string
 	asJSON         bool
+	jitter         jitterFlag
 }
 
 func newIngestCmd(g *globalFlags) *cobra.Command {
@@ -38,7 +39,10 @@ date from a FakeStore-compatible API into the lake's RAW zone, and commits
 each date's objects together in the ingestion ledger of the warehouse, so
 that nothing partial is ever loaded. It retries what is worth retrying
 (5xx, 429 with Retry-After, timeouts, resets, truncated bodies) with jittered
-backoff, within a retry budget per date and behind a circuit breaker.
+backoff, within a retry budget per date and behind a circuit breaker. The
+jitter is drawn from a seed of its own per process (logged with -v, printed
+in the summary and in --json as jitter_seed), so that ingesters run in
+parallel do not retry in lockstep; --jitter-seed N replays a run's waits.
 
 --date ingests one date; --from and --to backfill a range (inclusive).
 Dates already committed with the same content are reported "unchanged".
@@ -77,7 +81,7 @@ unchanged); a failed date is safe to rerun.`,
 			if err := cfg.Check("shoplake ingest", needs); err != nil {
 				return err
 			}
-			return runIngest(cmd, g, cfg, from, to, opts.dsn, opts.asJSON)
+			return runIngest(cmd, g, cfg, from, to, opts)
 		},
 	}
 	world.register(cmd.Flags())
@@ -89,6 +93,7 @@ unchanged); a failed date is safe to rerun.`,
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
 	fs.StringVar(&opts.dsn, "postgres", "", "keep the ingestion ledger in the PostgreSQL (Redshift) warehouse at this DSN instead of the data directory's DuckDB file")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the results as JSON")
+	opts.jitter.register(fs)
 	return cmd
 }
 
@@ -126,15 +131,24 @@ func (o ingestOptions) dates() (time.Time, time.Time, error) {
 
 // ingestReport is the --json output.
 type ingestReport struct {
-	Source   string          `json:"source"`
-	Complete bool            `json:"complete"`
-	Dates    []ingest.Result `json:"dates"`
+	Source string `json:"source"`
+	// JitterSeed is the seed of the run's retry jitter (--jitter-seed).
+	JitterSeed uint64          `json:"jitter_seed"`
+	Complete   bool            `json:"complete"`
+	Dates      []ingest.Result `json:"dates"`
 }
 
-func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to time.Time, dsn string, asJSON bool) error {
+func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to time.Time, opts ingestOptions) error {
 	ctx := cmd.Context()
 	errw := cmd.ErrOrStderr()
 	log := g.logger(errw)
+	dsn, asJSON := opts.dsn, opts.asJSON
+	// The retry jitter of this process, not of the configuration's seed:
+	// see jitterFlag.
+	jitterSeed, err := opts.jitter.resolve(cmd.Flags(), log)
+	if err != nil {
+		return err
+	}
 	// The in-process FakeStore (mode local, no base URL) serves the
 	// simulated shop as of each date's ingestion time, as the demo's
 	// pipeline does, so both write the same RAW objects into one data
@@ -162,7 +176,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	defer wh.Close()
 	policy := ingest.DefaultPolicy()
 	policy.RequestTimeout = cfg.FakeStore.Timeout
-	client, err := ingest.NewClient(env.HTTP, env.FakeStoreURL, clock.Real{}, rng.New(cfg.Seed, "ingest/retry"), policy, 0, log)
+	client, err := ingest.NewClient(env.HTTP, env.FakeStoreURL, clock.Real{}, rng.New(jitterSeed, "ingest/retry"), policy, 0, log)
 	if err != nil {
 		return err
 	}
@@ -177,7 +191,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	}
 	results, runErr := in.Backfill(ctx, from, to)
 
-	rep := ingestReport{Source: env.Endpoints["fakestore"], Complete: runErr == nil, Dates: results}
+	rep := ingestReport{Source: env.Endpoints["fakestore"], JitterSeed: jitterSeed, Complete: runErr == nil, Dates: results}
 	out := cmd.OutOrStdout()
 	if err := report(out, asJSON, rep, printIngest); err != nil {
 		return err
@@ -199,7 +213,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 }
 
 func printIngest(w io.Writer, rep ingestReport) {
-	fmt.Fprintf(w, "source %s\n", rep.Source)
+	fmt.Fprintf(w, "source %s, retry jitter seed %d\n", rep.Source, rep.JitterSeed)
 	t := &table{
 		head:  []string{"date", "status", "run", "try", "new", "users", "products", "carts", "dup ids", "requests", "retries", "waited", "error"},
 		right: []bool{false, false, true, true, true, true, true, true, true, true, true, true, false},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,6 +106,68 @@ func TestIngestCmd(t *testing.T) {
 			if _, _, err := execute(t, append(args, "--data-dir", t.TempDir())...); err == nil {
 				t.Errorf("%v: no error", args)
 			}
+		}
+	})
+}
+
+// TestIngestCmd_JitterSeed runs ingest twice against a source that fails
+// the first request of each run: the two processes must not wait the same
+// before their first retry, unless --jitter-seed fixes the draw.
+func TestIngestCmd_JitterSeed(t *testing.T) {
+	var requests atomic.Int64
+	var down atomic.Bool
+	fixtures := fakestoreFixtures(t, &down)
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		resp, err := http.Get(fixtures.URL + r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(src.Close)
+	run := func(t *testing.T, args ...string) ingestReport {
+		t.Helper()
+		requests.Store(0)
+		args = append([]string{"ingest", "--date", "2020-03-01", "--source", src.URL, "--data-dir", t.TempDir(), "--json", "-v"}, args...)
+		out, stderr, err := execute(t, args...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var rep ingestReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+		}
+		if rep.Dates[0].Retries != 1 || rep.Dates[0].Waited <= 0 {
+			t.Fatalf("date %+v: want one retry after a wait", rep.Dates[0])
+		}
+		if want := fmt.Sprintf("retry jitter seed %d", rep.JitterSeed); !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+		return rep
+	}
+	t.Run("PerProcess", func(t *testing.T) {
+		a, b := run(t), run(t)
+		if a.JitterSeed == b.JitterSeed {
+			t.Errorf("both runs drew jitter seed %d", a.JitterSeed)
+		}
+		if a.Dates[0].Waited == b.Dates[0].Waited {
+			t.Errorf("both runs waited %s before their first retry: retries in lockstep", a.Dates[0].Waited)
+		}
+	})
+	t.Run("Fixed", func(t *testing.T) {
+		a, b := run(t, "--jitter-seed", "1234"), run(t, "--jitter-seed", "1234")
+		if a.JitterSeed != 1234 || b.JitterSeed != 1234 {
+			t.Errorf("jitter seeds %d and %d, want 1234", a.JitterSeed, b.JitterSeed)
+		}
+		if a.Dates[0].Waited != b.Dates[0].Waited {
+			t.Errorf("--jitter-seed 1234 waited %s, then %s", a.Dates[0].Waited, b.Dates[0].Waited)
 		}
 	})
 }

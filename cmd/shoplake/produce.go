@@ -22,6 +22,7 @@ import (
 
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/internal/rng"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream"
@@ -34,6 +35,7 @@ type produceOptions struct {
 	speed   float64
 	dataDir string
 	asJSON  bool
+	jitter  jitterFlag
 }
 
 func newProduceCmd(g *globalFlags) *cobra.Command {
@@ -61,7 +63,9 @@ Pacing: --rate N sends N records per second; --speed F replays the records at
 F times real time (the simulator's send times, or each line's event_time:
 records earlier than the one before them go at once); with neither, records
 go as fast as the stream's quotas allow, throttled records being retried with
-backoff.
+backoff. The backoff's jitter comes from a seed drawn per process (logged
+with -v, reported as jitter_seed), so that producers throttled together do
+not retry together; --jitter-seed N replays a run's waits.
 
 Progress goes to stderr about every second; the account to stdout. The exit
 status is non-zero if any record was refused or the stream failed.
@@ -113,7 +117,7 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 			if err := cfg.Check("shoplake produce", needs); err != nil {
 				return err
 			}
-			return runProduce(cmd, cfg, opts, an)
+			return runProduce(cmd, g, cfg, opts, an)
 		},
 	}
 	fs := cmd.Flags()
@@ -124,6 +128,7 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 	fs.Float64Var(&opts.speed, "speed", 0, "replay at this factor of real time, by the records' times")
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake (and, in mode local, the stream) is")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the account as JSON")
+	opts.jitter.register(fs)
 	return cmd
 }
 
@@ -135,6 +140,8 @@ type produceAccount struct {
 	Endpoint string `json:"endpoint"`
 	Source   string `json:"source"`
 	Pacing   string `json:"pacing"`
+	// JitterSeed is the seed of the backoff's jitter (--jitter-seed).
+	JitterSeed uint64 `json:"jitter_seed"`
 	// Records counts the records read from the source (blank lines aside).
 	Records    int `json:"records"`
 	BlankLines int `json:"blank_lines,omitempty"`
@@ -159,13 +166,17 @@ type produceAccount struct {
 	Error     string  `json:"error,omitempty"`
 }
 
-func runProduce(cmd *cobra.Command, cfg config.Config, opts produceOptions, an sim.AnomalyConfig) error {
+func runProduce(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts produceOptions, an sim.AnomalyConfig) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	errw := cmd.ErrOrStderr()
 	clk := clock.Real{}
+	jitterSeed, err := opts.jitter.resolve(cmd.Flags(), g.logger(errw))
+	if err != nil {
+		return err
+	}
 
 	src := produceSource{name: "simulator"}
 	switch opts.input {
@@ -206,7 +217,8 @@ func runProduce(cmd *cobra.Command, cfg config.Config, opts produceOptions, an s
 	if err := requireStream(ctx, env, cfg.Kinesis.Stream); err != nil {
 		return err
 	}
-	p := &stream.Producer{Client: env.Kinesis, Stream: cfg.Kinesis.Stream, Clock: clk}
+	p := &stream.Producer{Client: env.Kinesis, Stream: cfg.Kinesis.Stream, Clock: clk,
+		Backoff: stream.Backoff{Jitter: rng.New(jitterSeed, "stream/produce")}}
 	began := clk.Now()
 	lastLine := began
 	progress := func(t produceTotals) {
@@ -228,6 +240,7 @@ func runProduce(cmd *cobra.Command, cfg config.Config, opts produceOptions, an s
 
 	acct := newProduceAccount(tot, elapsed)
 	acct.Stream, acct.Endpoint, acct.Source, acct.Pacing = cfg.Kinesis.Stream, endpoint, src.name, pacing
+	acct.JitterSeed = jitterSeed
 	var errs []error
 	if runErr != nil {
 		if ctx.Err() != nil {

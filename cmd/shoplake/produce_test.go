@@ -283,3 +283,48 @@ func TestProduce_LineKey(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamCmds_JitterSeed: produce and consume draw the jitter of their
+// backoff from a seed of their own per process, reported, unless
+// --jitter-seed fixes it (stream.Backoff.Jitter; the waits themselves are
+// tested in stream).
+func TestStreamCmds_JitterSeed(t *testing.T) {
+	dir := t.TempDir()
+	createLocalStream(t, dir)
+	in := "{\"session_id\":\"abc\"}\n"
+	a, stderr, err := produceJSON(t, in, "--input", "-", "--data-dir", dir, "-v")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if want := fmt.Sprintf("retry jitter seed %d", a.JitterSeed); !strings.Contains(stderr, want) {
+		t.Errorf("produce -v does not log %q:\n%s", want, stderr)
+	}
+	b, _, err := produceJSON(t, in, "--input", "-", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.JitterSeed == b.JitterSeed {
+		t.Errorf("two produce runs drew jitter seed %d", a.JitterSeed)
+	}
+	if c, _, err := produceJSON(t, in, "--input", "-", "--data-dir", dir, "--jitter-seed", "77"); err != nil || c.JitterSeed != 77 {
+		t.Errorf("produce --jitter-seed 77: jitter seed %d (%v)", c.JitterSeed, err)
+	}
+	seeds := map[uint64]bool{}
+	for _, args := range [][]string{nil, nil, {"--jitter-seed", "77"}} {
+		out, stderr, err := execute(t, append([]string{"consume", "--data-dir", dir, "--json", "-v"}, args...)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var rep consumeReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+		}
+		if want := fmt.Sprintf("retry jitter seed %d", rep.JitterSeed); !strings.Contains(stderr, want) {
+			t.Errorf("consume -v does not log %q:\n%s", want, stderr)
+		}
+		seeds[rep.JitterSeed] = true
+	}
+	if len(seeds) != 3 || !seeds[77] {
+		t.Errorf("consume jitter seeds %v, want two drawn and 77", seeds)
+	}
+}
