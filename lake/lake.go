@@ -13,6 +13,9 @@ type ObjectInfo struct {
 	Key    string
 	Size   int64
 	SHA256 string // hex SHA-256 of the body, as recorded at write time
+	// ETag names the version listed: it changes when the object is
+	// replaced ("" if the store does not say).
+	ETag string
 }
 
 // Store is the lake's view of an object store. Keys are '/'-separated and
@@ -27,7 +30,8 @@ type Store interface {
 	Put(ctx context.Context, key string, body []byte) error
 	// Get returns the body at key after checking it against the SHA-256
 	// recorded at write time. It returns ErrNotFound if there is no object
-	// and ErrChecksum if the body does not match.
+	// and a *ChecksumError (ErrChecksum; also ErrForeign when no SHA-256 was
+	// recorded) if the body does not match.
 	Get(ctx context.Context, key string) ([]byte, error)
 	// List returns the objects under prefix, sorted by key.
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)

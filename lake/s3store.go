@@ -177,16 +177,15 @@ func (s *S3Store) get(ctx context.Context, key string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", key, err)
 	}
-	want := out.Metadata[MetaSHA256]
-	sum := sha256.Sum256(body)
-	if got := hex.EncodeToString(sum[:]); want == "" || got != want {
-		return nil, "", fmt.Errorf("get %s: %w: body sha256 %s, recorded %q", key, ErrChecksum, got, want)
+	if err := checkBody(key, body, out.Metadata[MetaSHA256]); err != nil {
+		return nil, "", err
 	}
 	return body, aws.ToString(out.ETag), nil
 }
 
-// List returns every object under prefix, sorted by key. The SHA-256 is not
-// filled in (it would take one HEAD per object); Get verifies it.
+// List returns every object under prefix, sorted by key, with its size and
+// ETag. The SHA-256 is not filled in (it would take one HEAD per object);
+// Get verifies it.
 func (s *S3Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	var infos []ObjectInfo
 	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
@@ -199,7 +198,7 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 			return nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
 		for _, o := range page.Contents {
-			infos = append(infos, ObjectInfo{Key: aws.ToString(o.Key)[len(s.prefix):], Size: aws.ToInt64(o.Size)})
+			infos = append(infos, ObjectInfo{Key: aws.ToString(o.Key)[len(s.prefix):], Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag)})
 		}
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
@@ -220,4 +219,9 @@ func httpStatus(err error) int {
 		return re.HTTPStatusCode()
 	}
 	return 0
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

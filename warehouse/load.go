@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/shoplake/shoplake/lake"
 )
 
 // LoadStats counts what one Load did.
@@ -23,6 +25,13 @@ type LoadStats struct {
 	// by CleanText (disposition repaired).
 	Quarantined int64
 	Repaired    int64
+	// ObjectsQuarantined counts RAW objects this Load set aside in
+	// meta.quarantined_objects instead of loading (foreign, corrupt,
+	// truncated, not the format or layout their key says); ObjectsHeld
+	// those an earlier Load set aside, unchanged since, and not read again.
+	// Their records are in neither count above.
+	ObjectsQuarantined int
+	ObjectsHeld        int
 }
 
 // Load copies every RAW object that the ledger (meta.loaded_objects) does not
@@ -43,12 +52,23 @@ type LoadStats struct {
 // statuses by CleanCategory); a row whose value had a NUL byte is stored
 // with it replaced and recorded in staging.quarantine as repaired.
 //
-// Load stops at the first object it cannot load and returns the stats so far
-// with an error naming the key: ErrInvalidObject (the body is not a JSON
-// array, not JSON lines, or not gzip; the object stays out of the ledger and
-// is retried by the next Load), ErrInvalidKey
-// (the key does not follow the RAW layout), ErrNoEmailHashKey, or whatever
-// the Source returned (lake.ErrChecksum, ...). Objects loaded before the
+// An object that cannot be loaded does not stop Load either: one whose key
+// does not follow the RAW layout (ErrInvalidKey), whose body the Source
+// refuses (lake.ErrChecksum: corrupt; lake.ErrForeign: no sha256 recorded,
+// not written by shoplake), or whose body is not what its key says (a
+// truncated or invalid gzip, a FakeStore body that is not a JSON array:
+// ErrInvalidObject) is set aside in meta.quarantined_objects with its
+// reason in plain words, its size and its first bytes, and Load goes on
+// with the rest (LoadStats.ObjectsQuarantined). Such an object stays out of
+// the ledger and is not read again while its listing shows the same ETag
+// and size (ObjectsHeld); once it changes it is examined again, and once it
+// is gone from RAW its row is deleted. The check raw_objects_quarantined
+// names them.
+//
+// Load stops at the first failure that is not the object's: ErrNoEmailHashKey,
+// a listing or read that fails (the network, the context, an object gone
+// between listing and reading), a write to the warehouse. It returns the
+// stats so far with an error naming the key. Objects loaded before the
 // failure stay loaded.
 func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 	stats := LoadStats{Rows: map[string]int64{}}
@@ -64,10 +84,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 		sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
 		for _, info := range infos {
 			k, err := parseKey(info.Key)
-			if err != nil {
-				return stats, fmt.Errorf("load: %w", err)
-			}
-			objs = append(objs, objectRef{key: info.Key, sha256: info.SHA256, raw: k})
+			objs = append(objs, objectRef{key: info.Key, sha256: info.SHA256, etag: info.ETag, size: info.Size, raw: k, keyErr: err})
 		}
 	}
 
@@ -84,18 +101,50 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 	if err != nil {
 		return stats, err
 	}
+	held, err := w.quarantinedObjects(ctx, conn)
+	if err != nil {
+		return stats, err
+	}
+	if err := w.releaseGone(ctx, conn, held, objs); err != nil {
+		return stats, err
+	}
 	for _, o := range objs {
 		if loaded[o.key] {
 			stats.ObjectsSkipped++
+			continue
+		}
+		if v, ok := held[o.key]; ok && v.etag != "" && v.etag == o.etag && v.size == o.size {
+			stats.ObjectsHeld++
+			continue
+		}
+		if o.keyErr != nil {
+			p := &objectProblem{reason: "key does not follow the RAW layout (" + layoutHint(o.key) + ")", detail: o.keyErr.Error(), size: o.size}
+			if body, err := src.Get(ctx, o.key); err == nil {
+				p.head = body[:min(len(body), lake.HeadBytes)]
+			} else if gp := getProblem(o, err); gp != nil {
+				p.head = gp.head
+			}
+			if err := w.quarantineObject(ctx, conn, o, p); err != nil {
+				return stats, fmt.Errorf("load: %w", err)
+			}
+			stats.ObjectsQuarantined++
 			continue
 		}
 		if o.raw.entity != entityEvents && !visible[o.key] {
 			stats.ObjectsUncommitted++
 			continue
 		}
-		p, err := w.loadObject(ctx, conn, src, o)
+		_, wasHeld := held[o.key]
+		p, prob, err := w.loadObject(ctx, conn, src, o, wasHeld)
 		if err != nil {
 			return stats, fmt.Errorf("load %s: %w", o.key, err)
+		}
+		if prob != nil {
+			if err := w.quarantineObject(ctx, conn, o, prob); err != nil {
+				return stats, fmt.Errorf("load: %w", err)
+			}
+			stats.ObjectsQuarantined++
+			continue
 		}
 		stats.ObjectsLoaded++
 		for t, rs := range p.rows {
@@ -117,15 +166,47 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 type objectRef struct {
 	key    string
 	sha256 string
+	etag   string
+	size   int64
 	raw    rawKey
+	keyErr error // the key does not follow the RAW layout (ErrInvalidKey)
+}
+
+// releaseGone deletes the rows of meta.quarantined_objects whose object is
+// no longer in RAW.
+func (w *Warehouse) releaseGone(ctx context.Context, conn *sql.Conn, held map[string]quarantinedVersion, objs []objectRef) error {
+	listed := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		listed[o.key] = true
+	}
+	var gone []string
+	for k := range held {
+		if !listed[k] {
+			gone = append(gone, k)
+		}
+	}
+	sort.Strings(gone)
+	for _, k := range gone {
+		if err := inTx(ctx, conn, func() error { return w.releaseObject(ctx, conn, k) }); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		delete(held, k)
+	}
+	return nil
 }
 
 // loadObject gets, parses and writes one object with its ledger row, in one
-// transaction.
-func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, o objectRef) (parsed, error) {
+// transaction; with wasHeld it also deletes the object's row of
+// meta.quarantined_objects there. A body that cannot be loaded comes back
+// as a problem, with nothing written; an error is a failure that is not the
+// object's.
+func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, o objectRef, wasHeld bool) (parsed, *objectProblem, error) {
 	body, err := src.Get(ctx, o.key)
 	if err != nil {
-		return parsed{}, err
+		if p := getProblem(o, err); p != nil {
+			return parsed{}, p, nil
+		}
+		return parsed{}, nil, err
 	}
 	sum := o.sha256
 	if sum == "" {
@@ -134,7 +215,7 @@ func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, 
 	}
 	plain, err := decompress(o.raw, body)
 	if err != nil {
-		return parsed{}, fmt.Errorf("%w: gunzip: %v", ErrInvalidObject, err)
+		return parsed{}, bodyProblem(body, gzipReason(body, err), fmt.Errorf("gunzip: %w", err)), nil
 	}
 	tolerance := w.opts.FutureTolerance
 	if tolerance <= 0 {
@@ -142,15 +223,15 @@ func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, 
 	}
 	p, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey, tolerance)
 	if errors.Is(err, ErrNoEmailHashKey) {
-		return parsed{}, err
+		return parsed{}, nil, err
 	} else if err != nil {
-		return parsed{}, fmt.Errorf("%w: %v", ErrInvalidObject, err)
+		return parsed{}, bodyProblem(plain, notArrayReason(o.raw), err), nil
 	}
 	rows := p.rows
 
 	next, err := readSQL("queries/next_load_seq.sql")
 	if err != nil {
-		return parsed{}, err
+		return parsed{}, nil, err
 	}
 	err = inTx(ctx, conn, func() error {
 		var seq int64
@@ -179,14 +260,27 @@ func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, 
 		if err := w.dialect.Insert(ctx, conn, "staging", "quarantine", quarantineColumns, qrows); err != nil {
 			return err
 		}
+		if wasHeld {
+			if err := w.releaseObject(ctx, conn, o.key); err != nil {
+				return err
+			}
+		}
 		return w.dialect.Insert(ctx, conn, "meta", "loaded_objects",
 			[]string{"object_key", "sha256", "size_bytes", "row_count", "entity", "load_seq"},
 			[][]any{{o.key, sum, int64(len(body)), total, o.raw.entity, seq}})
 	})
 	if err != nil {
-		return parsed{}, err
+		return parsed{}, nil, err
 	}
-	return p, nil
+	return p, nil, nil
+}
+
+// notArrayReason is why a body whose parse failed cannot be loaded.
+func notArrayReason(k rawKey) string {
+	if k.entity == entityEvents {
+		return "not NDJSON"
+	}
+	return "not a JSON array"
 }
 
 // loadedKeys returns the keys in the ledger.

@@ -155,39 +155,53 @@ func TestWarehouse_Load(t *testing.T) {
 		}
 	})
 
-	t.Run("ErrInvalidObject", func(t *testing.T) {
+	// Objects that cannot be loaded are set aside, named with their reason,
+	// and the rest loads (more in TestWarehouse_Load_QuarantinesObjects).
+	t.Run("QuarantineObject", func(t *testing.T) {
 		w := openTest(t)
 		src, _ := fixtureSource(t)
 		bad := src.putFakestore(t, "products", "2020-01-02", []byte(`{"id": 1, "title": "x", "price": 9.99}`))
-		_, err := load(t, w, src)
-		if !errors.Is(err, warehouse.ErrInvalidObject) {
-			t.Fatalf("Load err = %v, want ErrInvalidObject", err)
-		}
-		if !strings.Contains(err.Error(), bad) {
-			t.Fatalf("error %q does not name the key %s", err, bad)
+		st := mustLoad(t, w, src)
+		if st.ObjectsQuarantined != 1 || st.ObjectsLoaded != 3 {
+			t.Fatalf("loaded %d, quarantined %d; want 3, 1", st.ObjectsLoaded, st.ObjectsQuarantined)
 		}
 		ledger := joinRows(queryStrings(t, w, "SELECT object_key FROM meta.loaded_objects ORDER BY 1"))
 		if strings.Contains(ledger, bad) {
 			t.Fatalf("the bad object is in the ledger:\n%s", ledger)
 		}
+		got := joinRows(queryStrings(t, w, "SELECT object_key, reason, head FROM meta.quarantined_objects"))
+		if want := bad + `|not a JSON array|{"id": 1, "title": "x", "price": 9.99}` + "\n"; got != want {
+			t.Fatalf("quarantined:\n%s\nwant:\n%s", got, want)
+		}
 	})
 
-	t.Run("ErrInvalidObject/Events", func(t *testing.T) {
+	t.Run("QuarantineObject/Events", func(t *testing.T) {
 		w := openTest(t)
 		src := newMemSource()
 		key := "raw/events/dt=2026-01-01/hr=00/clicks-0-1-2.ndjson.gz"
 		src.objects[key] = []byte("not gzip")
-		if _, err := w.Load(ctx, src); !errors.Is(err, warehouse.ErrInvalidObject) || !strings.Contains(err.Error(), key) {
-			t.Fatalf("Load err = %v, want ErrInvalidObject naming %s", err, key)
+		st, err := w.Load(ctx, src)
+		if err != nil || st.ObjectsQuarantined != 1 {
+			t.Fatalf("Load = %+v, %v; want 1 object quarantined", st, err)
+		}
+		got := joinRows(queryStrings(t, w, "SELECT object_key, reason, head FROM meta.quarantined_objects"))
+		if want := key + "|not gzip, though its key ends in .gz|not gzip\n"; got != want {
+			t.Fatalf("quarantined:\n%s\nwant:\n%s", got, want)
 		}
 	})
 
-	t.Run("ErrInvalidKey", func(t *testing.T) {
+	t.Run("QuarantineObject/InvalidKey", func(t *testing.T) {
 		w := openTest(t)
 		src := newMemSource()
-		src.objects["raw/fakestore/orders/dt=2020-01-01/abc.json"] = []byte("[]")
-		if _, err := w.Load(ctx, src); !errors.Is(err, warehouse.ErrInvalidKey) {
-			t.Fatalf("Load err = %v, want ErrInvalidKey", err)
+		key := "raw/fakestore/orders/dt=2020-01-01/abc.json"
+		src.objects[key] = []byte("[]")
+		st, err := w.Load(ctx, src)
+		if err != nil || st.ObjectsQuarantined != 1 {
+			t.Fatalf("Load = %+v, %v; want 1 object quarantined", st, err)
+		}
+		got := joinRows(queryStrings(t, w, "SELECT reason, detail FROM meta.quarantined_objects"))
+		if !strings.Contains(got, "key does not follow the RAW layout") || !strings.Contains(got, "unknown fakestore entity") {
+			t.Fatalf("quarantined: %s", got)
 		}
 	})
 

@@ -5,9 +5,7 @@
 package s3local
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"time"
@@ -41,7 +39,7 @@ func New(dir string, clk clock.Clock) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open lake directory %s: %w", dir, err)
 		}
-		backend = atomicPuts{b}
+		backend = &fileBackend{MultiBucketBackend: b, dir: dir}
 	}
 	faker := gofakes3.New(backend,
 		gofakes3.WithTimeSource(timeSource{clk}),
@@ -61,25 +59,3 @@ type timeSource struct{ clk clock.Clock }
 
 func (t timeSource) Now() time.Time                   { return t.clk.Now() }
 func (t timeSource) Since(at time.Time) time.Duration { return t.clk.Now().Sub(at) }
-
-// atomicPuts makes PutObject all or nothing, as S3's is. gofakes3's file
-// backend creates the object's file before it reads the body: a body that
-// fails its Content-MD5 or is cut short left a half-written file with no
-// metadata, visible to conditional puts and breaking every later listing
-// of its prefix (a scenario's partial write found it). The body is read
-// whole, and verified by gofakes3's hashing reader, before the backend
-// sees it. RAW objects are small; holding one in memory is cheap.
-type atomicPuts struct {
-	*s3afero.MultiBucketBackend
-}
-
-func (b atomicPuts) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	body, err := io.ReadAll(io.LimitReader(input, size+1))
-	if err != nil {
-		return gofakes3.PutObjectResult{}, err
-	}
-	if int64(len(body)) != size {
-		return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
-	}
-	return b.MultiBucketBackend.PutObject(bucket, key, meta, bytes.NewReader(body), size, cond)
-}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/lake"
+	"github.com/shoplake/shoplake/pipeline"
+)
+
+// verifyOptions are the flags of shoplake verify.
+type verifyOptions struct {
+	dataDir     string
+	dsn         string
+	prefix      string
+	noWarehouse bool
+	asJSON      bool
+}
+
+func newVerifyCmd(g *globalFlags) *cobra.Command {
+	var opts verifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Read every RAW object and check it against its recorded sha256 and the warehouse's load ledger",
+		Long: `verify reads every object under --prefix (RAW by default) whole and checks its
+body against the sha256 recorded when shoplake wrote it (x-amz-meta-sha256)
+and, for each object the warehouse loaded, against the sha256 the warehouse
+recorded at load (meta.loaded_objects). It reports, with counts per zone:
+
+  corrupt  the body differs from the sha256 recorded at write, or from the
+           one the warehouse loaded
+  missing  the warehouse loaded it, and it is gone from the lake
+  foreign  no sha256 recorded: shoplake did not write it (another tool
+           uploaded it, or a file was dropped into the lake folder)
+
+and exits non-zero when it finds any. It changes nothing.
+
+The lake is the configuration's: in mode local the data directory's, in mode
+aws the configured bucket. The warehouse is the data directory's DuckDB file
+(or --postgres); without one, or with --no-warehouse, only the lake is
+checked and nothing can be found missing. Progress goes to stderr on lakes
+of 1,000 objects or more.`,
+		Example: "  shoplake verify\n  shoplake verify --json --no-warehouse",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("data-dir") {
+				cfg.DataDir = opts.dataDir
+			}
+			needs := config.NeedLake
+			if !opts.noWarehouse && opts.dsn == "" {
+				needs |= config.NeedWarehouse
+			}
+			if err := cfg.Check("shoplake verify", needs); err != nil {
+				return err
+			}
+			return runVerify(cmd, cfg, opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
+	fs.StringVar(&opts.dsn, "postgres", "", "compare with the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file")
+	fs.StringVar(&opts.prefix, "prefix", lake.RawPrefix, "the part of the lake to read")
+	fs.BoolVar(&opts.noWarehouse, "no-warehouse", false, "check the lake alone, not against the warehouse's load ledger")
+	fs.BoolVar(&opts.asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// verifyReport is the report (--json).
+type verifyReport struct {
+	Endpoint string `json:"endpoint"`
+	Bucket   string `json:"bucket"`
+	// Warehouse names the warehouse compared, or says why none was.
+	Warehouse string `json:"warehouse"`
+	lake.Report
+}
+
+func runVerify(cmd *cobra.Command, cfg config.Config, opts verifyOptions) error {
+	ctx := cmd.Context()
+	errw := cmd.ErrOrStderr()
+	rep := verifyReport{Warehouse: "none (--no-warehouse): lake only"}
+	vopts := lake.VerifyOptions{Prefix: opts.prefix, Progress: progress(errw, 1000)}
+	if !opts.noWarehouse {
+		path := cfg.Warehouse.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cfg.DataDir, path)
+		}
+		_, statErr := os.Stat(path)
+		switch {
+		case opts.dsn == "" && errors.Is(statErr, os.ErrNotExist):
+			rep.Warehouse = "none (no " + path + "): lake only"
+		default:
+			wh, err := openWarehouse(ctx, cfg, opts.dsn)
+			if err != nil {
+				return fmt.Errorf("%w (--no-warehouse verifies the lake alone)", err)
+			}
+			loaded, err := wh.LoadedObjects(ctx)
+			wh.Close()
+			if err != nil {
+				return err
+			}
+			vopts.Loaded = loaded
+			rep.Warehouse = path
+			if opts.dsn != "" {
+				rep.Warehouse = "postgres"
+			}
+		}
+	}
+	// The lake: in mode local the data directory's, served in-process.
+	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if err := requireBucket(ctx, env, cfg.Mode); err != nil {
+		return err
+	}
+	rep.Endpoint, rep.Bucket = env.Endpoints["s3"], env.Lake.Bucket()
+	rep.Report, err = lake.Verify(ctx, env.Lake, vopts)
+	if err != nil {
+		return err
+	}
+	if err := report(cmd.OutOrStdout(), opts.asJSON, rep, printVerify); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return fmt.Errorf("verify %s: %s", rep.Prefix, verifyCounts(rep.Report))
+	}
+	return nil
+}
+
+// progress returns a Progress callback that writes to w every `every`
+// objects and at the end, on lakes of at least `every` objects.
+func progress(w io.Writer, every int) func(done, total int) {
+	return func(done, total int) {
+		if total >= every && (done%every == 0 || done == total) {
+			fmt.Fprintf(w, "verify: %d/%d objects read\n", done, total)
+		}
+	}
+}
+
+func verifyCounts(r lake.Report) string {
+	return fmt.Sprintf("%d corrupt, %d missing, %d foreign", len(r.Corrupt), len(r.Missing), len(r.Foreign))
+}
+
+func printVerify(w io.Writer, rep verifyReport) {
+	fmt.Fprintf(w, "verify %s in bucket %s (%s); warehouse: %s\n", rep.Prefix, rep.Bucket, rep.Endpoint, rep.Warehouse)
+	fmt.Fprintf(w, "%d objects read (%d bytes): %s\n", rep.Objects, rep.Bytes, verifyCounts(rep.Report))
+	if len(rep.Zones) > 0 {
+		tb := &table{head: []string{"zone", "objects", "bytes", "ok", "corrupt", "missing", "foreign"},
+			right: []bool{false, true, true, true, true, true, true}}
+		for _, z := range rep.Zones {
+			tb.add(z.Zone, fmt.Sprint(z.Objects), fmt.Sprint(z.Bytes), fmt.Sprint(z.OK), fmt.Sprint(z.Corrupt), fmt.Sprint(z.Missing), fmt.Sprint(z.Foreign))
+		}
+		fmt.Fprintln(w)
+		tb.print(w)
+	}
+	for _, group := range []struct {
+		name string
+		fs   []lake.Finding
+	}{{"corrupt", rep.Corrupt}, {"missing", rep.Missing}, {"foreign", rep.Foreign}} {
+		if len(group.fs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s:\n", group.name)
+		for _, f := range group.fs {
+			fmt.Fprintf(w, "  %s: %s%s\n", f.Key, f.Reason, findingDetail(f))
+		}
+	}
+	if !rep.OK() {
+		fmt.Fprintln(w, "\nRestore a corrupt or missing object from a copy (a stream object is rewritten by a replay of its shard),")
+		fmt.Fprintln(w, "and move a foreign one out of the lake, or write it through shoplake.")
+	}
+}
+
+// findingDetail gives a finding's sizes and sha256s, shortened.
+func findingDetail(f lake.Finding) string {
+	short := func(s string) string { return s[:min(len(s), 12)] }
+	switch f.Reason {
+	case lake.ReasonMissing:
+		return fmt.Sprintf(" (loaded sha256 %s)", short(f.Loaded))
+	case lake.ReasonForeign:
+		return fmt.Sprintf(" (%d bytes, sha256 %s)", f.Size, short(f.SHA256))
+	case lake.ReasonChanged:
+		return fmt.Sprintf(" (%d bytes, sha256 %s, loaded %s)", f.Size, short(f.SHA256), short(f.Loaded))
+	}
+	return fmt.Sprintf(" (%d bytes, sha256 %s, recorded %s)", f.Size, short(f.SHA256), short(f.Recorded))
+}
