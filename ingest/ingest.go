@@ -73,6 +73,10 @@ type Result struct {
 	Retries  int           `json:"retries"`
 	Waited   time.Duration `json:"waited_ns"`
 	Error    string        `json:"error,omitempty"`
+	// Superseded are earlier runs of the date that the ledger still had as
+	// running when this run began (their process died): this run closed
+	// them as failed, "interrupted: superseded by run RunID".
+	Superseded []int64 `json:"superseded_runs,omitempty"`
 }
 
 // Written counts the objects the run wrote to RAW (not already present).
@@ -116,9 +120,13 @@ func (in *Ingester) IngestDate(ctx context.Context, date time.Time) (Result, err
 			res.Status = StatusFailed
 			return res, fmt.Errorf("ingest %s: begin run: %w", day.Format(lake.DateFormat), err)
 		}
-		res.RunID, res.Attempt = run.ID, run.Attempt
+		res.RunID, res.Attempt, res.Superseded = run.ID, run.Attempt, run.Superseded
 	}
 	log := in.logger().With("date", day.Format(lake.DateFormat), "run", run.ID)
+	for _, id := range run.Superseded {
+		log.Warn("ingest: an earlier run of the date was still marked running: closed as failed (interrupted: superseded by this run); "+
+			"its process died, or still runs, and two concurrent ingests of one date are not supported", "superseded_run", id)
+	}
 	budget := in.Client.NewBudget()
 	var taken map[string]bool
 	if in.Ledger != nil {

@@ -2,8 +2,15 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrSuperseded is wrapped by Ledger.FinishRun when the run was closed by a
+// later BeginRun of its date ("interrupted: superseded by run N"): its
+// process was still running after all, two ingests of one date ran at once,
+// which is not supported. The run commits nothing; the later run commits.
+var ErrSuperseded = errors.New("run superseded by a later run of its date")
 
 // Ledger is the record of what ingestion committed, per logical date. A
 // date's objects become visible downstream only when a run commits them;
@@ -13,6 +20,18 @@ type Ledger interface {
 	// BeginRun records a new run of date, status running, started at
 	// startedAt, and returns it with its id (from a sequence, never from the
 	// wall clock) and its attempt number (1 for the date's first run).
+	//
+	// A new run of a date supersedes the runs of that date still running:
+	// the ledger cannot tell a run whose process died (kill -9, a crash, a
+	// lost machine) from one still working, so it takes the new run's
+	// word. In the same transaction as the new run, each of them is closed
+	// as failed, finished at startedAt, with the error "interrupted:
+	// superseded by run N"; their ids are in the returned Run's Superseded.
+	// Nothing of theirs was committed (objects are recorded only by
+	// FinishRun), so nothing becomes visible or invisible. Two concurrent
+	// runs of one date are therefore not supported: the earlier one's
+	// FinishRun fails (ErrSuperseded) and it commits nothing, while the
+	// later one commits normally. Runs of other dates are untouched.
 	BeginRun(ctx context.Context, date, startedAt time.Time) (Run, error)
 	// CommittedKeys returns the keys of the objects that earlier runs have
 	// committed for date.
@@ -20,7 +39,9 @@ type Ledger interface {
 	// FinishRun records the outcome of a run begun with BeginRun and every
 	// object it saw, in one transaction: with status committed its objects
 	// become visible, all together; with failed they are recorded as
-	// abandoned and stay invisible. It fails if the run is not running.
+	// abandoned and stay invisible. It fails, recording nothing, if the run
+	// is not running: with an error wrapping ErrSuperseded when a later
+	// BeginRun of the date closed it.
 	FinishRun(ctx context.Context, rec RunRecord) error
 }
 
@@ -30,6 +51,10 @@ type Run struct {
 	Date      time.Time
 	Attempt   int // 1-based, among the runs of Date
 	StartedAt time.Time
+	// Superseded are the ids of the earlier runs of Date that were still
+	// running when this one began, which BeginRun closed as failed
+	// ("interrupted: superseded by run ID"); empty after a clean history.
+	Superseded []int64
 }
 
 // Status is the outcome of a run, and of each object in it.
@@ -37,7 +62,8 @@ type Status string
 
 // Run and object statuses.
 const (
-	// StatusRunning: begun, not finished (or the process died).
+	// StatusRunning: begun, not finished (or the process died: the next
+	// run of the date closes it as failed, see Ledger.BeginRun).
 	StatusRunning Status = "running"
 	// StatusCommitted: the run committed its objects; they are visible.
 	StatusCommitted Status = "committed"

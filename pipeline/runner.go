@@ -187,7 +187,7 @@ func (r *Runner) open(ctx context.Context) error {
 	if !filepath.IsAbs(whPath) {
 		whPath = filepath.Join(cfg.DataDir, whPath)
 	}
-	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey()})
+	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock})
 	if err != nil {
 		return fmt.Errorf("open warehouse %s: %w", whPath, err)
 	}
@@ -370,10 +370,14 @@ func (r *Runner) Ingest(ctx context.Context, date time.Time) (ingest.Result, err
 }
 
 // Build loads what RAW holds that the warehouse has not loaded, then
-// transforms with opts.
+// transforms with opts. A failed load is recorded as a failed run (phase
+// load), as Transform records its own failures.
 func (r *Runner) Build(ctx context.Context, opts warehouse.TransformOptions) (warehouse.LoadStats, warehouse.TransformStats, error) {
 	load, err := r.wh.Load(ctx, r.Env.Lake)
 	if err != nil {
+		if _, rerr := r.wh.RecordLoadFailure(context.WithoutCancel(ctx), opts, err); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
 		return load, warehouse.TransformStats{}, err
 	}
 	tr, err := r.wh.Transform(ctx, opts)

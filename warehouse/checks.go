@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -47,6 +46,7 @@ var checkOrder = []check{
 	{"events_volume", Warning, "the run's event volume is outside half to twice the recent norm"},
 	{"purchases_orphan", Warning, "purchase events name no order"},
 	{"orders_untracked", Warning, "orders have no purchase event (tracking loss)"},
+	{"raw_objects_quarantined", Warning, "RAW objects set aside by the load, not loaded: replace or remove each (see meta.quarantined_objects, shoplake verify)"},
 }
 
 // CheckResult is one check's outcome in one run (a row of
@@ -124,46 +124,4 @@ func blockingSummary(rs []CheckResult) string {
 		}
 	}
 	return strings.Join(parts, "; ")
-}
-
-// CheckRun is the outcome of the checks of one Transform run.
-type CheckRun struct {
-	RunID   int64         `json:"run_id"`
-	Mode    string        `json:"mode"`
-	Status  string        `json:"status"` // promoted or blocked
-	Results []CheckResult `json:"results"`
-}
-
-// CheckResults returns the check results of run runID, or of the latest
-// run when runID is 0. It returns a zero CheckRun (RunID 0) when no run has
-// been recorded.
-func (w *Warehouse) CheckResults(ctx context.Context, runID int64) (CheckRun, error) {
-	q, err := readSQL("queries/check_results.sql")
-	if err != nil {
-		return CheckRun{}, err
-	}
-	rows, err := w.db.QueryContext(ctx, q, runID)
-	if err != nil {
-		return CheckRun{}, fmt.Errorf("read check results: %w", err)
-	}
-	defer rows.Close()
-	var run CheckRun
-	for rows.Next() {
-		var r CheckResult
-		var sev string
-		if err := rows.Scan(&run.RunID, &run.Mode, &run.Status, &r.Name, &sev, &r.Status, &r.Failures, &r.Detail); err != nil {
-			return CheckRun{}, fmt.Errorf("read check results: %w", err)
-		}
-		r.RunID, r.Severity = run.RunID, Severity(sev)
-		run.Results = append(run.Results, r)
-	}
-	if err := rows.Err(); err != nil {
-		return CheckRun{}, fmt.Errorf("read check results: %w", err)
-	}
-	pos := map[string]int{}
-	for i, c := range checkOrder {
-		pos[c.name] = i
-	}
-	sort.SliceStable(run.Results, func(i, j int) bool { return pos[run.Results[i].Name] < pos[run.Results[j].Name] })
-	return run, nil
 }

@@ -17,7 +17,10 @@ import (
 
 // DuckDB is the embedded engine, the default dialect. Inserts go through the
 // DuckDB Appender, which joins the connection's open transaction.
-type DuckDB struct{}
+type DuckDB struct {
+	// ReadOnly opens the file with access_mode=read_only (Options.ReadOnly).
+	ReadOnly bool
+}
 
 var _ Dialect = DuckDB{}
 
@@ -26,16 +29,32 @@ func (DuckDB) Name() string { return "duckdb" }
 
 // Open opens the DuckDB database file at path, or a private in-memory
 // database when path is "". Every connection of the returned pool sees the
-// same database.
-func (DuckDB) Open(path string) (*sql.DB, error) {
+// same database. Read-only, it returns an error wrapping ErrBusy when
+// another process holds the file's write lock.
+func (d DuckDB) Open(path string) (*sql.DB, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open duckdb %q: path must not contain '?'", path)
 	}
-	c, err := duckdb.NewConnector(path, nil)
+	dsn := path
+	if d.ReadOnly {
+		dsn += "?access_mode=read_only"
+	}
+	c, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
+		if isLockConflict(err) {
+			return nil, fmt.Errorf("open duckdb %q: %w (%v)", path, ErrBusy, err)
+		}
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}
 	return sql.OpenDB(c), nil
+}
+
+// isLockConflict reports whether err is DuckDB refusing a file because
+// another process holds its lock ("Could not set lock on file ...:
+// Conflicting lock is held in ... (PID n)").
+func isLockConflict(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not set lock on file") || strings.Contains(msg, "Conflicting lock")
 }
 
 // QuoteIdent wraps name in double quotes, doubling any double quote inside.

@@ -3,14 +3,15 @@ package warehouse
 import "errors"
 
 var (
-	// ErrInvalidObject is wrapped by Load's error when a RAW object cannot be
-	// parsed (bad gzip, bad JSON, a record that breaks its contract). The
-	// error names the key; the object is not recorded in the ledger, so a
-	// later Load tries it again.
+	// ErrInvalidObject is wrapped in the detail of a RAW object that Load
+	// set aside in meta.quarantined_objects because its body cannot be
+	// parsed (bad gzip, a FakeStore body that is not a JSON array). Load
+	// does not return it: it goes on with the other objects.
 	ErrInvalidObject = errors.New("invalid raw object")
-	// ErrInvalidKey is wrapped when a listed key does not follow the RAW
-	// layout (raw/fakestore/<entity>/dt=<date>/<sha256>.json[.gz],
-	// raw/events/dt=<date>/hr=<HH>/<name>.ndjson[.gz]).
+	// ErrInvalidKey is wrapped in the detail of a listed object whose key
+	// does not follow the RAW layout (raw/fakestore/<entity>/dt=<date>/<sha256>.json[.gz],
+	// raw/events/dt=<date>/hr=<HH>/<name>.ndjson[.gz]); Load sets such an
+	// object aside in meta.quarantined_objects.
 	ErrInvalidKey = errors.New("invalid raw key")
 	// ErrNoEmailHashKey is returned by Load when it meets a users object and
 	// Options.EmailHashKey is empty: emails are only ever stored hashed.
@@ -32,4 +33,16 @@ var (
 	// results are in meta.check_results, and the error names each failing
 	// check and why.
 	ErrCheckFailed = errors.New("blocking data-quality check failed")
+	// ErrNoRun is wrapped by CheckResults when the run asked for was never
+	// recorded; the error says which runs exist.
+	ErrNoRun = errors.New("no such transform run")
+	// ErrInvalidOption is wrapped by Transform when an option is
+	// impossible (a negative lateness, an as-of before everything loaded):
+	// nothing ran and nothing was recorded; the error says what a valid
+	// value is.
+	ErrInvalidOption = errors.New("invalid transform option")
+	// ErrBusy is wrapped by Open with Options.ReadOnly when another process
+	// has the DuckDB file open for writing (a transform, an ingest): DuckDB
+	// lets one process write a file, or several read it, not both.
+	ErrBusy = errors.New("the warehouse is being written by another process")
 )

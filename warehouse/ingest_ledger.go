@@ -3,7 +3,10 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/shoplake/shoplake/ingest"
@@ -21,19 +24,55 @@ var _ ingest.Ledger = (*IngestLedger)(nil)
 func (w *Warehouse) IngestLedger() *IngestLedger { return &IngestLedger{w: w} }
 
 // BeginRun records a new running run of date. Its id comes from the
-// sequence meta.ingest_run_id.
+// sequence meta.ingest_run_id. In the same transaction it closes the runs
+// of date still running as failed, superseded by the new run (see
+// ingest.Ledger.BeginRun), and returns their ids in Run.Superseded.
 func (l *IngestLedger) BeginRun(ctx context.Context, date, startedAt time.Time) (ingest.Run, error) {
-	q, err := readSQL("queries/ingest_begin_run.sql")
+	begin, err := readSQL("queries/ingest_begin_run.sql")
+	if err != nil {
+		return ingest.Run{}, err
+	}
+	supersede, err := readSQL("queries/ingest_supersede_runs.sql")
 	if err != nil {
 		return ingest.Run{}, err
 	}
 	day := dateOf(date)
 	run := ingest.Run{Date: day, StartedAt: startedAt.UTC()}
-	var attempt int64
-	if err := l.w.db.QueryRowContext(ctx, q, day, startedAt.UTC()).Scan(&run.ID, &attempt); err != nil {
+	conn, err := l.w.db.Conn(ctx)
+	if err != nil {
+		return ingest.Run{}, fmt.Errorf("ingest ledger: %w", err)
+	}
+	defer conn.Close()
+	err = inTx(ctx, conn, func() error {
+		var attempt int64
+		if err := conn.QueryRowContext(ctx, begin, day, run.StartedAt).Scan(&run.ID, &attempt); err != nil {
+			return err
+		}
+		run.Attempt = int(attempt)
+		reason := fmt.Sprintf("interrupted: superseded by run %d, begun at %s while this run was still running "+
+			"(its process ended without finishing it; two concurrent ingests of one date are not supported)",
+			run.ID, run.StartedAt.Format(time.RFC3339))
+		rows, err := conn.QueryContext(ctx, supersede, day, run.ID, run.StartedAt, reason)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			run.Superseded = append(run.Superseded, id)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		sort.Slice(run.Superseded, func(i, j int) bool { return run.Superseded[i] < run.Superseded[j] })
+		return rows.Close()
+	})
+	if err != nil {
 		return ingest.Run{}, fmt.Errorf("ingest ledger: begin run of %s: %w", day.Format(time.DateOnly), err)
 	}
-	run.Attempt = int(attempt)
 	return run, nil
 }
 
@@ -49,8 +88,8 @@ func (l *IngestLedger) CommittedKeys(ctx context.Context, date time.Time) (map[s
 // FinishRun records rec's outcome and objects in one transaction. Objects of
 // a committed run are recorded committed, of an unchanged run unchanged, of a
 // failed run abandoned. It returns an error, and records nothing, if the run
-// is not running (finished already, or unknown) or the status is not one of
-// committed, unchanged, failed.
+// is not running (finished already, superseded: ingest.ErrSuperseded, or
+// unknown) or the status is not one of committed, unchanged, failed.
 func (l *IngestLedger) FinishRun(ctx context.Context, rec ingest.RunRecord) error {
 	objStatus := map[ingest.Status]ingest.Status{
 		ingest.StatusCommitted: ingest.StatusCommitted,
@@ -82,7 +121,7 @@ func (l *IngestLedger) FinishRun(ctx context.Context, rec ingest.RunRecord) erro
 		if n, err := r.RowsAffected(); err != nil {
 			return err
 		} else if n != 1 {
-			return fmt.Errorf("run %d is not running", rec.ID)
+			return l.notRunning(ctx, conn, rec.ID)
 		}
 		rows := make([][]any, 0, len(rec.Objects))
 		for _, o := range rec.Objects {
@@ -95,6 +134,28 @@ func (l *IngestLedger) FinishRun(ctx context.Context, rec ingest.RunRecord) erro
 		return fmt.Errorf("ingest ledger: finish run %d of %s as %s: %w", rec.ID, day.Format(time.DateOnly), rec.Status, err)
 	}
 	return nil
+}
+
+// notRunning says why run id could not finish: superseded (wrapping
+// ingest.ErrSuperseded), finished already, or unknown.
+func (l *IngestLedger) notRunning(ctx context.Context, conn *sql.Conn, id int64) error {
+	q, err := readSQL("queries/ingest_run_status.sql")
+	if err != nil {
+		return err
+	}
+	var status string
+	var errText sql.NullString
+	switch err := conn.QueryRowContext(ctx, q, id).Scan(&status, &errText); {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("run %d is not running: no such run", id)
+	case err != nil:
+		return fmt.Errorf("run %d is not running: %w", id, err)
+	}
+	if strings.HasPrefix(errText.String, "interrupted: superseded") {
+		reason, _, _ := strings.Cut(errText.String, ", begun at")
+		return fmt.Errorf("run %d is not running: %w: %s", id, ingest.ErrSuperseded, reason)
+	}
+	return fmt.Errorf("run %d is not running: it finished already (%s)", id, status)
 }
 
 // IngestRun is one row of meta.ingest_runs.

@@ -2,10 +2,13 @@ package warehouse_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/shoplake/shoplake/ingest"
+	"github.com/shoplake/shoplake/warehouse"
 )
 
 // TestIngestLedger holds the visibility rule: Load reads a FakeStore object
@@ -64,5 +67,61 @@ func TestIngestLedger(t *testing.T) {
 	}
 	if len(runs) != 2 || runs[0].Status != "failed" || runs[1].Status != "committed" || runs[0].Error == nil {
 		t.Fatalf("runs = %+v", runs)
+	}
+}
+
+// TestIngestLedger_SupersedesRunning: a run left running by a process that
+// died is closed when the next run of its date begins: failed, with the
+// reason and the new run's start as its end; the new run names it; a late
+// FinishRun of the superseded run fails and says why. Runs of other dates
+// are left alone.
+func TestIngestLedger_SupersedesRunning(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) { testSupersedesRunning(t, open(t)) })
+}
+
+func testSupersedesRunning(t *testing.T, w *warehouse.Warehouse) {
+	ctx := context.Background()
+	l := w.IngestLedger()
+	day := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	other := day.AddDate(0, 0, 1)
+	crashed, err := l.BeginRun(ctx, day, day.Add(25*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherRun, err := l.BeginRun(ctx, other, day.Add(25*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crashed.Superseded) != 0 || len(otherRun.Superseded) != 0 {
+		t.Fatalf("first runs supersede %v, %v", crashed.Superseded, otherRun.Superseded)
+	}
+	rerunAt := day.Add(26 * time.Hour)
+	rerun, err := l.BeginRun(ctx, day, rerunAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rerun.Superseded; len(got) != 1 || got[0] != crashed.ID {
+		t.Fatalf("rerun.Superseded = %v, want [%d]", got, crashed.ID)
+	}
+	runs, err := l.Runs(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].Status != "failed" || runs[0].Error == nil || runs[0].FinishedAt == nil || runs[1].Status != "running" {
+		t.Fatalf("runs = %+v", runs)
+	}
+	if want := fmt.Sprintf("interrupted: superseded by run %d", rerun.ID); !strings.HasPrefix(*runs[0].Error, want) || !runs[0].FinishedAt.Equal(rerunAt) {
+		t.Fatalf("superseded run: error %q finished %v; want %q at %v", *runs[0].Error, runs[0].FinishedAt, want, rerunAt)
+	}
+	// The superseded run's process was alive after all: it cannot commit.
+	err = l.FinishRun(ctx, ingest.RunRecord{Run: crashed, Status: ingest.StatusCommitted, FinishedAt: rerunAt})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("superseded by run %d", rerun.ID)) {
+		t.Fatalf("FinishRun of a superseded run: %v, want an error naming run %d", err, rerun.ID)
+	}
+	if runs, err := l.Runs(ctx, other); err != nil || len(runs) != 1 || runs[0].Status != "running" {
+		t.Fatalf("the other date's run: %+v, %v", runs, err)
+	}
+	if err := l.FinishRun(ctx, ingest.RunRecord{Run: rerun, Status: ingest.StatusCommitted, FinishedAt: rerunAt}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -123,3 +123,67 @@ func (w *Warehouse) appliedMigrations(ctx context.Context) (map[int]string, erro
 	}
 	return out, rows.Err()
 }
+
+// schemaState is what a read-only open found in the database, which it
+// cannot migrate.
+type schemaState struct {
+	// unmigrated: no migration was ever applied (a new or foreign file):
+	// it holds no run.
+	unmigrated bool
+	// missing names the embedded migrations the database lacks (it was
+	// written by older code), "011_run_attempts"; empty when up to date.
+	missing []string
+}
+
+// readSchema reads, without changing anything, which migrations the
+// database has. It returns an error wrapping ErrMigration, as migrate does,
+// when the database records a migration this code does not embed.
+func (w *Warehouse) readSchema(ctx context.Context) (schemaState, error) {
+	q, err := readSQL("queries/schema_migrations_exists.sql")
+	if err != nil {
+		return schemaState{}, err
+	}
+	var n int64
+	if err := w.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return schemaState{}, fmt.Errorf("read schema: %w", err)
+	}
+	if n == 0 {
+		return schemaState{unmigrated: true}, nil
+	}
+	ms, err := migrations()
+	if err != nil {
+		return schemaState{}, err
+	}
+	applied, err := w.appliedMigrations(ctx)
+	if err != nil {
+		return schemaState{}, err
+	}
+	known := map[int]string{}
+	var st schemaState
+	for _, m := range ms {
+		known[m.version] = m.name
+		if _, ok := applied[m.version]; !ok {
+			st.missing = append(st.missing, fmt.Sprintf("%03d_%s", m.version, m.name))
+		}
+	}
+	for v, name := range applied {
+		if k, ok := known[v]; !ok || k != name {
+			return schemaState{}, fmt.Errorf("%w: database has version %d %q, code has %q", ErrMigration, v, name, k)
+		}
+	}
+	if len(applied) == 0 {
+		st.unmigrated = true
+	}
+	return st, nil
+}
+
+// readable returns nil when the database has every migration, and otherwise
+// an error wrapping ErrMigration that says how to bring it up to date: only
+// a read-only open can leave it behind.
+func (s schemaState) readable() error {
+	if len(s.missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: the warehouse was written by an older shoplake and lacks migrations %s; "+
+		"run shoplake transform once (it migrates) and read it again", ErrMigration, strings.Join(s.missing, ", "))
+}

@@ -34,7 +34,11 @@ import (
 // The session time zone is UTC (timestamps are UTC without time zone), and
 // the database must use the C collation (ErrCollation otherwise), so that
 // strings compare bytewise as in DuckDB: the models order by keys and names.
-type Postgres struct{}
+type Postgres struct {
+	// ReadOnly makes every session's transactions read-only
+	// (default_transaction_read_only; Options.ReadOnly).
+	ReadOnly bool
+}
 
 var _ Dialect = Postgres{}
 
@@ -43,8 +47,10 @@ var _ Dialect = Postgres{}
 // and applies the migrations it has not applied yet, as Open does for
 // DuckDB. It returns an error wrapping ErrCollation if the database does not
 // sort strings bytewise.
+//
+// With opts.ReadOnly it migrates nothing and its sessions cannot write.
 func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Warehouse, error) {
-	return open(ctx, Postgres{}, dsn, opts)
+	return open(ctx, Postgres{ReadOnly: opts.ReadOnly}, dsn, opts)
 }
 
 // Name returns "postgres".
@@ -52,13 +58,16 @@ func (Postgres) Name() string { return "postgres" }
 
 // Open opens a pool on dsn with the session time zone set to UTC, and checks
 // the database's collation.
-func (Postgres) Open(dsn string) (*sql.DB, error) {
+func (p Postgres) Open(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's error quotes the DSN, password included: say less.
 		return nil, errors.New("open postgres: cannot parse the connection string")
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
+	if p.ReadOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	db := stdlib.OpenDB(*cfg)
 	var collate string
 	if err := db.QueryRow("SELECT datcollate FROM pg_database WHERE datname = current_database()").Scan(&collate); err != nil {

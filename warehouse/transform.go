@@ -147,14 +147,29 @@ type TransformOptions struct {
 	AllowedLateness time.Duration
 }
 
+// withDefaults fills the options left zero: Mode Incremental,
+// AllowedLateness DefaultAllowedLateness.
+func (o TransformOptions) withDefaults() TransformOptions {
+	if o.Mode == "" {
+		o.Mode = Incremental
+	}
+	if o.AllowedLateness == 0 {
+		o.AllowedLateness = DefaultAllowedLateness
+	}
+	return o
+}
+
 // TransformStats counts what one Transform did.
 type TransformStats struct {
 	RunID int64         `json:"run_id"`
 	Mode  TransformMode `json:"mode"`
-	// Status is "promoted", or "blocked" when a blocking check failed.
-	Status string                `json:"status"`
-	Core   map[string]MergeStats `json:"core"`  // "core.users" -> counts
-	Marts  map[string]int64      `json:"marts"` // "marts.daily_kpis" -> rows after the run
+	// Status is "promoted", "blocked" when a blocking check failed, or
+	// "failed" when the run returned another error (Error says which).
+	Status string `json:"status"`
+	// Error is why a failed run failed; empty otherwise.
+	Error string                `json:"error,omitempty"`
+	Core  map[string]MergeStats `json:"core"`  // "core.users" -> counts
+	Marts map[string]int64      `json:"marts"` // "marts.daily_kpis" -> rows after the run
 	// FromLoadSeq, ToLoadSeq: staging rows with From < load_seq <= To were
 	// processed.
 	FromLoadSeq int64 `json:"from_load_seq"`
@@ -197,26 +212,36 @@ var errBlocked = errors.New("blocked")
 // meta.check_results) and the error wraps ErrCheckFailed and names each
 // failing check and why.
 //
+// If the run fails otherwise (a model's error, a cancelled ctx), the
+// transaction is rolled back too, and the run is recorded as failed, phase
+// transform, with the error text and the clock's time, in a transaction of
+// its own (runs.go); the returned stats have Status "failed". Only a
+// failure to read the warehouse's state, before the run has an id, is not
+// recorded.
+//
+// Impossible options are refused before anything runs, with an error
+// wrapping ErrInvalidOption that says what a valid value is: a negative
+// AllowedLateness, an AsOf at or before the earliest data loaded.
+//
 // Transform is idempotent: a second run with no new staging rows changes no
 // table (same TableHashes).
 func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (TransformStats, error) {
-	if opts.Mode == "" {
-		opts.Mode = Incremental
-	}
 	switch opts.Mode {
-	case Incremental, Backfill, FullRefresh:
+	case "", Incremental, Backfill, FullRefresh:
 	default:
-		return TransformStats{}, fmt.Errorf("transform: unknown mode %q", opts.Mode)
+		return TransformStats{}, fmt.Errorf("transform: %w: unknown mode %q (want %s, %s or %s)",
+			ErrInvalidOption, opts.Mode, Incremental, Backfill, FullRefresh)
 	}
-	if opts.AllowedLateness <= 0 {
-		opts.AllowedLateness = DefaultAllowedLateness
-	}
+	opts = opts.withDefaults()
 	stats := TransformStats{Mode: opts.Mode, Core: map[string]MergeStats{}, Marts: map[string]int64{}}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("transform: %w", err)
 	}
 	defer conn.Close()
+	if err := w.checkOptions(ctx, conn, opts); err != nil {
+		return stats, fmt.Errorf("transform: %w", err)
+	}
 
 	st, err := w.transformState(ctx, conn)
 	if err != nil {
@@ -256,16 +281,16 @@ func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (Trans
 		if failed(stats.Checks) {
 			return errBlocked
 		}
-		stats.Status = "promoted"
-		rec.status = stats.Status
+		stats.Status = StatusPromoted
+		rec.status, rec.finishedAt = stats.Status, w.now()
 		if err := w.recordRun(ctx, conn, rec, stats.Checks); err != nil {
 			return err
 		}
 		return w.dropTemps(ctx, conn)
 	})
 	if errors.Is(err, errBlocked) {
-		stats.Status = "blocked"
-		rec.status = stats.Status
+		stats.Status = StatusBlocked
+		rec.status, rec.errText, rec.finishedAt = stats.Status, blockingSummary(stats.Checks), w.now()
 		// The run's own transaction is rolled back; its record is written
 		// in a transaction of its own.
 		if err := inTx(ctx, conn, func() error { return w.recordRun(ctx, conn, rec, stats.Checks) }); err != nil {
@@ -275,8 +300,17 @@ func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (Trans
 		return stats, fmt.Errorf("transform: run %d not promoted: %w: %s", stats.RunID, ErrCheckFailed, blockingSummary(stats.Checks))
 	}
 	if err != nil {
-		_ = w.dropTemps(context.Background(), conn)
-		return TransformStats{}, fmt.Errorf("transform: %w", err)
+		// Rolled back. The failure is recorded even when ctx is what
+		// failed.
+		rctx := context.WithoutCancel(ctx)
+		_ = w.dropTemps(rctx, conn)
+		out := TransformStats{RunID: stats.RunID, Mode: opts.Mode, Status: StatusFailed, Error: err.Error(),
+			FromLoadSeq: stats.FromLoadSeq, ToLoadSeq: stats.ToLoadSeq}
+		fail := w.failedRecord(stats.RunID, opts, stats.FromLoadSeq, stats.ToLoadSeq, PhaseTransform, err)
+		if rerr := inTx(rctx, conn, func() error { return w.recordRun(rctx, conn, fail, nil) }); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("record failed run %d: %w", stats.RunID, rerr))
+		}
+		return out, fmt.Errorf("transform: run %d failed: %w", stats.RunID, err)
 	}
 	return stats, nil
 }
@@ -392,6 +426,9 @@ type runRecord struct {
 	from, to, latenessS                          int64
 	maxEventTime, watermark                      any
 	eventsIn, lateEvents, daysRebuilt, daysQueed int64
+	phase                                        Phase
+	errText                                      string // "" is NULL
+	finishedAt                                   any    // time.Time or nil
 }
 
 // runStats reads what the models did and computes the new watermark.
@@ -420,6 +457,7 @@ func (w *Warehouse) runStats(ctx context.Context, conn *sql.Conn, stats *Transfo
 		from: stats.FromLoadSeq, to: stats.ToLoadSeq, latenessS: int64(opts.AllowedLateness / time.Second),
 		maxEventTime: timeOrNil(maxEv), watermark: timeOrNil(wm),
 		eventsIn: stats.EventsIn, lateEvents: stats.LateEvents, daysRebuilt: stats.DaysRebuilt, daysQueed: stats.DaysQueued,
+		phase: PhaseTransform,
 	}, nil
 }
 
@@ -429,8 +467,13 @@ func (w *Warehouse) recordRun(ctx context.Context, conn *sql.Conn, r runRecord, 
 	if err != nil {
 		return err
 	}
+	var errText any
+	if r.errText != "" {
+		errText = r.errText
+	}
 	if _, err := conn.ExecContext(ctx, q, r.runID, r.mode, r.status, r.asOf, r.from, r.to, r.latenessS,
-		r.maxEventTime, r.watermark, r.eventsIn, r.lateEvents, r.daysRebuilt, r.daysQueed); err != nil {
+		r.maxEventTime, r.watermark, r.eventsIn, r.lateEvents, r.daysRebuilt, r.daysQueed,
+		string(r.phase), errText, r.finishedAt); err != nil {
 		return fmt.Errorf("record run %d: %w", r.runID, err)
 	}
 	rows := make([][]any, 0, len(checks))

@@ -18,11 +18,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/lake"
 )
 
@@ -47,6 +49,20 @@ type Options struct {
 	// ingestion_time before Load quarantines it (a client clock ahead).
 	// Zero means DefaultFutureTolerance.
 	FutureTolerance time.Duration
+	// Clock dates the end of each Transform attempt
+	// (meta.transform_runs.finished_at). Nil records no time: core code
+	// never reads the wall clock; the CLI passes clock.Real, the simulator
+	// and tests a simulated clock.
+	Clock clock.Clock
+	// ReadOnly opens the database for reading only, for a reader such as
+	// shoplake check: no migration runs (an unmigrated database reads as
+	// one with no runs) and nothing can be written (Load, Transform and the
+	// ingestion ledger fail). DuckDB opens the file with
+	// access_mode=read_only: several processes may read it at once, but
+	// not while one has it open for writing (ErrBusy); a missing file is an
+	// error wrapping os.ErrNotExist, and nothing is created. PostgreSQL
+	// sessions are read-only transactions.
+	ReadOnly bool
 }
 
 // DefaultFutureTolerance is the FutureTolerance when Options leaves it
@@ -63,13 +79,28 @@ type Warehouse struct {
 	opts    Options
 	models  []model
 	checks  map[string]string // check name -> rendered SQL
+	// schema is what a read-only open found: readers cannot migrate.
+	schema schemaState
 }
 
 // Open opens (creating it and its directory if needed) the DuckDB warehouse at path, "" for an
 // in-memory one, and applies the migrations it has not applied yet.
 // Re-opening a database applies nothing twice. It returns an error wrapping
 // ErrMigration if the database was migrated by other code.
+//
+// With opts.ReadOnly it creates and migrates nothing (see Options.ReadOnly):
+// it returns an error wrapping os.ErrNotExist when there is no file at
+// path, and ErrBusy when another process has the file open for writing.
 func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
+	if opts.ReadOnly {
+		if path == "" {
+			return nil, errors.New("open warehouse read-only: an in-memory warehouse cannot be read-only")
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open warehouse read-only: %w", err)
+		}
+		return open(ctx, DuckDB{ReadOnly: true}, path, opts)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create the warehouse's directory %s: %w", dir, err)
@@ -92,6 +123,13 @@ func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse
 		return nil, err
 	}
 	w := &Warehouse{db: db, dialect: d, opts: opts, models: models, checks: checks}
+	if opts.ReadOnly {
+		if w.schema, err = w.readSchema(ctx); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		return w, nil
+	}
 	if err := w.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

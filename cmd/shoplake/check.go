@@ -1,10 +1,14 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,16 +25,29 @@ func newCheckCmd(g *globalFlags) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Show the data-quality check results of the latest transform run",
-		Long: `check prints the data-quality results that shoplake transform recorded
+		Short: "Show the latest transform attempt and its data-quality check results",
+		Long: `check prints the latest attempt of shoplake transform, as recorded in the
+warehouse (meta.transform_runs): promoted, blocked (a blocking check failed:
+nothing was promoted), or failed (the load or the transform returned an
+error: nothing was promoted), with the error, when it ended, and since when
+nothing has been promoted; then the data-quality results of the run
 (meta.check_results): each check, its severity (blocking or warning), its
 status (pass, warn, fail, skipped), how many rows offend and examples.
 
-The exit status is 1 when the run shown was blocked by a failing blocking
-check (its data was not promoted), 0 otherwise.`,
+check only reads: it opens the warehouse read-only and migrates nothing, so
+it works on a warehouse it may not write and beside other readers. DuckDB
+lets one process write a file or several read it, not both: while a
+transform runs, check says so and exits 1.
+
+The exit status is 1 when the run shown (the latest, or --run N) was not
+promoted (failed or blocked), or when there is no run N; 0 otherwise, and
+when no run is recorded yet.`,
 		Example: "  shoplake check\n  shoplake check --run 12 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("run") && run <= 0 {
+				return fmt.Errorf("--run %d: a run id is a positive number (runs count from 1); leave --run out for the latest run", run)
+			}
 			cfg, err := g.load()
 			if err != nil {
 				return err
@@ -45,7 +62,15 @@ check (its data was not promoted), 0 otherwise.`,
 			if err := cfg.Check("shoplake check", needs); err != nil {
 				return err
 			}
-			wh, err := openWarehouse(cmd.Context(), cfg, dsn)
+			out := cmd.OutOrStdout()
+			wh, err := openWarehouseReadOnly(cmd.Context(), cfg, dsn)
+			if errors.Is(err, os.ErrNotExist) {
+				if asJSON {
+					return report(out, true, warehouse.CheckRun{}, nil)
+				}
+				fmt.Fprintf(out, "no transform run recorded yet (no warehouse at %s): run shoplake transform\n", warehousePath(cfg))
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -54,23 +79,10 @@ check (its data was not promoted), 0 otherwise.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
-					return err
-				}
-			} else if res.RunID == 0 {
-				fmt.Fprintln(out, "no transform run recorded yet: run shoplake transform")
-			} else {
-				fmt.Fprintf(out, "run %d (%s): %s\n", res.RunID, res.Mode, res.Status)
-				printChecks(out, res.Results)
+			if err := report(out, asJSON, res, printCheckRun); err != nil {
+				return err
 			}
-			if res.Status == "blocked" {
-				return fmt.Errorf("run %d was blocked by a failing blocking check: nothing of it was promoted", res.RunID)
-			}
-			return nil
+			return checkStatus(res)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultConfig().DataDir, "where warehouse.duckdb is")
@@ -78,6 +90,101 @@ check (its data was not promoted), 0 otherwise.`,
 	cmd.Flags().Int64Var(&run, "run", 0, "the transform run to show (default: the latest)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd
+}
+
+// openWarehouseReadOnly opens the warehouse as openWarehouse does, but
+// read-only (warehouse.Options.ReadOnly): no migration, no write. A missing
+// DuckDB file is an error wrapping os.ErrNotExist; a file another process
+// is writing gets a plain answer.
+func openWarehouseReadOnly(ctx context.Context, cfg config.Config, dsn string) (*warehouse.Warehouse, error) {
+	opts := warehouse.Options{ReadOnly: true}
+	if dsn != "" {
+		w, err := warehouse.OpenPostgres(ctx, dsn, opts)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres warehouse: %w", err)
+		}
+		return w, nil
+	}
+	path := warehousePath(cfg)
+	w, err := warehouse.Open(ctx, path, opts)
+	if errors.Is(err, warehouse.ErrBusy) {
+		return nil, fmt.Errorf("warehouse %s: %w (a transform?): try again when it finishes", path, warehouse.ErrBusy)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// warehousePath is the DuckDB file of cfg.
+func warehousePath(cfg config.Config) string {
+	if filepath.IsAbs(cfg.Warehouse.Path) {
+		return cfg.Warehouse.Path
+	}
+	return filepath.Join(cfg.DataDir, cfg.Warehouse.Path)
+}
+
+// printCheckRun prints a recorded run: what it was, how it ended, since when
+// nothing is promoted, and its check results.
+func printCheckRun(w io.Writer, r warehouse.CheckRun) {
+	if r.RunID == 0 {
+		fmt.Fprintln(w, "no transform run recorded yet: run shoplake transform")
+		return
+	}
+	switch r.Status {
+	case warehouse.StatusFailed:
+		fmt.Fprintf(w, "run %d (%s): failed in %s%s\n", r.RunID, r.Mode, r.Phase, at(r.FinishedAt))
+		fmt.Fprintf(w, "error: %s\n", r.Error)
+	default:
+		fmt.Fprintf(w, "run %d (%s): %s%s\n", r.RunID, r.Mode, r.Status, at(r.FinishedAt))
+	}
+	if !r.OK() {
+		fmt.Fprintln(w, notPromoted(r))
+	}
+	if len(r.Results) == 0 && r.Status == warehouse.StatusFailed {
+		fmt.Fprintln(w, "no check results: the run failed before its checks were recorded")
+	}
+	printChecks(w, r.Results)
+}
+
+// checkStatus is the error (exit status 1) of a run that was not promoted:
+// which way it failed, and since when nothing is promoted.
+func checkStatus(r warehouse.CheckRun) error {
+	switch r.Status {
+	case warehouse.StatusFailed:
+		return fmt.Errorf("run %d failed in %s%s: %s", r.RunID, r.Phase, at(r.FinishedAt), notPromoted(r))
+	case warehouse.StatusBlocked:
+		var names []string
+		for _, c := range r.Results {
+			if c.Status == "fail" {
+				names = append(names, c.Name)
+			}
+		}
+		return fmt.Errorf("run %d was blocked by a failing blocking check (%s)%s: nothing of it was promoted; %s",
+			r.RunID, strings.Join(names, ", "), at(r.FinishedAt), notPromoted(r))
+	}
+	return nil
+}
+
+// notPromoted says since which run (and when) nothing has been promoted,
+// and which run was the last promoted one.
+func notPromoted(r warehouse.CheckRun) string {
+	var s string
+	if p := r.NotPromotedSince; p != nil && p.RunID != r.RunID {
+		s = fmt.Sprintf("nothing promoted since run %d%s; ", p.RunID, at(p.FinishedAt))
+	}
+	if p := r.LastPromoted; p != nil {
+		return s + fmt.Sprintf("the last promoted run is run %d%s", p.RunID, at(p.FinishedAt))
+	}
+	return s + "no run was ever promoted"
+}
+
+// at is " at <time>", or "" when the time was not recorded.
+func at(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return " at " + t.UTC().Format(time.RFC3339)
 }
 
 func printChecks(w io.Writer, rs []warehouse.CheckResult) {

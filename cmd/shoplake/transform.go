@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,6 +67,9 @@ which check failed and why. shoplake check shows the results.`,
 			if opts.fullRefresh && opts.backfill {
 				return errors.New("give --full-refresh or --backfill, not both")
 			}
+			if err := opts.validate(); err != nil {
+				return err
+			}
 			needs := config.NeedEmailKey
 			if opts.dsn == "" {
 				needs |= config.NeedWarehouse
@@ -92,10 +96,37 @@ which check failed and why. shoplake check shows the results.`,
 	return cmd
 }
 
+// validate refuses flag values that cannot be right, before anything runs.
+// An --as-of before everything loaded is refused by the warehouse, which
+// knows what is loaded.
+func (o transformOptions) validate() error {
+	switch {
+	case o.lateness < 0:
+		return fmt.Errorf("--lateness %s: the allowed lateness cannot be negative: give a positive duration, such as %s (the default) or 2h",
+			o.lateness, shortDuration(warehouse.DefaultAllowedLateness))
+	case o.lateness == 0:
+		return fmt.Errorf("--lateness 0s: give a positive duration, such as %s (the default) or 1m for days final almost at once",
+			shortDuration(warehouse.DefaultAllowedLateness))
+	}
+	if o.asOf != "" {
+		if _, err := time.Parse(time.DateOnly, o.asOf); err != nil {
+			return fmt.Errorf("--as-of %q: want a date YYYY-MM-DD", o.asOf)
+		}
+	}
+	return nil
+}
+
+// shortDuration renders d without zero minutes and seconds: "24h".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
+}
+
 // openWarehouse opens the PostgreSQL warehouse at dsn, or the DuckDB file
-// of cfg when dsn is empty.
+// of cfg when dsn is empty. Attempts are dated by the wall clock.
 func openWarehouse(ctx context.Context, cfg config.Config, dsn string) (*warehouse.Warehouse, error) {
-	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey()}
+	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: clock.Real{}}
 	if dsn != "" {
 		w, err := warehouse.OpenPostgres(ctx, dsn, opts)
 		if err != nil {
@@ -129,24 +160,6 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	}
 	defer wh.Close()
 	var rep transformReport
-	if !opts.noLoad {
-		// The lake: in mode local the data directory's, served in-process.
-		// This step calls no FakeStore, so none is started.
-		local := pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())}
-		env, err := pipeline.Open(ctx, cfg, local)
-		if err != nil {
-			return err
-		}
-		defer env.Close()
-		if err := requireBucket(ctx, env, cfg.Mode); err != nil {
-			return err
-		}
-		ls, err := wh.Load(ctx, env.Lake)
-		rep.Load = &ls
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-	}
 	topts := warehouse.TransformOptions{Mode: warehouse.Incremental, AllowedLateness: opts.lateness}
 	switch {
 	case opts.fullRefresh:
@@ -168,7 +181,34 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	if !topts.AsOf.IsZero() {
 		rep.AsOf = &topts.AsOf
 	}
+	if !opts.noLoad {
+		// The lake: in mode local the data directory's, served in-process.
+		// This step calls no FakeStore, so none is started.
+		local := pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())}
+		env, err := pipeline.Open(ctx, cfg, local)
+		if err != nil {
+			return err
+		}
+		defer env.Close()
+		if err := requireBucket(ctx, env, cfg.Mode); err != nil {
+			return err
+		}
+		ls, err := wh.Load(ctx, env.Lake)
+		rep.Load = &ls
+		if err != nil {
+			// Recorded, so that shoplake check does not stay green while
+			// nothing loads.
+			run, rerr := wh.RecordLoadFailure(context.WithoutCancel(ctx), topts, err)
+			if rerr != nil {
+				return fmt.Errorf("load: %w", errors.Join(err, rerr))
+			}
+			return fmt.Errorf("load: %w (recorded as failed run %d: shoplake check shows it)", err, run)
+		}
+	}
 	rep.Transform, err = wh.Transform(ctx, topts)
+	if errors.Is(err, warehouse.ErrInvalidOption) && opts.asOf != "" {
+		return fmt.Errorf("--as-of %s: %w (leave --as-of out for the default, the day after the latest ingested date)", opts.asOf, err)
+	}
 	out := cmd.OutOrStdout()
 	if rep.Transform.RunID != 0 {
 		if err := report(out, opts.asJSON, rep, printTransform); err != nil {
@@ -182,6 +222,10 @@ func printTransform(w io.Writer, rep transformReport) {
 	if l := rep.Load; l != nil {
 		fmt.Fprintf(w, "load: %d objects loaded, %d already loaded, %d not committed yet; %d records quarantined, %d repaired\n",
 			l.ObjectsLoaded, l.ObjectsSkipped, l.ObjectsUncommitted, l.Quarantined, l.Repaired)
+		if n := l.ObjectsQuarantined + l.ObjectsHeld; n > 0 {
+			fmt.Fprintf(w, "load: %d RAW objects quarantined (%d new, %d held from earlier loads): not loaded, see meta.quarantined_objects and shoplake verify\n",
+				n, l.ObjectsQuarantined, l.ObjectsHeld)
+		}
 	}
 	t := rep.Transform
 	asOf, wm := "-", "-"
@@ -192,6 +236,9 @@ func printTransform(w io.Writer, rep transformReport) {
 		wm = t.Watermark.Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "run %d (%s): %s; as of %s; staging load_seq %d..%d\n", t.RunID, t.Mode, t.Status, asOf, t.FromLoadSeq, t.ToLoadSeq)
+	if t.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", t.Error)
+	}
 	fmt.Fprintf(w, "events in %d, late %d; days rebuilt %d, queued for backfill %d; watermark %s\n",
 		t.EventsIn, t.LateEvents, t.DaysRebuilt, t.DaysQueued, wm)
 	if len(t.Core) > 0 {
