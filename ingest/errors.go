@@ -49,6 +49,11 @@ var (
 	// is not retried early against the server's wish; the run fails and the
 	// date is rerun later.
 	ErrRetryAfterTooLong = errors.New("Retry-After beyond the cap")
+	// ErrOutsideDate is wrapped when a cart list asked for one logical date
+	// (startdate, enddate) holds carts dated outside it: the source ignored
+	// the filter. It is permanent (the source would answer the same); a
+	// source known not to filter is ingested with Ingester.FilterCartsByDate.
+	ErrOutsideDate = errors.New("carts outside the logical date")
 	// ErrNoClient is returned when an Ingester has no Client, Store or
 	// Clock.
 	ErrNoClient = errors.New("ingester not configured")
@@ -89,7 +94,7 @@ func IsRetryable(err error) bool {
 		return false
 	case errors.Is(err, ErrTimeout), errors.Is(err, ErrTruncated):
 		return true
-	case errors.Is(err, ErrSchema), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrSchema), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge), errors.Is(err, ErrOutsideDate):
 		return false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The caller's context, not the request timeout (ErrTimeout).

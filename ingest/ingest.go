@@ -47,6 +47,12 @@ type Ingester struct {
 	// to bring the source to the date (the CLI's local mode serves the
 	// simulated shop as of the date's ingestion time).
 	BeforeDate func(date time.Time) error
+	// FilterCartsByDate says that the source does not implement the carts'
+	// startdate/enddate filter: the carts it serves outside the date are
+	// dropped (they belong to their own date, which its own run fetches),
+	// counted in Object.OutsideDate and logged. Without it such carts fail
+	// the run with ErrOutsideDate and nothing is committed.
+	FilterCartsByDate bool
 }
 
 // Object is what one entity of one date became in RAW.
@@ -60,6 +66,9 @@ type Object struct {
 	// DuplicateIDs counts rows whose id an earlier row of the same response
 	// already had (the fixtures' carts.json serves cart 6 twice: 1).
 	DuplicateIDs int `json:"duplicate_ids"`
+	// OutsideDate counts the carts the source served outside the logical
+	// date and FilterCartsByDate dropped.
+	OutsideDate int `json:"outside_date,omitempty"`
 }
 
 // Result reports one run of one logical date.
@@ -217,9 +226,13 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 		q.Set("enddate", day.AddDate(0, 0, 1).Format(lake.DateFormat))
 	}
 	var snap Snapshot
+	var outside dateSpread
 	err := in.Client.Get(ctx, b, "/"+entity, q, func(raw []byte) error {
 		var err error
-		snap, err = Parse(entity, raw)
+		if snap, err = Parse(entity, raw); err != nil || entity != "carts" {
+			return err
+		}
+		snap, outside, err = cartsOfDate(snap, day, in.FilterCartsByDate)
 		return err
 	})
 	if err != nil {
@@ -231,9 +244,15 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 	if err != nil {
 		return Object{}, err
 	}
-	obj := Object{Entity: entity, Key: key, SHA256: hash, Rows: snap.Rows, Bytes: len(snap.Body), Written: true, DuplicateIDs: snap.DuplicateIDs}
+	obj := Object{Entity: entity, Key: key, SHA256: hash, Rows: snap.Rows, Bytes: len(snap.Body), Written: true,
+		DuplicateIDs: snap.DuplicateIDs, OutsideDate: outside.n}
+	if outside.n > 0 {
+		log.Warn("ingest: the source ignored startdate/enddate: carts outside the date filtered out (--filter-carts-by-date); "+
+			"each belongs to its own date, which that date's run fetches",
+			"entity", entity, "outside", outside.n, "served", outside.n+snap.Rows, "dates", outside.String())
+	}
 	if snap.DuplicateIDs > 0 {
-		log.Warn("ingest: response repeats ids; kept as served, the warehouse quarantines conflicting versions",
+		log.Warn("ingest: response repeats ids; kept as served, the warehouse rejects conflicting versions (meta.rejected_rows)",
 			"entity", entity, "duplicate_ids", snap.DuplicateIDs, "key", key)
 	}
 	switch err := in.Store.PutIfAbsent(ctx, key, snap.Body); {
@@ -246,6 +265,91 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 		log.Info("raw object written", "entity", entity, "key", key, "rows", snap.Rows, "bytes", len(snap.Body))
 	}
 	return obj, nil
+}
+
+// dateSpread counts the carts dated outside a logical date and the span
+// of their dates.
+type dateSpread struct {
+	n           int
+	first, last time.Time // UTC days
+}
+
+func (d *dateSpread) add(day time.Time) {
+	if d.n == 0 || day.Before(d.first) {
+		d.first = day
+	}
+	if d.n == 0 || day.After(d.last) {
+		d.last = day
+	}
+	d.n++
+}
+
+// String is "2026-01-03" or "2026-01-03 … 2026-01-09".
+func (d dateSpread) String() string {
+	if d.first.Equal(d.last) {
+		return d.first.Format(lake.DateFormat)
+	}
+	return d.first.Format(lake.DateFormat) + " … " + d.last.Format(lake.DateFormat)
+}
+
+// cartsOfDate checks that the carts of snap, asked for the UTC day day, are
+// dated within [day, day+1). Carts outside it mean that the source ignored
+// startdate/enddate: without filter that is an error wrapping
+// ErrOutsideDate that says how many and which dates (nothing of the
+// response is kept); with filter they are dropped, the rest kept in the
+// canonical form Parse gives (the same bytes as a response that held only
+// them), and counted in the returned spread.
+func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSpread, error) {
+	var spread dateSpread
+	var elems []json.RawMessage
+	if err := json.Unmarshal(snap.Body, &elems); err != nil {
+		return snap, spread, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	end := day.AddDate(0, 0, 1)
+	kept := make([]json.RawMessage, 0, len(elems))
+	seen := map[string]bool{}
+	dups := 0
+	for _, e := range elems {
+		var c struct {
+			ID   json.Number `json:"id"`
+			Date string      `json:"date"`
+		}
+		if err := json.Unmarshal(e, &c); err != nil {
+			return snap, spread, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		t, err := time.Parse(time.RFC3339, c.Date) // checked by Parse
+		if err != nil {
+			return snap, spread, fmt.Errorf("%w: cart %s: date is not an RFC 3339 date", ErrSchema, c.ID)
+		}
+		if t = t.UTC(); t.Before(day) || !t.Before(end) {
+			spread.add(t.Truncate(24 * time.Hour))
+			continue
+		}
+		if seen[c.ID.String()] {
+			dups++
+		}
+		seen[c.ID.String()] = true
+		kept = append(kept, e)
+	}
+	if spread.n == 0 {
+		return snap, spread, nil
+	}
+	if !filter {
+		return snap, spread, fmt.Errorf("%w: the source ignored startdate/enddate: %d of %d carts are dated outside %s (%s); "+
+			"nothing of the date was committed; if the source cannot filter carts by date, ingest with --filter-carts-by-date",
+			ErrOutsideDate, spread.n, len(elems), day.Format(lake.DateFormat), spread)
+	}
+	body := append([]byte{'['}, bytes.Join(toBytes(kept), []byte{','})...)
+	body = append(body, ']')
+	return Snapshot{Body: body, Rows: len(kept), DuplicateIDs: dups}, spread, nil
+}
+
+func toBytes(rs []json.RawMessage) [][]byte {
+	out := make([][]byte, len(rs))
+	for i, r := range rs {
+		out[i] = r
+	}
+	return out
 }
 
 // takenSnapshot returns the snapshot of entity that an earlier run

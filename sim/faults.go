@@ -77,6 +77,11 @@ const (
 	// own carts repeat id 6. Only on list routes of objects. X-Total-Count and
 	// Link, if present, still count the objects without the copies.
 	FaultDuplicateIDs FaultKind = "duplicate_ids"
+	// FaultIgnoreDateFilter serves a cart list as if the request had no
+	// startdate and enddate: every cart up to now, of every date, as a
+	// source that does not implement the filter would. Only on the cart
+	// lists; it fires only on requests that carry a date filter.
+	FaultIgnoreDateFilter FaultKind = "ignore_date_filter"
 )
 
 // FaultKinds returns every FaultKind, in the order they are declared.
@@ -84,6 +89,7 @@ func FaultKinds() []FaultKind {
 	return []FaultKind{
 		Fault5xx, Fault429, FaultReset, FaultHang, FaultSlowBody, FaultTruncatedBody,
 		FaultMalformedJSON, FaultPriceString, FaultMissingField, FaultDuplicateIDs,
+		FaultIgnoreDateFilter,
 	}
 }
 
@@ -301,6 +307,8 @@ func notApplicable(r FaultRule) string {
 		return "its objects have no price"
 	case FaultMissingField:
 		return fmt.Sprintf("its objects have no field %q", r.Field)
+	case FaultIgnoreDateFilter:
+		return "it is not a cart list"
 	}
 	return "it does not serve a list of objects"
 }
@@ -348,6 +356,8 @@ func (r FaultRule) appliesTo(pattern string) bool {
 		return slices.Contains(fields, r.Field)
 	case FaultDuplicateIDs:
 		return list && slices.Contains(fields, "id")
+	case FaultIgnoreDateFilter:
+		return pattern == routeCarts || pattern == routeUserCarts
 	}
 	return true
 }
@@ -515,6 +525,19 @@ func (f *Faults) inject(rw http.ResponseWriter, r *http.Request, h http.Handler,
 		f.hanging.Add(1)
 		defer f.hanging.Add(-1)
 		<-r.Context().Done()
+		return
+	case FaultIgnoreDateFilter:
+		q := r.URL.Query()
+		if !q.Has("startdate") && !q.Has("enddate") {
+			h.ServeHTTP(rw, r)
+			return
+		}
+		f.record(fr, 0)
+		q.Del("startdate")
+		q.Del("enddate")
+		r2 := r.Clone(r.Context())
+		r2.URL.RawQuery = q.Encode()
+		h.ServeHTTP(rw, r2)
 		return
 	}
 

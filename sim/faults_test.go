@@ -756,3 +756,30 @@ func TestFaultRule_YAML(t *testing.T) {
 		t.Fatal("a duration without a unit decoded")
 	}
 }
+
+// TestFaults_IgnoreDateFilter: the fault serves a cart list as if
+// startdate/enddate were absent, and fires only on requests that carry them.
+func TestFaults_IgnoreDateFilter(t *testing.T) {
+	ts, f, _ := faultServer(t, 5, sim.FaultRule{Endpoint: "*", Kind: sim.FaultIgnoreDateFilter, Probability: 1})
+	var all, day []map[string]any
+	getJSONOK(t, ts.Client(), ts.URL+"/carts", &all)
+	if got := f.Counts()[sim.FaultIgnoreDateFilter]; got != 0 {
+		t.Fatalf("fired %d times on a request without a date filter", got)
+	}
+	getJSONOK(t, ts.Client(), ts.URL+"/carts?startdate=2026-01-06&enddate=2026-01-07", &day)
+	if len(day) != len(all) || len(all) < 2 {
+		t.Fatalf("%d carts with the filter ignored, want all %d", len(day), len(all))
+	}
+	if got := f.Counts()[sim.FaultIgnoreDateFilter]; got != 1 {
+		t.Fatalf("fired %d times, want 1", got)
+	}
+	plain := serveHTTP(t, sim.NewServer(faultWorld(), clock.NewSim(faultEpoch)))
+	getJSONOK(t, plain.Client(), plain.URL+"/carts?startdate=2026-01-06&enddate=2026-01-07", &day)
+	if len(day) >= len(all) {
+		t.Fatalf("the plain server serves %d of %d carts for one day: the test proves nothing", len(day), len(all))
+	}
+	if _, err := sim.NewFaults(1, clock.NewSim(faultEpoch), []sim.FaultRule{{Endpoint: "/products", Kind: sim.FaultIgnoreDateFilter, Every: 1}}); err == nil ||
+		!strings.Contains(err.Error(), "not a cart list") {
+		t.Fatalf("a rule on /products: err %v, want it refused", err)
+	}
+}

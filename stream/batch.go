@@ -99,8 +99,13 @@ type Batch struct {
 	// partitions of its objects.
 	Arrival time.Time
 	// Records counts every record of the range; Valid, Invalid and
-	// Duplicates split them.
+	// Duplicates (exact copies, dropped) split them.
 	Records, Valid, Invalid, Duplicates int
+	// Conflicts counts the Valid records whose event_id the dedup window
+	// or the batch already holds with another payload: written to RAW all
+	// the same, and ConflictIDs names them (in stream order).
+	Conflicts   int
+	ConflictIDs []string
 	// RawKey and QuarantineKey are the objects the batch writes ("" when
 	// it has no valid, or no invalid, record).
 	RawKey, QuarantineKey string
@@ -111,21 +116,22 @@ type Batch struct {
 	// (a replay); Written the ones it wrote.
 	Existing, Written int
 
-	raw, rejected []byte   // NDJSON bodies
-	ids           []string // valid event ids, for the dedup window
+	raw, rejected []byte // NDJSON bodies
+	keys          []Key  // valid events' keys, for the dedup window
 	arrivals      []time.Time
 	durable       bool
 }
 
-// newBatch validates recs, drops the events the dedup window has seen (or
-// that repeat within the batch), and builds the bodies of its objects.
+// newBatch validates recs, drops the exact copies of events the dedup
+// window has seen (or that repeat within the batch), counts the conflicting
+// versions it keeps, and builds the bodies of its objects.
 func newBatch(stream, shardID string, recs []record, dedup *Dedup) (*Batch, error) {
 	b := &Batch{
 		Stream: stream, ShardID: shardID, Records: len(recs),
 		First: recs[0].seq, Last: recs[len(recs)-1].seq, Arrival: recs[0].arrival.UTC(),
 	}
 	var good, bad bytes.Buffer
-	inBatch := map[string]bool{}
+	inBatch, idsInBatch := map[Key]bool{}, map[string]bool{}
 	for _, r := range recs {
 		ev, err := ParseEvent(r.data)
 		if err != nil {
@@ -138,11 +144,16 @@ func newBatch(stream, shardID string, recs []record, dedup *Dedup) (*Batch, erro
 			bad.WriteByte('\n')
 			continue
 		}
-		if inBatch[ev.EventID] || (dedup != nil && dedup.Seen(ev.EventID)) {
+		k := KeyOf(ev)
+		if inBatch[k] || (dedup != nil && dedup.Seen(k)) {
 			b.Duplicates++
 			continue
 		}
-		inBatch[ev.EventID] = true
+		if idsInBatch[k.ID] || (dedup != nil && dedup.Known(k.ID)) {
+			b.Conflicts++
+			b.ConflictIDs = append(b.ConflictIDs, k.ID)
+		}
+		inBatch[k], idsInBatch[k.ID] = true, true
 		line, err := json.Marshal(RawRecord{Event: ev, IngestionTime: r.arrival.UTC(), ShardID: shardID, SequenceNumber: r.seq})
 		if err != nil {
 			return nil, fmt.Errorf("encode record %s of %s: %w", r.seq, shardID, err)
@@ -150,7 +161,7 @@ func newBatch(stream, shardID string, recs []record, dedup *Dedup) (*Batch, erro
 		good.Write(line)
 		good.WriteByte('\n')
 		b.Valid++
-		b.ids = append(b.ids, ev.EventID)
+		b.keys = append(b.keys, k)
 		b.arrivals = append(b.arrivals, r.arrival)
 	}
 	var err error
@@ -193,8 +204,8 @@ func (b *Batch) write(ctx context.Context, store lake.Store, dedup *Dedup) error
 	}
 	b.durable = true
 	if dedup != nil {
-		for i, id := range b.ids {
-			dedup.Add(id, b.arrivals[i])
+		for i, k := range b.keys {
+			dedup.Add(k, b.arrivals[i])
 		}
 	}
 	return nil

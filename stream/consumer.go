@@ -114,7 +114,8 @@ type ConsumeStats struct {
 	Records     int // records read from the stream
 	Valid       int // records written to RAW
 	Invalid     int // records written to QUARANTINE
-	Duplicates  int // records dropped by the dedup window
+	Duplicates  int // records dropped by the dedup window (exact copies)
+	Conflicts   int // records written to RAW (counted in Valid) whose event_id came before with another payload
 	Batches     int // batches written
 	Objects     int // objects written
 	Existing    int // objects already present (a replay)
@@ -228,7 +229,7 @@ func (s ConsumeStats) since(before ConsumeStats) ConsumeStats {
 	return ConsumeStats{
 		Shards: s.Shards, Leased: s.Leased, Held: s.Held,
 		Records: s.Records - before.Records, Valid: s.Valid - before.Valid, Invalid: s.Invalid - before.Invalid,
-		Duplicates: s.Duplicates - before.Duplicates, Batches: s.Batches - before.Batches,
+		Duplicates: s.Duplicates - before.Duplicates, Conflicts: s.Conflicts - before.Conflicts, Batches: s.Batches - before.Batches,
 		Objects: s.Objects - before.Objects, Existing: s.Existing - before.Existing,
 		Checkpoints: s.Checkpoints - before.Checkpoints, Throttled: s.Throttled - before.Throttled,
 	}
@@ -541,8 +542,13 @@ func (c *Consumer) Write(ctx context.Context, b *Batch) error {
 	c.stats.Valid += b.Valid
 	c.stats.Invalid += b.Invalid
 	c.stats.Duplicates += b.Duplicates
+	c.stats.Conflicts += b.Conflicts
 	c.stats.Objects += b.Written
 	c.stats.Existing += b.Existing
+	if b.Conflicts > 0 {
+		c.logger().Warn(conflictMsg, "shard", b.ShardID, "first", b.First, "last", b.Last,
+			"conflicts", b.Conflicts, "event_ids", conflictSample(b.ConflictIDs))
+	}
 	if b.Existing > 0 {
 		c.logger().Info("batch already in the lake (replay), not rewritten", "shard", b.ShardID, "first", b.First, "last", b.Last)
 	}
@@ -573,7 +579,7 @@ func (c *Consumer) Ack(ctx context.Context, b *Batch) error {
 	}
 	r.unacked = r.unacked[1:]
 	c.stats.Checkpoints++
-	c.logger().Debug("batch durable, checkpoint moved", "shard", b.ShardID, "first", b.First, "last", b.Last, "valid", b.Valid, "invalid", b.Invalid, "duplicates", b.Duplicates)
+	c.logger().Debug("batch durable, checkpoint moved", "shard", b.ShardID, "first", b.First, "last", b.Last, "valid", b.Valid, "invalid", b.Invalid, "duplicates", b.Duplicates, "conflicts", b.Conflicts)
 	if b.ShardEnd {
 		return c.finished(ctx, r)
 	}
@@ -625,9 +631,19 @@ func (s *ConsumeStats) Add(b ConsumeStats) {
 	s.Valid += b.Valid
 	s.Invalid += b.Invalid
 	s.Duplicates += b.Duplicates
+	s.Conflicts += b.Conflicts
 	s.Batches += b.Batches
 	s.Objects += b.Objects
 	s.Existing += b.Existing
 	s.Checkpoints += b.Checkpoints
 	s.Throttled += b.Throttled
+}
+
+// conflictMsg is the warning logged for a batch that holds conflicting
+// versions of an event (see Dedup).
+const conflictMsg = "event_id seen before with a different payload: both versions kept in RAW; the warehouse keeps the earliest arrival and records the conflict (meta.event_conflicts)"
+
+// conflictSample returns up to five of ids, for a log line.
+func conflictSample(ids []string) []string {
+	return ids[:min(len(ids), 5)]
 }

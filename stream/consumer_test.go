@@ -531,3 +531,48 @@ func TestConsumer_ReadThrottled(t *testing.T) {
 	}
 	assertExactlyOnce(t, store, events)
 }
+
+// TestConsumer_ConflictingDuplicate: a second event with an event_id already
+// seen but a different payload is not a duplicate. Both versions reach RAW
+// (the warehouse resolves them) and the conflict is counted; an exact copy
+// is still dropped, whether it repeats in the batch or across batches.
+func TestConsumer_ConflictingDuplicate(t *testing.T) {
+	ctx := context.Background()
+	client, clk := newKinesisWith(t, 1)
+	store := laketest.NewStore(t)
+	evs := makeEvents(31, 4)
+	changed := evs[1]
+	changed.EventType = stream.AddToCart
+	q := int64(2)
+	changed.Quantity = &q
+	mustPut(t, client, clk, append(slices.Clone(evs), evs[0], changed))
+	c := consumerOn(client, store, "c", clk)
+	st, err := c.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := [3]int{st.Valid, st.Duplicates, st.Conflicts}, [3]int{5, 1, 1}; got != want {
+		t.Errorf("valid, duplicates, conflicts = %v, want %v", got, want)
+	}
+	// The same again in a later batch: the window knows both versions now.
+	mustPut(t, client, clk, []stream.Event{evs[2], changed, evs[1]})
+	st2, err := c.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := [3]int{st2.Valid, st2.Duplicates, st2.Conflicts}, [3]int{0, 3, 0}; got != want {
+		t.Errorf("second pass: valid, duplicates, conflicts = %v, want %v", got, want)
+	}
+	types := map[string][]stream.EventType{}
+	for _, recs := range rawRecords(t, store) {
+		for _, r := range recs {
+			types[r.EventID] = append(types[r.EventID], r.EventType)
+		}
+	}
+	if got := types[evs[1].EventID]; len(got) != 2 {
+		t.Errorf("RAW holds %v for the conflicting id, want both versions", got)
+	}
+	if got := types[evs[0].EventID]; len(got) != 1 {
+		t.Errorf("RAW holds %d copies of the exact duplicate, want 1", len(got))
+	}
+}

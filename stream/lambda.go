@@ -42,7 +42,7 @@ type LambdaHandler struct {
 
 // LambdaStats counts one invocation (logged, not returned to Lambda).
 type LambdaStats struct {
-	Records, Valid, Invalid, Duplicates, Objects, Existing, Failed int
+	Records, Valid, Invalid, Duplicates, Conflicts, Objects, Existing, Failed int
 }
 
 // Handle processes one event and returns the partial batch response
@@ -117,12 +117,17 @@ func (h *LambdaHandler) Handle(ctx context.Context, ev events.KinesisEvent) (eve
 			st.Valid += b.Valid
 			st.Invalid += b.Invalid
 			st.Duplicates += b.Duplicates
+			st.Conflicts += b.Conflicts
+			if b.Conflicts > 0 {
+				log.Warn(conflictMsg, "shard", g.shard, "first", b.First, "last", b.Last,
+					"conflicts", b.Conflicts, "event_ids", conflictSample(b.ConflictIDs))
+			}
 			st.Objects += b.Written
 			st.Existing += b.Existing
 			recs = recs[n:]
 		}
 	}
 	log.Info("kinesis batch processed", "records", st.Records, "valid", st.Valid, "invalid", st.Invalid,
-		"duplicates", st.Duplicates, "objects", st.Objects, "existing", st.Existing, "failed", st.Failed)
+		"duplicates", st.Duplicates, "conflicts", st.Conflicts, "objects", st.Objects, "existing", st.Existing, "failed", st.Failed)
 	return resp, nil
 }

@@ -73,3 +73,26 @@ func TestLambdaHandler_Handle(t *testing.T) {
 	}
 	assertExactlyOnce(t, store, evs)
 }
+
+// TestLambdaHandler_ConflictingDuplicate: the Lambda handler applies the
+// consumer's dedup: an exact copy is dropped, a conflicting one is kept.
+func TestLambdaHandler_ConflictingDuplicate(t *testing.T) {
+	ctx := context.Background()
+	store := laketest.NewStore(t)
+	evs := makeEvents(32, 3)
+	changed := evs[2]
+	changed.EventTime = changed.EventTime.Add(time.Hour)
+	h := &stream.LambdaHandler{Store: store, BatchRecords: 2}
+	if _, err := h.Handle(ctx, kinesisEvent(t, "shardId-000000000001", append(evs, evs[0], changed))); err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, recs := range rawRecords(t, store) {
+		for _, r := range recs {
+			n[r.EventID]++
+		}
+	}
+	if got, want := [2]int{n[evs[0].EventID], n[evs[2].EventID]}, [2]int{1, 2}; got != want {
+		t.Fatalf("RAW copies of the exact and the conflicting duplicate = %v, want %v", got, want)
+	}
+}

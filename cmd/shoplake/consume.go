@@ -385,6 +385,9 @@ func printConsume(w io.Writer, rep consumeReport) {
 	t := rep.Totals
 	fmt.Fprintf(w, "stream %s (%s), owner %s, %d pass(es)\n", rep.Stream, rep.Endpoints["kinesis"], rep.Owner, rep.Passes)
 	fmt.Fprintf(w, "records %d: %d to RAW, %d quarantined, %d duplicates dropped\n", t.Records, t.Valid, t.Invalid, t.Duplicates)
+	if t.Conflicts > 0 {
+		fmt.Fprintf(w, "conflicts %d: event ids seen before with a different payload, both versions in RAW (the warehouse keeps the earliest arrival; see check events_unique_payload)\n", t.Conflicts)
+	}
 	fmt.Fprintf(w, "objects %d written, %d already present; %d checkpoints; %d throttled calls\n\n", t.Objects, t.Existing, t.Checkpoints, t.Throttled)
 	tb := &table{head: []string{"shard", "parent", "finished", "owner", "checkpoint"}, right: []bool{false, false, false, false, false}}
 	for _, s := range rep.Shards {

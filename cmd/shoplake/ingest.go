@@ -24,6 +24,7 @@ type ingestOptions struct {
 	dsn            string
 	asJSON         bool
 	jitter         jitterFlag
+	filterCarts    bool
 }
 
 func newIngestCmd(g *globalFlags) *cobra.Command {
@@ -93,6 +94,8 @@ unchanged); a failed date is safe to rerun.`,
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
 	fs.StringVar(&opts.dsn, "postgres", "", "keep the ingestion ledger in the PostgreSQL (Redshift) warehouse at this DSN instead of the data directory's DuckDB file")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the results as JSON")
+	fs.BoolVar(&opts.filterCarts, "filter-carts-by-date", false,
+		"the source ignores startdate/enddate: keep the carts dated within each logical date and count the others, instead of failing the date")
 	opts.jitter.register(fs)
 	return cmd
 }
@@ -133,9 +136,12 @@ func (o ingestOptions) dates() (time.Time, time.Time, error) {
 type ingestReport struct {
 	Source string `json:"source"`
 	// JitterSeed is the seed of the run's retry jitter (--jitter-seed).
-	JitterSeed uint64          `json:"jitter_seed"`
-	Complete   bool            `json:"complete"`
-	Dates      []ingest.Result `json:"dates"`
+	JitterSeed uint64 `json:"jitter_seed"`
+	Complete   bool   `json:"complete"`
+	// FilterCartsByDate records --filter-carts-by-date: carts outside
+	// their date were dropped (Object.OutsideDate), not refused.
+	FilterCartsByDate bool            `json:"filter_carts_by_date,omitempty"`
+	Dates             []ingest.Result `json:"dates"`
 }
 
 func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to time.Time, opts ingestOptions) error {
@@ -180,7 +186,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	if err != nil {
 		return err
 	}
-	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: wh.IngestLedger(), Log: log}
+	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: wh.IngestLedger(), Log: log, FilterCartsByDate: opts.filterCarts}
 	if localSim {
 		in.BeforeDate = func(d time.Time) error {
 			if at := d.Add(24*time.Hour + pipeline.IngestDelay); simClock.Now().Before(at) {
@@ -191,7 +197,8 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	}
 	results, runErr := in.Backfill(ctx, from, to)
 
-	rep := ingestReport{Source: env.Endpoints["fakestore"], JitterSeed: jitterSeed, Complete: runErr == nil, Dates: results}
+	rep := ingestReport{Source: env.Endpoints["fakestore"], JitterSeed: jitterSeed, Complete: runErr == nil,
+		FilterCartsByDate: opts.filterCarts, Dates: results}
 	out := cmd.OutOrStdout()
 	if err := report(out, asJSON, rep, printIngest); err != nil {
 		return err
@@ -214,6 +221,9 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 
 func printIngest(w io.Writer, rep ingestReport) {
 	fmt.Fprintf(w, "source %s, retry jitter seed %d\n", rep.Source, rep.JitterSeed)
+	if rep.FilterCartsByDate {
+		fmt.Fprintln(w, "carts filtered to their logical date (--filter-carts-by-date): \"carts\" counts those kept, \"+N other dates\" those dropped")
+	}
 	t := &table{
 		head:  []string{"date", "status", "run", "try", "new", "users", "products", "carts", "dup ids", "requests", "retries", "waited", "error"},
 		right: []bool{false, false, true, true, true, true, true, true, true, true, true, true, false},
@@ -223,6 +233,9 @@ func printIngest(w io.Writer, rep ingestReport) {
 		dups := 0
 		for _, o := range r.Objects {
 			rows[o.Entity] = fmt.Sprint(o.Rows)
+			if o.OutsideDate > 0 {
+				rows[o.Entity] += fmt.Sprintf(" +%d other dates", o.OutsideDate)
+			}
 			dups += o.DuplicateIDs
 		}
 		errText := r.Error

@@ -33,10 +33,40 @@ func fakestoreFixtures(t *testing.T, down *atomic.Bool) *httptest.Server {
 			http.NotFound(w, r)
 			return
 		}
+		if q := r.URL.Query(); r.URL.Path == "/carts" && q.Has("startdate") && q.Has("enddate") {
+			b = filterCarts(t, b, q.Get("startdate"), q.Get("enddate"))
+		}
 		_, _ = w.Write(b)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// filterCarts keeps the carts dated in [start, end) (YYYY-MM-DD), as
+// FakeStore's startdate/enddate do.
+func filterCarts(t *testing.T, b []byte, start, end string) []byte {
+	var carts []json.RawMessage
+	if err := json.Unmarshal(b, &carts); err != nil {
+		t.Error(err)
+		return b
+	}
+	kept := []json.RawMessage{}
+	for _, c := range carts {
+		var d struct{ Date string }
+		if err := json.Unmarshal(c, &d); err != nil {
+			t.Error(err)
+			return b
+		}
+		if day := d.Date[:min(10, len(d.Date))]; day >= start && day < end {
+			kept = append(kept, c)
+		}
+	}
+	out, err := json.Marshal(kept)
+	if err != nil {
+		t.Error(err)
+		return b
+	}
+	return out
 }
 
 func TestIngestCmd(t *testing.T) {
@@ -122,7 +152,7 @@ func TestIngestCmd_JitterSeed(t *testing.T) {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
-		resp, err := http.Get(fixtures.URL + r.URL.Path)
+		resp, err := http.Get(fixtures.URL + r.URL.RequestURI())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
