@@ -368,6 +368,11 @@ func init() {
 				if f.Delay != nil && f.Delay.Min <= warehouse.DefaultAllowedLateness+time.Hour {
 					return []string{fmt.Sprintf("delay must start beyond the allowed lateness plus an hour (%s)", warehouse.DefaultAllowedLateness+time.Hour)}
 				}
+				// Older at arrival than the maximum age, an event is
+				// quarantined as a clock behind, not kept as late data.
+				if f.Delay != nil && f.Delay.Max >= warehouse.DefaultMaxEventAge {
+					return []string{fmt.Sprintf("delay must end before the maximum event age (%s): older events are quarantined (a clock behind)", warehouse.FormatAge(warehouse.DefaultMaxEventAge))}
+				}
 				return nil
 			},
 			draw: func(r *rand.Rand, days int) (Fault, bool) {

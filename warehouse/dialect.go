@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"text/template"
 )
 
@@ -46,6 +47,7 @@ type Dialect interface {
 	//	{{week_start "t"}}         the Monday (ISO week) of t, as DATE
 	//	{{month_start "t"}}        the first of the month of t, as DATE
 	//	{{day_series "a" "b"}}     a FROM-clause item: every DATE from a to b inclusive, as column "day"
+	//	{{fingerprint "a" "b"...}} one VARCHAR that is equal for two rows iff every expression is (NULLs equal)
 	Funcs() template.FuncMap
 	// Adapt turns one statement of a model, check or query file into the
 	// statements this engine runs for it, in order: usually the statement
@@ -76,7 +78,19 @@ func commonFuncs() template.FuncMap {
 		"day_diff": func(a, b string) string {
 			return "CAST((CAST((" + a + ") AS DATE) - CAST((" + b + ") AS DATE)) AS BIGINT)"
 		},
-		"year":  func(d string) string { return "CAST(extract(year FROM " + d + ") AS BIGINT)" },
-		"month": func(d string) string { return "CAST(extract(month FROM " + d + ") AS BIGINT)" },
+		"year":        func(d string) string { return "CAST(extract(year FROM " + d + ") AS BIGINT)" },
+		"month":       func(d string) string { return "CAST(extract(month FROM " + d + ") AS BIGINT)" },
+		"fingerprint": fingerprint,
 	}
+}
+
+// fingerprint renders exprs as one VARCHAR without ambiguity: each value as
+// its length, ':' and its text ('-' for NULL), joined by '|'.
+func fingerprint(exprs ...string) string {
+	parts := make([]string, len(exprs))
+	for i, e := range exprs {
+		v := "CAST((" + e + ") AS VARCHAR)"
+		parts[i] = "COALESCE(CAST(length(" + v + ") AS VARCHAR) || ':' || " + v + ", '-')"
+	}
+	return strings.Join(parts, " || '|' || ")
 }

@@ -46,7 +46,9 @@ type LoadStats struct {
 //
 // Records that do not type or break their contract (a price sent as a
 // string, a missing id, an invalid event, an event from a clock ahead of
-// its arrival by more than Options.FutureTolerance) do not fail the load:
+// its arrival by more than Options.FutureTolerance, or behind both its
+// arrival and the newest event of its batch by more than
+// Options.MaxEventAge) do not fail the load:
 // they go to staging.quarantine with their reason, in the object's
 // transaction. Every text value is cleaned by CleanText (categories and cart
 // statuses by CleanCategory); a row whose value had a NUL byte is stored
@@ -221,7 +223,11 @@ func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, 
 	if tolerance <= 0 {
 		tolerance = DefaultFutureTolerance
 	}
-	p, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey, tolerance)
+	maxAge := w.opts.MaxEventAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxEventAge
+	}
+	p, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey, eventBounds{future: tolerance, maxAge: maxAge})
 	if errors.Is(err, ErrNoEmailHashKey) {
 		return parsed{}, nil, err
 	} else if err != nil {

@@ -167,7 +167,7 @@ func (p *parsed) reject(rowNo int64, record []byte, format string, args ...any) 
 // quarantined with its reason; only a body that is not an array (FakeStore)
 // or not JSON lines at all fails the object. Errors do not name the key;
 // Load adds it.
-func parseObject(key string, k rawKey, body []byte, emailKey []byte, futureTolerance time.Duration) (parsed, error) {
+func parseObject(key string, k rawKey, body []byte, emailKey []byte, bounds eventBounds) (parsed, error) {
 	switch k.entity {
 	case entityUsers:
 		return parseUsers(key, k, body, emailKey)
@@ -176,7 +176,7 @@ func parseObject(key string, k rawKey, body []byte, emailKey []byte, futureToler
 	case entityCarts:
 		return parseCarts(key, k, body)
 	case entityEvents:
-		return parseEvents(key, body, futureTolerance)
+		return parseEvents(key, body, bounds)
 	}
 	return parsed{}, fmt.Errorf("unknown entity %q", k.entity)
 }
@@ -328,10 +328,19 @@ func parseCarts(key string, k rawKey, body []byte) (parsed, error) {
 
 // parseEvents reads NDJSON stream.RawRecords, one per line. Unknown fields
 // are rejected, as stream.ParseEvent does: the record format is ours, so
-// drift is an error. An event whose event_time is more than futureTolerance
-// after its ingestion_time (a client clock ahead) is quarantined.
-func parseEvents(key string, body []byte, futureTolerance time.Duration) (parsed, error) {
+// drift is an error. An event whose event_time lies outside bounds around
+// its ingestion_time (a client clock ahead, or far behind) is quarantined.
+func parseEvents(key string, body []byte, bounds eventBounds) (parsed, error) {
 	p := parsed{rows: stagingRows{"events": nil}}
+	type candidate struct {
+		n    int64
+		line []byte
+		r    stream.RawRecord
+	}
+	var (
+		kept   []candidate
+		newest time.Time // the newest event_time of the batch's believable records
+	)
 	lines := bytes.Split(body, []byte{'\n'})
 	if len(lines) > 0 && len(bytes.TrimSpace(lines[len(lines)-1])) == 0 {
 		lines = lines[:len(lines)-1]
@@ -360,9 +369,27 @@ func parseEvents(key string, body []byte, futureTolerance time.Duration) (parsed
 		case r.ShardID == "" || r.SequenceNumber == "":
 			p.reject(n, line, "record %d: shard_id and sequence_number are required", n)
 			continue
-		case r.EventTime.Sub(r.IngestionTime) > futureTolerance:
+		case r.EventTime.Sub(r.IngestionTime) > bounds.future:
 			p.reject(n, line, "record %d: event_time %s is %s after its ingestion_time %s (tolerance %s): a clock ahead",
-				n, r.EventTime.UTC().Format(time.RFC3339Nano), r.EventTime.Sub(r.IngestionTime), r.IngestionTime.UTC().Format(time.RFC3339Nano), futureTolerance)
+				n, r.EventTime.UTC().Format(time.RFC3339Nano), r.EventTime.Sub(r.IngestionTime), r.IngestionTime.UTC().Format(time.RFC3339Nano), bounds.future)
+			continue
+		}
+		if r.EventTime.After(newest) {
+			newest = r.EventTime
+		}
+		kept = append(kept, candidate{n: n, line: line, r: r})
+	}
+	// A clock far behind: older than the maximum age both at its arrival
+	// and against the newest event of its batch. The second test keeps a
+	// replay of the past (a whole batch of old events, such as shoplake
+	// produce of a simulated week through a real stream): only an event far
+	// behind the events that arrived with it is from a wrong clock.
+	for _, k := range kept {
+		r, n, line := k.r, k.n, k.line
+		if r.IngestionTime.Sub(r.EventTime) > bounds.maxAge && newest.Sub(r.EventTime) > bounds.maxAge {
+			p.reject(n, line, "record %d: event_time %s is %s before its arrival %s and %s before the newest event of its batch: older than the maximum age %s (a clock behind)",
+				n, r.EventTime.UTC().Format(time.RFC3339Nano), roughAge(r.IngestionTime.Sub(r.EventTime)),
+				r.IngestionTime.UTC().Format(time.RFC3339Nano), roughAge(newest.Sub(r.EventTime)), FormatAge(bounds.maxAge))
 			continue
 		}
 		var price any
@@ -377,6 +404,40 @@ func parseEvents(key string, body []byte, futureTolerance time.Duration) (parsed
 		p.quarantine = append(p.quarantine, c.repair(n, line)...)
 	}
 	return p, nil
+}
+
+// eventBounds is the window around its ingestion_time in which an event's
+// event_time is believed: at most future after it, at most maxAge before.
+type eventBounds struct{ future, maxAge time.Duration }
+
+// roughAge renders an age in the largest whole unit it reaches: "56 years",
+// "3 days", else the duration ("20h0m0s").
+func roughAge(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= 365*day:
+		return plural(int64(d/(365*day)), "year")
+	case d >= day:
+		return plural(int64(d/day), "day")
+	}
+	return d.String()
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// FormatAge renders a maximum age as the --max-event-age flag accepts it:
+// whole days as "7d", anything else as a Go duration ("36h0m0s").
+func FormatAge(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
 }
 
 func optInt(p *int64) any {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -222,7 +224,7 @@ func (w *Warehouse) failedRecord(runID int64, opts TransformOptions, from, to in
 	return runRecord{
 		runID: runID, mode: string(opts.Mode), status: StatusFailed, asOf: nullTime(opts.AsOf),
 		from: from, to: to, latenessS: int64(opts.AllowedLateness / time.Second),
-		phase: phase, errText: cause.Error(), finishedAt: w.now(),
+		phase: phase, errText: cause.Error(), finishedAt: w.now(), acceptedEmpty: opts.acceptedEmpty(),
 	}
 }
 
@@ -241,6 +243,12 @@ func (w *Warehouse) checkOptions(ctx context.Context, conn *sql.Conn, opts Trans
 	if opts.AllowedLateness < 0 {
 		return fmt.Errorf("%w: the allowed lateness %s is negative: give a positive duration, such as %s (the default)",
 			ErrInvalidOption, opts.AllowedLateness, DefaultAllowedLateness)
+	}
+	for _, e := range opts.AcceptEmpty {
+		if !slices.Contains(VolumeEntities, e) {
+			return fmt.Errorf("%w: cannot accept an empty %q: the entities with snapshots are %s",
+				ErrInvalidOption, e, strings.Join(VolumeEntities, ", "))
+		}
 	}
 	if opts.AsOf.IsZero() {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"text/template"
 	"time"
@@ -44,6 +45,7 @@ type model struct {
 // which Transform runs them. A model is registered by one line here and its
 // file models/<name>.sql.
 var modelOrder = []model{
+	{name: "source_versions", kind: helperModel, temp: "source_versions"},
 	{name: "core_products", kind: mergeModel, schema: "core", table: "products", temp: "src_products"},
 	{name: "core_product_prices", kind: mergeModel, schema: "core", table: "product_prices", temp: "src_product_prices"},
 	{name: "core_users", kind: mergeModel, schema: "core", table: "users", temp: "src_users"},
@@ -145,6 +147,35 @@ type TransformOptions struct {
 	// AllowedLateness sets the watermark: max(event_time) - AllowedLateness.
 	// Zero means DefaultAllowedLateness.
 	AllowedLateness time.Duration
+	// AcceptEmpty names the entities (users, products, carts) whose latest
+	// snapshot may be empty after one with rows: the snapshots_not_empty
+	// check passes them instead of blocking the run (carts_not_empty
+	// instead of warning). The acceptance is recorded with the run
+	// (meta.transform_runs.accepted_empty) and covers the snapshots loaded
+	// up to it, in later runs and full refreshes too. An accepted empty
+	// products snapshot withdraws every product (is_active false).
+	AcceptEmpty []string
+}
+
+// VolumeEntities are the FakeStore entities whose snapshots the volume
+// checks compare, and that TransformOptions.AcceptEmpty may name.
+var VolumeEntities = []string{"users", "products", "carts"}
+
+// acceptedEmpty is AcceptEmpty sorted, without repeats, joined by commas;
+// "" when empty.
+func (o TransformOptions) acceptedEmpty() string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range VolumeEntities {
+		for _, a := range o.AcceptEmpty {
+			if a == e && !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 // withDefaults fills the options left zero: Mode Incremental,
@@ -355,7 +386,7 @@ func (w *Warehouse) setTransformRun(ctx context.Context, conn *sql.Conn, stats T
 		return fmt.Errorf("transform run: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, insert, stats.RunID, string(opts.Mode), nullTime(opts.AsOf), stats.FromLoadSeq,
-		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second)); err != nil {
+		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second), opts.acceptedEmpty()); err != nil {
 		return fmt.Errorf("transform run: %w", err)
 	}
 	return nil
@@ -429,6 +460,7 @@ type runRecord struct {
 	phase                                        Phase
 	errText                                      string // "" is NULL
 	finishedAt                                   any    // time.Time or nil
+	acceptedEmpty                                string // "" is NULL
 }
 
 // runStats reads what the models did and computes the new watermark.
@@ -457,7 +489,7 @@ func (w *Warehouse) runStats(ctx context.Context, conn *sql.Conn, stats *Transfo
 		from: stats.FromLoadSeq, to: stats.ToLoadSeq, latenessS: int64(opts.AllowedLateness / time.Second),
 		maxEventTime: timeOrNil(maxEv), watermark: timeOrNil(wm),
 		eventsIn: stats.EventsIn, lateEvents: stats.LateEvents, daysRebuilt: stats.DaysRebuilt, daysQueed: stats.DaysQueued,
-		phase: PhaseTransform,
+		phase: PhaseTransform, acceptedEmpty: opts.acceptedEmpty(),
 	}, nil
 }
 
@@ -467,13 +499,16 @@ func (w *Warehouse) recordRun(ctx context.Context, conn *sql.Conn, r runRecord, 
 	if err != nil {
 		return err
 	}
-	var errText any
+	var errText, accepted any
 	if r.errText != "" {
 		errText = r.errText
 	}
+	if r.acceptedEmpty != "" {
+		accepted = r.acceptedEmpty
+	}
 	if _, err := conn.ExecContext(ctx, q, r.runID, r.mode, r.status, r.asOf, r.from, r.to, r.latenessS,
 		r.maxEventTime, r.watermark, r.eventsIn, r.lateEvents, r.daysRebuilt, r.daysQueed,
-		string(r.phase), errText, r.finishedAt); err != nil {
+		string(r.phase), errText, r.finishedAt, accepted); err != nil {
 		return fmt.Errorf("record run %d: %w", r.runID, err)
 	}
 	rows := make([][]any, 0, len(checks))

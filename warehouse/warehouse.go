@@ -49,6 +49,14 @@ type Options struct {
 	// ingestion_time before Load quarantines it (a client clock ahead).
 	// Zero means DefaultFutureTolerance.
 	FutureTolerance time.Duration
+	// MaxEventAge is how far an event's event_time may be behind both its
+	// ingestion_time and the newest event of its RAW batch before Load
+	// quarantines it (a client clock far behind, such as 1970, which would
+	// date its whole session to that day). The second bound keeps a replay
+	// of the past, a batch that is old as a whole. It
+	// must exceed the longest lateness the sources produce: later events
+	// are quarantined, not kept as late data. Zero means DefaultMaxEventAge.
+	MaxEventAge time.Duration
 	// Clock dates the end of each Transform attempt
 	// (meta.transform_runs.finished_at). Nil records no time: core code
 	// never reads the wall clock; the CLI passes clock.Real, the simulator
@@ -68,6 +76,11 @@ type Options struct {
 // DefaultFutureTolerance is the FutureTolerance when Options leaves it
 // zero.
 const DefaultFutureTolerance = time.Hour
+
+// DefaultMaxEventAge is the MaxEventAge when Options leaves it zero: a
+// week, beyond the simulator's longest late delay (3 days) and the
+// allowed lateness (1 day).
+const DefaultMaxEventAge = 7 * 24 * time.Hour
 
 // Warehouse is a migrated warehouse database. Its methods may be called from
 // several goroutines, but Load and Transform are meant to run one at a time:

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +29,8 @@ type transformOptions struct {
 	noLoad      bool
 	asOf        string
 	lateness    time.Duration
+	maxEventAge string
+	acceptEmpty []string
 	asJSON      bool
 }
 
@@ -48,12 +52,17 @@ only the mart partitions (dates) they touch are rebuilt. A watermark (the
 latest event time minus --lateness) marks days final: late events for a final
 day are kept and flagged, and the day is queued; --backfill rebuilds the
 queued days. --full-refresh rebuilds everything from STAGING and gives the
-same tables as the incremental runs.
+same tables as the incremental runs. An event whose time is more than
+--max-event-age before its arrival (a clock far behind) is quarantined at
+load, as one more than an hour ahead is.
 
 The data-quality checks run before the commit: a failing blocking check
 stops the promotion (nothing moves, nothing is lost; exit status 1) and says
-which check failed and why. shoplake check shows the results.`,
-		Example: "  shoplake transform\n  shoplake transform --backfill\n  shoplake transform --full-refresh --json",
+which check failed and why. shoplake check shows the results. A users or
+products snapshot that comes back empty after one with rows blocks the run
+(an upstream outage answering []); if the source really has none,
+--accept-empty products (or users, carts) accepts it, recorded with the run.`,
+		Example: "  shoplake transform\n  shoplake transform --backfill\n  shoplake transform --full-refresh --json\n  shoplake transform --accept-empty products",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -92,6 +101,10 @@ which check failed and why. shoplake check shows the results.`,
 	fs.BoolVar(&opts.noLoad, "no-load", false, "do not load RAW first: promote what STAGING holds")
 	fs.StringVar(&opts.asOf, "as-of", "", "exclusive end of the observed range, YYYY-MM-DD (default: the day after the latest ingested date)")
 	fs.DurationVar(&opts.lateness, "lateness", warehouse.DefaultAllowedLateness, "allowed lateness of events: the watermark is the latest event time minus this")
+	fs.StringVar(&opts.maxEventAge, "max-event-age", warehouse.FormatAge(warehouse.DefaultMaxEventAge),
+		"quarantine at load an event whose event_time is this long before its arrival (a clock behind), such as 7d or 36h")
+	fs.StringArrayVar(&opts.acceptEmpty, "accept-empty", nil,
+		"accept an empty snapshot of this entity (users, products or carts) after one with rows; repeatable")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -108,12 +121,47 @@ func (o transformOptions) validate() error {
 		return fmt.Errorf("--lateness 0s: give a positive duration, such as %s (the default) or 1m for days final almost at once",
 			shortDuration(warehouse.DefaultAllowedLateness))
 	}
+	age, err := parseAge(o.maxEventAge)
+	if err != nil {
+		return fmt.Errorf("--max-event-age %q: %w", o.maxEventAge, err)
+	}
+	if age <= o.lateness {
+		return fmt.Errorf("--max-event-age %s: must exceed the allowed lateness %s, or events inside the lateness would be quarantined",
+			o.maxEventAge, shortDuration(o.lateness))
+	}
+	for _, e := range o.acceptEmpty {
+		if !slices.Contains(warehouse.VolumeEntities, e) {
+			return fmt.Errorf("--accept-empty %q: give one of %s", e, strings.Join(warehouse.VolumeEntities, ", "))
+		}
+	}
 	if o.asOf != "" {
 		if _, err := time.Parse(time.DateOnly, o.asOf); err != nil {
 			return fmt.Errorf("--as-of %q: want a date YYYY-MM-DD", o.asOf)
 		}
 	}
 	return nil
+}
+
+// parseAge reads a maximum age: a number of days ("7d") or a positive Go
+// duration ("36h").
+func parseAge(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, errors.New("want a number of days, such as 7d, or a duration, such as 36h")
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, errors.New("want a number of days, such as 7d, or a duration, such as 36h")
+		}
+	}
+	if d <= 0 {
+		return 0, errors.New("the maximum age must be positive, such as 7d (the default)")
+	}
+	return d, nil
 }
 
 // shortDuration renders d without zero minutes and seconds: "24h".
@@ -125,8 +173,12 @@ func shortDuration(d time.Duration) string {
 
 // openWarehouse opens the PostgreSQL warehouse at dsn, or the DuckDB file
 // of cfg when dsn is empty. Attempts are dated by the wall clock.
-func openWarehouse(ctx context.Context, cfg config.Config, dsn string) (*warehouse.Warehouse, error) {
+// Each of set may change the options first.
+func openWarehouse(ctx context.Context, cfg config.Config, dsn string, set ...func(*warehouse.Options)) (*warehouse.Warehouse, error) {
 	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: clock.Real{}}
+	for _, f := range set {
+		f(&opts)
+	}
 	if dsn != "" {
 		w, err := warehouse.OpenPostgres(ctx, dsn, opts)
 		if err != nil {
@@ -154,13 +206,17 @@ type transformReport struct {
 
 func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts transformOptions) error {
 	ctx := cmd.Context()
-	wh, err := openWarehouse(ctx, cfg, opts.dsn)
+	maxAge, err := parseAge(opts.maxEventAge)
+	if err != nil {
+		return fmt.Errorf("--max-event-age %q: %w", opts.maxEventAge, err)
+	}
+	wh, err := openWarehouse(ctx, cfg, opts.dsn, func(o *warehouse.Options) { o.MaxEventAge = maxAge })
 	if err != nil {
 		return err
 	}
 	defer wh.Close()
 	var rep transformReport
-	topts := warehouse.TransformOptions{Mode: warehouse.Incremental, AllowedLateness: opts.lateness}
+	topts := warehouse.TransformOptions{Mode: warehouse.Incremental, AllowedLateness: opts.lateness, AcceptEmpty: opts.acceptEmpty}
 	switch {
 	case opts.fullRefresh:
 		topts.Mode = warehouse.FullRefresh

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,6 +64,75 @@ func TestTransformAndCheckCmd(t *testing.T) {
 		}
 		if run.Status != "promoted" || len(run.Results) < 10 {
 			t.Fatalf("check run = %+v", run)
+		}
+	})
+}
+
+// TestTransformCmd_EventAgeAndAcceptEmpty: --max-event-age reaches the
+// load (an event older than it at its arrival is quarantined with the
+// reason), --accept-empty is recorded with the run, and impossible values
+// of both are refused before anything runs.
+func TestTransformCmd_EventAgeAndAcceptEmpty(t *testing.T) {
+	dir := t.TempDir()
+	whPath := filepath.Join(dir, "warehouse.duckdb")
+	world := []string{"--seed", "9", "--days", "2", "--users", "30", "--data-dir", dir}
+	if _, stderr, err := execute(t, append([]string{"demo"}, world...)...); err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr)
+	}
+	query := func(q string) string {
+		t.Helper()
+		db, err := sql.Open("duckdb", whPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var s sql.NullString
+		if err := db.QueryRow(q).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return s.String
+	}
+
+	t.Run("ErrInvalidOption", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--max-event-age", "12h"}, "--max-event-age 12h: must exceed the allowed lateness 24h"},
+			{[]string{"--max-event-age", "0d"}, "must be positive"},
+			{[]string{"--max-event-age", "a week"}, "want a number of days, such as 7d"},
+			{[]string{"--accept-empty", "orders"}, `--accept-empty "orders": give one of users, products, carts`},
+		} {
+			_, _, err := execute(t, append(append([]string{"transform"}, tc.args...), world...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("transform %v: %v, want an error saying %q", tc.args, err, tc.want)
+			}
+		}
+	})
+	t.Run("AcceptEmptyRecorded", func(t *testing.T) {
+		args := append([]string{"transform", "--accept-empty", "products", "--accept-empty", "carts"}, world...)
+		if _, stderr, err := execute(t, args...); err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if got := query("SELECT accepted_empty FROM meta.transform_runs ORDER BY run_id DESC LIMIT 1"); got != "carts,products" {
+			t.Fatalf("accepted_empty = %q, want carts,products", got)
+		}
+	})
+	t.Run("MaxEventAge", func(t *testing.T) {
+		// A fresh warehouse loads the demo's events again with a bound of
+		// ten minutes: an hour's records arrive at the hour's end, so the
+		// events of a batch more than ten minutes before both its arrival
+		// and its newest event are quarantined.
+		if err := os.Remove(whPath); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"transform", "--lateness", "5m", "--max-event-age", "10m"}, world...)
+		if _, stderr, err := execute(t, args...); err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		n := query("SELECT CAST(count(*) AS VARCHAR) FROM staging.quarantine WHERE reason LIKE '%older than the maximum age 10m0s (a clock behind)'")
+		if n == "0" {
+			t.Fatalf("no event quarantined as older than --max-event-age 10m")
 		}
 	})
 }

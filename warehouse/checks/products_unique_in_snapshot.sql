@@ -1,5 +1,6 @@
 -- Unique keys: a products snapshot loaded since the last promoted run lists
--- each product id once (core_products.sql keeps the last row otherwise).
+-- each product id once. Identical repeats collapse to one row; conflicting
+-- versions are rejected (source_versions.sql, meta.rejected_rows).
 WITH bad AS (
     SELECT CAST(p.snapshot_date AS VARCHAR) || ' product ' || CAST(p.product_id AS VARCHAR) AS k
     FROM staging.fakestore_products AS p

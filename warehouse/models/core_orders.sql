@@ -2,7 +2,7 @@
 -- order_total = sum(quantity * unit_price) over its lines; lines without a
 -- known price add nothing (their unit_price is NULL in core.order_items).
 -- An order whose cart is no longer chosen (its latest object serves
--- conflicting versions of the id, see chosen_carts.sql) is deleted, as its
+-- conflicting versions of the id, see source_versions.sql) is deleted, as its
 -- lines are by core_order_items.sql.
 CREATE OR REPLACE TEMP TABLE src_orders AS
 WITH totals AS (

@@ -10,18 +10,26 @@
 --     approximation: the snapshot of logical date D is taken after D ends,
 --     so a price that changed at the midnight that ends D is dated D (see
 --     docs/MARTS.md §8).
+-- Observations are the rows of the products in core.products (src_products)
+-- from the snapshots that serve one version of them (source_versions.sql:
+-- a snapshot that contradicts itself on a product says nothing about its
+-- price; identical repeats are one observation).
 -- Observations with the same (product, valid_from) are one point; if they
 -- disagree on the price, the latest snapshot wins (snapshot_date, raw_key,
--- row position, all descending, as in core_products.sql). Points are ordered
+-- row position, all descending, as in source_versions.sql). Points are ordered
 -- by valid_from, and a point whose price equals the previous point's is not
 -- a new version (the same price seen again in a later snapshot). A version
 -- ends where the next begins; the last one stays open (valid_to NULL), even
 -- for a withdrawn product.
 CREATE OR REPLACE TEMP TABLE src_product_prices AS
 WITH observed AS (
-    SELECT product_id, price, snapshot_date, raw_key, row_no,
-           COALESCE(price_valid_from, CAST(snapshot_date AS TIMESTAMP)) AS valid_from
-    FROM staging.fakestore_products
+    SELECT p.product_id, p.price, p.snapshot_date, p.raw_key, p.row_no,
+           COALESCE(p.price_valid_from, CAST(p.snapshot_date AS TIMESTAMP)) AS valid_from
+    FROM staging.fakestore_products AS p
+    JOIN source_versions AS v
+      ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
+    WHERE v.versions = 1 AND v.pos = 1
+      AND p.product_id IN (SELECT product_id FROM src_products)
 ),
 points AS (
     SELECT product_id, price, valid_from

@@ -1,30 +1,38 @@
--- core.products: one row per product_id from every products snapshot in
--- staging. The latest snapshot wins (snapshot_date, then raw_key, then the
--- row's position, all descending). A product is active iff its winning row
--- comes from the latest snapshot object; products are never deleted.
--- created_at is the first snapshot date that listed the product.
+-- core.products: one row per product_id, the row source_versions.sql
+-- chooses (the latest snapshot serving the product). A product is active
+-- iff that row comes from the latest products snapshot loaded, empty or not
+-- (an empty snapshot passes only when accepted: snapshots_not_empty.sql).
+-- A product missing from later snapshots stays, inactive; a product that
+-- its deciding snapshot serves in conflicting versions is rejected
+-- (meta.rejected_rows) and leaves CORE with its price history, so its
+-- order lines have no price (order_items_products_ri warns), until a later
+-- snapshot serves it once. created_at is the first snapshot date that
+-- listed the product.
 CREATE OR REPLACE TEMP TABLE src_products AS
-WITH ranked AS (
-    SELECT p.*,
-           row_number() OVER (PARTITION BY product_id
-                              ORDER BY snapshot_date DESC, raw_key DESC, row_no DESC) AS rn,
-           min(snapshot_date) OVER (PARTITION BY product_id) AS first_seen
-    FROM staging.fakestore_products AS p
-),
-latest AS (
-    SELECT snapshot_date, raw_key
-    FROM staging.fakestore_products
-    ORDER BY snapshot_date DESC, raw_key DESC
+WITH latest AS (
+    SELECT object_key AS raw_key
+    FROM meta.loaded_objects
+    WHERE entity = 'products'
+    ORDER BY split_part(object_key, '/', 4) DESC, object_key DESC
     LIMIT 1
+),
+first_seen AS (
+    SELECT product_id, min(snapshot_date) AS first_seen
+    FROM staging.fakestore_products
+    GROUP BY product_id
 )
-SELECT r.product_id,
-       r.title                                      AS name,
-       r.category                                   AS category, -- normalised at load (CleanCategory)
-       CAST(r.price AS DECIMAL(18,2))               AS price,
-       (r.snapshot_date = l.snapshot_date AND r.raw_key = l.raw_key) AS is_active,
-       CAST(r.first_seen AS TIMESTAMP)              AS created_at
-FROM ranked AS r CROSS JOIN latest AS l
-WHERE r.rn = 1;
+SELECT p.product_id,
+       p.title                                      AS name,
+       p.category                                   AS category, -- normalised at load (CleanCategory)
+       CAST(p.price AS DECIMAL(18,2))               AS price,
+       (p.raw_key = l.raw_key)                      AS is_active,
+       CAST(f.first_seen AS TIMESTAMP)              AS created_at
+FROM staging.fakestore_products AS p
+JOIN source_versions AS v
+  ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
+JOIN first_seen AS f ON f.product_id = p.product_id
+CROSS JOIN latest AS l
+WHERE v.deciding AND v.versions = 1 AND v.pos = 1;
 
 MERGE INTO core.products AS t
 USING src_products AS s
@@ -39,4 +47,6 @@ WHEN MATCHED AND (t.name IS DISTINCT FROM s.name
 WHEN NOT MATCHED THEN
     INSERT (product_id, name, category, price, is_active, created_at)
     VALUES (s.product_id, s.name, s.category, s.price, s.is_active, s.created_at)
+WHEN NOT MATCHED BY SOURCE THEN
+    DELETE
 RETURNING merge_action;

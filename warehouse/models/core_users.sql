@@ -1,15 +1,13 @@
--- core.users: one row per user_id; the latest snapshot wins (snapshot_date,
--- then raw_key, then row position, descending). Only the email's keyed hash
--- is kept.
+-- core.users: one row per user_id, the row source_versions.sql chooses (the
+-- latest snapshot serving the user; a user it serves in conflicting
+-- versions is rejected and leaves CORE until a later snapshot serves it
+-- once). Only the email's keyed hash is kept.
 CREATE OR REPLACE TEMP TABLE src_users AS
-SELECT user_id, email_hash, country, created_at
-FROM (
-    SELECT u.*,
-           row_number() OVER (PARTITION BY user_id
-                              ORDER BY snapshot_date DESC, raw_key DESC, row_no DESC) AS rn
-    FROM staging.fakestore_users AS u
-) AS ranked
-WHERE rn = 1;
+SELECT u.user_id, u.email_hash, u.country, u.created_at
+FROM staging.fakestore_users AS u
+JOIN source_versions AS v
+  ON v.entity = 'users' AND v.raw_key = u.raw_key AND v.row_no = u.row_no
+WHERE v.deciding AND v.versions = 1 AND v.pos = 1;
 
 MERGE INTO core.users AS t
 USING src_users AS s
@@ -21,4 +19,6 @@ WHEN MATCHED AND (t.email_hash IS DISTINCT FROM s.email_hash
 WHEN NOT MATCHED THEN
     INSERT (user_id, email_hash, country, created_at)
     VALUES (s.user_id, s.email_hash, s.country, s.created_at)
+WHEN NOT MATCHED BY SOURCE THEN
+    DELETE
 RETURNING merge_action;
