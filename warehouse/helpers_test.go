@@ -88,6 +88,15 @@ func (s *memSource) putJSON(tb testing.TB, entity, dt string, v any) string {
 // putEvents stores recs as one gzipped NDJSON events object and returns its key.
 func (s *memSource) putEvents(tb testing.TB, dt, hr, name string, recs []stream.RawRecord) string {
 	tb.Helper()
+	body := gzipRecords(tb, recs)
+	key := fmt.Sprintf("raw/events/dt=%s/hr=%s/%s.ndjson.gz", dt, hr, name)
+	s.objects[key] = body
+	return key
+}
+
+// gzipRecords encodes recs as gzipped NDJSON, the body of an events object.
+func gzipRecords(tb testing.TB, recs []stream.RawRecord) []byte {
+	tb.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	enc := json.NewEncoder(zw)
@@ -99,9 +108,7 @@ func (s *memSource) putEvents(tb testing.TB, dt, hr, name string, recs []stream.
 	if err := zw.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	key := fmt.Sprintf("raw/events/dt=%s/hr=%s/%s.ndjson.gz", dt, hr, name)
-	s.objects[key] = buf.Bytes()
-	return key
+	return buf.Bytes()
 }
 
 // readFixture returns testdata/name.

@@ -1,8 +1,6 @@
 package warehouse_test
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/shoplake/shoplake/lake/laketest"
-	"github.com/shoplake/shoplake/stream"
 	"github.com/shoplake/shoplake/warehouse"
 )
 
@@ -28,22 +25,6 @@ func (s *countingSource) Get(ctx context.Context, key string) ([]byte, error) {
 	s.reads[key]++
 	s.mu.Unlock()
 	return s.Source.Get(ctx, key)
-}
-
-func gzipRecords(tb testing.TB, recs []stream.RawRecord) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	enc := json.NewEncoder(zw)
-	for _, r := range recs {
-		if err := enc.Encode(r); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // TestWarehouse_Load_QuarantinesObjects puts, in a real local lake, one good

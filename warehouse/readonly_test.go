@@ -1,12 +1,10 @@
 package warehouse_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -16,54 +14,9 @@ import (
 	"github.com/shoplake/shoplake/warehouse/warehousetest"
 )
 
-// holdEnv names the DuckDB file that TestHelperHoldWarehouse opens for
-// writing, in a process of its own.
-const holdEnv = "SHOPLAKE_TEST_HOLD_WAREHOUSE"
-
-// TestHelperHoldWarehouse is not a test: run by holdWarehouse in a child
-// process, it opens the warehouse at $SHOPLAKE_TEST_HOLD_WAREHOUSE for
-// writing, as a transform does, says "ready" and holds it until its stdin
-// closes.
-func TestHelperHoldWarehouse(t *testing.T) {
-	path := os.Getenv(holdEnv)
-	if path == "" {
-		t.Skip("helper process")
-	}
-	w, err := warehouse.Open(context.Background(), path, warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	os.Stdout.WriteString("ready\n")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-}
-
-// holdWarehouse starts a process that holds path open for writing until
-// the test ends.
-func holdWarehouse(tb testing.TB, path string) {
-	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldWarehouse$")
-	cmd.Env = append(os.Environ(), holdEnv+"="+path)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		tb.Fatalf("helper process: %q, %v", line, err)
-	}
-}
+// TestHelperHoldWarehouse is not a test: the child process of
+// warehousetest.HoldWriter.
+func TestHelperHoldWarehouse(t *testing.T) { warehousetest.ServeHold(t) }
 
 // TestWarehouse_OpenReadOnly: a reader opens the warehouse read-only: it
 // runs no migration, reads the latest results, cannot write, shares the
@@ -140,7 +93,7 @@ func TestWarehouse_OpenReadOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.Close()
-		holdWarehouse(t, path)
+		warehousetest.HoldWriter(t, path)
 		_, err = warehouse.Open(ctx, path, ro)
 		if !errors.Is(err, warehouse.ErrBusy) {
 			t.Fatalf("read-only open while another process writes: %v, want ErrBusy", err)

@@ -46,6 +46,7 @@ type model struct {
 // file models/<name>.sql.
 var modelOrder = []model{
 	{name: "source_versions", kind: helperModel, temp: "source_versions"},
+	{name: "empty_snapshots", kind: helperModel, temp: "empty_snapshots"},
 	{name: "core_products", kind: mergeModel, schema: "core", table: "products", temp: "src_products"},
 	{name: "core_product_prices", kind: mergeModel, schema: "core", table: "product_prices", temp: "src_product_prices"},
 	{name: "core_users", kind: mergeModel, schema: "core", table: "users", temp: "src_users"},

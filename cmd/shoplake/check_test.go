@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,56 +12,12 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/shoplake/shoplake/warehouse"
+	"github.com/shoplake/shoplake/warehouse/warehousetest"
 )
 
-// holdEnv names the DuckDB file that TestHelperHoldWarehouse opens for
-// writing, in a process of its own.
-const holdEnv = "SHOPLAKE_TEST_HOLD_WAREHOUSE"
-
-// TestHelperHoldWarehouse is not a test: run by holdWarehouse in a child
-// process, it opens the warehouse at $SHOPLAKE_TEST_HOLD_WAREHOUSE for
-// writing, as a running transform does, and holds it until stdin closes.
-func TestHelperHoldWarehouse(t *testing.T) {
-	path := os.Getenv(holdEnv)
-	if path == "" {
-		t.Skip("helper process")
-	}
-	w, err := warehouse.Open(context.Background(), path, warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	os.Stdout.WriteString("ready\n")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-}
-
-// holdWarehouse holds path open for writing in another process until done
-// is called.
-func holdWarehouse(tb testing.TB, path string) (done func()) {
-	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldWarehouse$")
-	cmd.Env = append(os.Environ(), holdEnv+"="+path)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	done = func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	}
-	tb.Cleanup(done)
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
-		tb.Fatalf("helper process: %q, %v", line, err)
-	}
-	return done
-}
+// TestHelperHoldWarehouse is not a test: the child process of
+// warehousetest.HoldWriter.
+func TestHelperHoldWarehouse(t *testing.T) { warehousetest.ServeHold(t) }
 
 // execSQL runs stmt on the DuckDB file at path, as another tool would.
 func execSQL(tb testing.TB, path, stmt string) {
@@ -168,7 +121,7 @@ func TestCheckCmd(t *testing.T) {
 	})
 
 	t.Run("WhileAnotherProcessWrites", func(t *testing.T) {
-		done := holdWarehouse(t, whPath)
+		done := warehousetest.HoldWriter(t, whPath)
 		_, _, err := execute(t, "check", "--data-dir", dir)
 		if err == nil || !strings.Contains(err.Error(), "being written by another process (a transform?): try again when it finishes") {
 			t.Fatalf("check while a transform writes: %v", err)

@@ -1,37 +1,15 @@
 -- Volume of snapshots (blocking): the latest users or products snapshot
--- loaded since the last promoted run has rows if the one before it had. An
--- empty answer ([]) after a snapshot with rows is an upstream outage until
--- someone says otherwise: promoted, it would withdraw every product. The
--- snapshot of an entity is its object of the latest logical date (the key's
--- dt=, then the key, as core_products.sql orders them). Accepted, it
--- passes: by this run (shoplake transform --accept-empty <entity>,
--- transform_run.accept_empty) or by a promoted run that loaded it
--- (meta.transform_runs.accepted_empty), so that a full refresh keeps it.
+-- loaded since the last promoted run has rows if the one before it had
+-- (models/empty_snapshots.sql finds the ones that do not). Promoted, an
+-- empty answer ([]) would withdraw every product. Accepted deliberately
+-- (shoplake transform --accept-empty <entity>), it passes.
 -- carts_not_empty.sql is the same test for carts, as a warning.
-WITH snapshots AS (
-    SELECT entity, load_seq, row_count, substr(split_part(object_key, '/', 4), 4) AS dt,
-           row_number() OVER (PARTITION BY entity
-                              ORDER BY split_part(object_key, '/', 4) DESC, object_key DESC) AS rn
-    FROM meta.loaded_objects
-    WHERE entity IN ('users', 'products')
-),
-vanished AS (
-    SELECT l.entity, l.dt, p.dt AS prev_dt, p.row_count AS prev_rows,
-           (((',' || r.accept_empty || ',') LIKE ('%,' || l.entity || ',%'))
-            OR EXISTS (SELECT 1 FROM meta.transform_runs AS t
-                       WHERE t.status = 'promoted' AND t.to_load_seq >= l.load_seq
-                         AND (',' || t.accepted_empty || ',') LIKE ('%,' || l.entity || ',%'))) AS accepted
-    FROM snapshots AS l
-    JOIN snapshots AS p ON p.entity = l.entity AND p.rn = 2
-    CROSS JOIN transform_run AS r
-    WHERE l.rn = 1 AND l.row_count = 0 AND p.row_count > 0 AND l.load_seq > r.from_load_seq
-)
-SELECT (SELECT count(*) FROM vanished WHERE NOT accepted),
+SELECT (SELECT count(*) FROM empty_snapshots WHERE entity IN ('users', 'products') AND NOT accepted),
        COALESCE(
            (SELECT string_agg(entity || ' ' || dt || ': 0 rows after ' || CAST(prev_rows AS VARCHAR) || ' on ' || prev_dt
                               || '; if the source really has none, run: shoplake transform --accept-empty ' || entity,
                               '; ' ORDER BY entity)
-            FROM vanished WHERE NOT accepted),
+            FROM empty_snapshots WHERE entity IN ('users', 'products') AND NOT accepted),
            (SELECT string_agg(entity || ' ' || dt || ': empty, accepted (--accept-empty ' || entity || ')', '; ' ORDER BY entity)
-            FROM vanished WHERE accepted)),
+            FROM empty_snapshots WHERE entity IN ('users', 'products') AND accepted)),
        CAST(NULL AS VARCHAR);
