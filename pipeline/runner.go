@@ -94,7 +94,11 @@ type Totals struct {
 	Acknowledged int `json:"acknowledged"`
 	// Rejected counts records the producer refused before sending (over
 	// 1 MiB, bad partition key).
-	Rejected    int `json:"rejected"`
+	Rejected int `json:"rejected"`
+	// Unanswered counts the records the producer sent again after a call
+	// that got no answer: each may be on the stream twice
+	// (stream.PutStats.Unanswered).
+	Unanswered  int `json:"resent_unanswered"`
 	InRaw       int `json:"in_raw"`
 	Quarantined int `json:"quarantined"`
 	// Duplicates counts the records the consumer's dedup window dropped
@@ -301,6 +305,7 @@ func (r *Runner) Produce(ctx context.Context, until time.Time) (stream.PutStats,
 	r.totals.Sent += put.Attempted
 	r.totals.Acknowledged += put.Acknowledged
 	r.totals.Rejected += put.Rejected
+	r.totals.Unanswered += put.Unanswered
 	return put, err
 }
 

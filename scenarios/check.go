@@ -72,6 +72,7 @@ type Observation struct {
 	RawEvents        map[string]int // event id -> copies in RAW
 	RawRecords       int
 	RawUnreadable    []string // RAW objects that fail their checksum or do not parse
+	RawPlanted       int      // unreadable RAW objects a fault put there on purpose (foreign_objects), not in RawUnreadable
 	StreamQuarantine int      // distinct payloads in quarantine/events
 	// StreamQuarantineRecords counts its records, copies included.
 	StreamQuarantineRecords int
@@ -82,6 +83,10 @@ type Observation struct {
 	CoreOrders              map[int64]int
 	CoreProducts            map[int64]int
 
+	// Warehouse is where the events and source rows the warehouse
+	// received are, read from its tables (warehouse.Accounting).
+	Warehouse warehouse.Accounting
+
 	RawPuts         map[string]int
 	RawDeletes      []string
 	CheckpointMoves int
@@ -89,6 +94,10 @@ type Observation struct {
 
 	MartCounts []MartCount
 	MartDiffs  []MartDiff
+	// BuildsCompared counts the builds whose marts were compared with the
+	// oracle as the run went (run.compareBuild); BuildDiffs what differed.
+	BuildsCompared int
+	BuildDiffs     []BuildDiff
 
 	Steps   []StepError
 	MayFail bool
@@ -102,7 +111,7 @@ type Observation struct {
 // Checkers returns the invariant checkers every run goes through.
 func Checkers() []Checker {
 	return []Checker{
-		EventAccounting{}, SourceRows{}, MartsEqualOracle{}, RawNeverOverwritten{}, RawIntact{},
+		EventAccounting{}, SourceRows{}, MartsEqualOracle{}, MartsEveryBuild{}, RawNeverOverwritten{}, RawIntact{},
 		CheckpointsForward{}, StepsCaughtUp{}, FaultsFired{}, FaultChecks{}, Expectations{},
 	}
 }
@@ -306,6 +315,9 @@ func (RawIntact) Name() string { return "raw_intact" }
 func (RawIntact) Check(o *Observation) CheckResult {
 	r := CheckResult{Name: "raw_intact"}
 	r.count("unreadable", len(o.RawUnreadable))
+	if o.RawPlanted > 0 {
+		r.count("planted", o.RawPlanted)
+	}
 	if len(o.RawUnreadable) > 0 {
 		r.fail("%d RAW objects fail their checksum or do not parse; first: %s", len(o.RawUnreadable), first(o.RawUnreadable))
 	}
@@ -533,6 +545,7 @@ func (x *run) check(ctx context.Context) (*Report, fingerprint, error) {
 		return nil, fingerprint{}, fmt.Errorf("scenario %s: observe the run: %w", x.sc.Name, err)
 	}
 	rep := &Report{Scenario: x.sc.Name, Path: x.sc.Path, Seed: x.sc.Seed, Drawn: x.sc.Drawn, Steps: o.Steps, Totals: o.Totals, Metrics: o.Metrics, Alerts: o.Alerts, Anomalies: o.Anomalies}
+	rep.Events = eventsReport(o)
 	for _, f := range x.sc.Faults {
 		rep.Faults = append(rep.Faults, FaultReport{Kind: f.Kind, Fired: o.Fired[f.Kind]})
 	}
@@ -593,6 +606,7 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 	x.mu.Lock()
 	o.Steps = slices.Clone(x.steps)
 	o.Broken = slices.Clone(x.broken)
+	o.BuildsCompared, o.BuildDiffs = x.builds, slices.Clone(x.buildDiffs)
 	for k, n := range x.fired {
 		o.Fired[k] = n
 	}
@@ -628,6 +642,7 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 			o.RawUnreadable = append(o.RawUnreadable, info.Key+": "+err.Error())
 		}
 	}
+	o.RawUnreadable, o.RawPlanted = x.exceptPlanted(o.RawUnreadable)
 	db := r.Warehouse().DB()
 	if o.StagingEvents, err = countBy[string](ctx, db, `SELECT event_id, count(*) FROM staging.events GROUP BY event_id`); err != nil {
 		return nil, err
@@ -652,6 +667,9 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 		}
 	}
 	o.LoadQuarantine = len(ids)
+	if o.Warehouse, err = r.Warehouse().Accounting(ctx); err != nil {
+		return nil, err
+	}
 	if o.CoreUsers, err = countBy[int64](ctx, db, `SELECT user_id, count(*) FROM core.users GROUP BY user_id`); err != nil {
 		return nil, err
 	}
@@ -695,19 +713,34 @@ type expectation struct {
 // expectedWorld is the world as CORE must hold it, given what the fleet
 // sent: the world's events, minus those a malformed record replaced or a
 // clock ahead beyond the tolerance sends to QUARANTINE, with the kept
-// skewed times.
+// skewed times (ahead or behind). An event sent in several versions
+// (conflicting duplicates) or from a clock behind is what RAW's copies of
+// it make of it by the warehouse's rules (rawVersions: the earliest
+// arrival, a clock far behind its batch quarantined). The orders of a
+// date whose carts the source served empty (empty_snapshot) are left out
+// until the date is rerun.
 func (x *run) expectedWorld() (*sim.World, expectation) {
 	l := x.sent
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := expectation{sent: l.records}
 	w := *x.r.World
+	fates := x.rawFates(l, w.Events)
 	events := make([]stream.Event, 0, len(w.Events))
 	for _, ev := range w.Events {
 		if l.replaced[ev.EventID] {
 			continue
 		}
-		if skew := l.skew[ev.EventID]; skew > 0 {
+		if f := fates[ev.EventID]; f != nil && f.copies > 0 {
+			if f.rejected {
+				e.loadQuarantine++
+			}
+			if f.kept != nil {
+				events = append(events, *f.kept)
+			}
+			continue
+		}
+		if skew := l.skew[ev.EventID]; skew != 0 {
 			if skew >= futureQuarantinedMin {
 				e.loadQuarantine++
 				continue
@@ -723,6 +756,7 @@ func (x *run) expectedWorld() (*sim.World, expectation) {
 		return events[i].EventID < events[j].EventID
 	})
 	w.Events = events
+	w.Orders = x.ordersServed(w.Orders)
 	for k, n := range l.malformed {
 		if k == sim.MalformedOversized {
 			e.rejected += n

@@ -300,18 +300,24 @@ func (t *tears) wrap(h http.Handler) http.Handler {
 // deliveryLog keeps what the accounting needs of every record the fleet
 // sent.
 type deliveryLog struct {
-	mu        sync.Mutex
-	records   int
-	skew      map[string]time.Duration // source event id -> clock skew of its first send
-	replaced  map[string]bool          // source events a malformed record replaced
+	mu       sync.Mutex
+	records  int
+	skew     map[string]time.Duration // source event id -> clock skew of its first send (ahead > 0, behind < 0)
+	replaced map[string]bool          // source events a malformed record replaced
+	// sent holds the source events a valid record of which has been
+	// sent: what CORE may hold at a build (see run.compareBuild).
+	sent      map[string]bool
 	malformed map[sim.MalformedKind]int
 	// replaces: malformed records take their event's place
 	// (AnomalyConfig.MalformedReplaces) instead of coming in addition.
 	replaces bool
+	// restamp: source events also sent in a conflicting version, with how
+	// far its event_time was moved (sim.Delivery.Restamp).
+	restamp map[string]time.Duration
 }
 
 func newDeliveryLog() *deliveryLog {
-	return &deliveryLog{skew: map[string]time.Duration{}, replaced: map[string]bool{}, malformed: map[sim.MalformedKind]int{}}
+	return &deliveryLog{skew: map[string]time.Duration{}, restamp: map[string]time.Duration{}, replaced: map[string]bool{}, sent: map[string]bool{}, malformed: map[sim.MalformedKind]int{}}
 }
 
 func (l *deliveryLog) add(d sim.Delivery) {
@@ -325,7 +331,12 @@ func (l *deliveryLog) add(d sim.Delivery) {
 		}
 		return
 	}
-	if d.Skew > 0 && d.Copy == 0 {
+	l.sent[d.SourceEventID] = true
+	if d.Anomalies.Has(sim.AnomalyConflict) {
+		l.restamp[d.SourceEventID] = d.Restamp
+		return
+	}
+	if d.Skew != 0 && d.Copy == 0 {
 		l.skew[d.SourceEventID] = d.Skew
 	}
 }

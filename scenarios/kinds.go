@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"net/http"
@@ -55,6 +56,12 @@ const (
 	OutOfOrder         Kind = "out_of_order"
 	ClientDuplicates   Kind = "client_duplicates"
 	LateBurst          Kind = "late_burst"
+	// Issue 12's integrity faults.
+	ConflictingDuplicates Kind = "conflicting_duplicates"
+	ClockBehind           Kind = "clock_behind"
+	ForeignObjects        Kind = "foreign_objects"
+	EmptySnapshot         Kind = "empty_snapshot"
+	IgnoreDateFilter      Kind = "ignore_date_filter"
 )
 
 // kindSpec is what a fault kind is and how it is installed in a run.
@@ -74,11 +81,25 @@ type kindSpec struct {
 	// fired, if set, counts the firings at the end of the run (for the
 	// faults that the simulator counts itself).
 	fired func(x *run) int
-	// draw returns a random instance of the kind for the swarm, or false if
-	// the swarm does not draw it.
-	draw func(r *rand.Rand, days int) (Fault, bool)
-	// check, if set, validates the kind's own parameters.
-	check func(f Fault) []string
+	// draw returns a random instance of the kind for the swarm's scenario
+	// sc, or false if the swarm does not draw it there. It may enlarge the
+	// world or change the stream as the kind needs (cost_growth: a bigger
+	// world on quotas); Draw keeps the fault only if every fault of the
+	// scenario can then still strike (see strikes).
+	draw func(r *rand.Rand, sc *Scenario) (Fault, bool)
+	// strikes, if set, says why f cannot fire in sc, "" if it can: the
+	// rules the swarm draws by (a window inside the days where the thing
+	// happens, shards to merge, a rate that strikes enough events of the
+	// world). A drawn fault that does not fire proves nothing, so the
+	// swarm keeps none that breaks them (Scenario.unfireable).
+	strikes func(f Fault, sc *Scenario) string
+	// check, if set, validates the kind's own parameters in a world of
+	// days days.
+	check func(f Fault, days int) []string
+	// planted, if set, lists the RAW keys where the fault (the i-th of
+	// the scenario) drops objects that shoplake did not write, on
+	// purpose: raw_intact leaves them out (Observation.RawPlanted).
+	planted func(x *run, f Fault, i int) []string
 }
 
 // Kinds returns every fault kind, sorted.
@@ -130,7 +151,7 @@ func (f Fault) problems(days int) []string {
 		probs = append(probs, fmt.Sprintf("at %s is after the world's last day (%d)", f.At, days))
 	}
 	if spec.check != nil {
-		probs = append(probs, spec.check(f)...)
+		probs = append(probs, spec.check(f, days)...)
 	}
 	return probs
 }
@@ -155,10 +176,22 @@ func groupProblems(faults []Fault) []string {
 // errCrash is what an injected consumer crash returns from a checkpoint.
 var errCrash = errors.New("injected crash: the consumer died after writing RAW, before its checkpoint")
 
-var kinds map[Kind]kindSpec
+// kinds is the registry of fault kinds: this file's init registers most,
+// and each kinds_*.go file registers its family (register).
+var kinds = map[Kind]kindSpec{}
+
+// register adds specs to the registry; a kind registered twice is a bug.
+func register(specs map[Kind]kindSpec) {
+	for k, spec := range specs {
+		if _, dup := kinds[k]; dup {
+			panic("scenarios: fault kind " + string(k) + " registered twice")
+		}
+		kinds[k] = spec
+	}
+}
 
 func init() {
-	kinds = map[Kind]kindSpec{
+	register(map[Kind]kindSpec{
 		APIDown: {
 			about:   "the FakeStore API stops answering (hangs, or answers Status) from At for For (default: day 2 00:00 for 1h, the first daily batch); the date fails and is rerun",
 			mayFail: true, uses: []string{"at", "for", "status"},
@@ -174,13 +207,14 @@ func init() {
 				}
 				return nil, x.apiFaults(f.Kind, i, rule)
 			},
-			check: func(f Fault) []string {
+			check: func(f Fault, _ int) []string {
 				if f.Status != 0 && (f.Status < 500 || f.Status > 504 || f.Status == 501) {
 					return []string{fmt.Sprintf("status %d is not 500, 502, 503 or 504", f.Status)}
 				}
 				return nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				days := sc.World.Days
 				if days < 2 {
 					return Fault{}, false
 				}
@@ -190,32 +224,39 @@ func init() {
 				}
 				return f, true
 			},
+			strikes: func(f Fault, sc *Scenario) string { return coversBatch(f, sc, Moment{Day: 2}, time.Hour) },
 		},
 		HungAPI: {
-			about:   "a share Rate (default 0.1) of FakeStore requests never answer; the client's request timeout abandons them and retries",
-			mayFail: true, uses: []string{"at", "for", "rate", "endpoint"},
+			about:   "a share Rate (default 0.1) of FakeStore requests, or every Every-th one, never answer; the client's request timeout abandons them and retries",
+			mayFail: true, uses: []string{"at", "for", "rate", "every", "endpoint"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
-				return nil, x.apiFaults(f.Kind, i, sim.FaultRule{Endpoint: orStar(f.Endpoint), Kind: sim.FaultHang, Probability: orRate(f.Rate, 0.1), From: from, Until: until})
+				return nil, x.apiFaults(f.Kind, i, everyOrRate(f, sim.FaultRule{Endpoint: orStar(f.Endpoint), Kind: sim.FaultHang, Probability: orRate(f.Rate, 0.1), From: from, Until: until}))
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: HungAPI, Rate: 0.05 + 0.1*r.Float64()}, true
+			check: everyOrRateCheck,
+			// Every 2nd to 4th request: it strikes whatever the world, and
+			// never twice in a row, so the retries ride it out.
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: HungAPI, Every: 2 + r.IntN(3)}, true
 			},
+			strikes: apiStrikes,
 		},
 		RetryAfterStorm: {
-			about:   "a share Rate (default 0.5) of FakeStore requests are answered 429 with Retry-After RetryAfter (default 2s); the client waits as told, within its budget",
-			mayFail: true, uses: []string{"at", "for", "rate", "retry_after", "endpoint"},
+			about:   "a share Rate (default 0.5) of FakeStore requests, or every Every-th one, are answered 429 with Retry-After RetryAfter (default 2s); the client waits as told, within its budget",
+			mayFail: true, uses: []string{"at", "for", "rate", "every", "retry_after", "endpoint"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
 				ra := time.Duration(f.RetryAfter)
 				if ra == 0 {
 					ra = 2 * time.Second
 				}
-				return nil, x.apiFaults(f.Kind, i, sim.FaultRule{Endpoint: orStar(f.Endpoint), Kind: sim.Fault429, Probability: orRate(f.Rate, 0.5), RetryAfter: ra, From: from, Until: until})
+				return nil, x.apiFaults(f.Kind, i, everyOrRate(f, sim.FaultRule{Endpoint: orStar(f.Endpoint), Kind: sim.Fault429, Probability: orRate(f.Rate, 0.5), RetryAfter: ra, From: from, Until: until}))
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: RetryAfterStorm, Rate: 0.2 + 0.5*r.Float64(), RetryAfter: Duration(time.Duration(1+r.IntN(5)) * time.Second)}, true
+			check: everyOrRateCheck,
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: RetryAfterStorm, Every: 2 + r.IntN(3), RetryAfter: Duration(time.Duration(1+r.IntN(5)) * time.Second)}, true
 			},
+			strikes: apiStrikes,
 		},
 		SchemaDrift: {
 			about:   "the FakeStore API drifts from its schema from At for For (default day 2 00:00 for 1h): prices as strings (variant price_string) or a missing id (missing_field); the date fails, naming the endpoint, and is rerun once the API is fixed",
@@ -236,11 +277,32 @@ func init() {
 				return nil, x.apiFaults(f.Kind, i, rule)
 			},
 			check: variants("price_string", "missing_field"),
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
+			// A missing id is drawn on /users or /products, which always
+			// serve rows: a date may have no carts to drop an id from.
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				days := sc.World.Days
 				if days < 2 {
 					return Fault{}, false
 				}
-				return Fault{Kind: SchemaDrift, At: &Moment{Day: 2 + r.IntN(days-1)}, Variant: []string{"price_string", "missing_field"}[r.IntN(2)]}, true
+				f := Fault{Kind: SchemaDrift, At: &Moment{Day: 2 + r.IntN(days-1)}, Variant: []string{"price_string", "missing_field"}[r.IntN(2)]}
+				if f.Variant == "missing_field" {
+					f.Endpoint = []string{"/users", "/products"}[r.IntN(2)]
+				}
+				return f, true
+			},
+			strikes: func(f Fault, sc *Scenario) string {
+				if f.Variant == "missing_field" && (f.Endpoint == "" || f.Endpoint == "/carts") {
+					return "a date may have no carts to drop an id from"
+				}
+				for _, g := range sc.Faults {
+					if g.Kind == EmptySnapshot && "/"+emptyEntity(g) == driftEndpoint(f) {
+						return "an empty snapshot of the same endpoint may answer first"
+					}
+				}
+				if why := afterUsers(driftEndpoint(f), sc); why != "" {
+					return why
+				}
+				return coversBatch(f, sc, Moment{Day: 2}, time.Hour)
 			},
 		},
 		HostileStrings: {
@@ -251,8 +313,21 @@ func init() {
 				return func(c *sim.Config) { c.HostileRate = rate }, nil
 			},
 			fired: func(x *run) int { return x.r.World.Stats.HostileProducts },
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: HostileStrings, Rate: 0.2 + 0.6*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: HostileStrings, Rate: 0.3 + 0.5*r.Float64()}, true
+			},
+			// Drawn per product: the chance that none of them is hostile
+			// must be below a thousandth.
+			strikes: func(f Fault, sc *Scenario) string {
+				products := sc.World.Products
+				if products == 0 {
+					products = defaultProducts
+				}
+				rate := orRate(f.Rate, 0.3)
+				if p := math.Pow(1-rate, float64(products)); p > missChance {
+					return fmt.Sprintf("rate %.3f leaves all %d products clean with chance %.4f", rate, products, p)
+				}
+				return ""
 			},
 		},
 		DuplicateMergeKeys: {
@@ -270,21 +345,17 @@ func init() {
 				x.counters = append(x.counters, counter{f.Kind, func() int { return x.r.Anomalies().Duplicates }})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
 				return Fault{Kind: DuplicateMergeKeys, Rate: 0.05 + 0.2*r.Float64()}, true
 			},
 		},
 		DuplicateSnapshot: {
-			about: "the batch of a date runs twice (an orchestrator's retry) right after it succeeded, on day At (default day 2): the same content is skipped, nothing is written twice",
+			about: "the batch of a date runs twice (an orchestrator's retry) right after it succeeded, on day At (default day 2), or the first day after it whose batch succeeds: the same content is skipped, nothing is written twice",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
-				day := 2
-				if f.At != nil {
-					day = f.At.Day
-				}
-				x.afterDay = append(x.afterDay, dayAction{day: day - 1, do: func(ctx context.Context, date time.Time, ingested bool) error {
+				onFirstDay(x, f, false, func(ctx context.Context, date time.Time, ingested bool) (bool, error) {
 					if !ingested || !x.active() {
-						return nil
+						return false, nil
 					}
 					before := map[string]bool{}
 					for _, o := range x.lastIngest.Objects {
@@ -292,7 +363,7 @@ func init() {
 					}
 					res, err := x.r.Ingest(ctx, date)
 					if err != nil {
-						return err
+						return true, err
 					}
 					// Content served again must be skipped; another fault
 					// may make the source serve other bytes (a list with
@@ -305,12 +376,12 @@ func init() {
 							x.fire(f.Kind, 1)
 						}
 					}
-					return nil
-				}})
+					return true, nil
+				})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: DuplicateSnapshot, At: &Moment{Day: 1 + r.IntN(days)}}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: DuplicateSnapshot, At: &Moment{Day: 1 + r.IntN(sc.World.Days)}}, true
 			},
 		},
 		DuplicateFile: {
@@ -328,8 +399,8 @@ func init() {
 				}})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: DuplicateFile, At: &Moment{Day: 1 + r.IntN(days), Offset: time.Duration(4+r.IntN(20)) * time.Hour}, Count: 1 + r.IntN(5)}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: DuplicateFile, At: &Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(4+r.IntN(20)) * time.Hour}, Count: 1 + r.IntN(5)}, true
 			},
 		},
 		LateEvents: {
@@ -343,15 +414,16 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Late },
-			check: func(f Fault) []string {
+			check: func(f Fault, _ int) []string {
 				if f.Delay != nil && f.Delay.Max > warehouse.DefaultAllowedLateness {
 					return []string{fmt.Sprintf("delay %s..%s goes beyond the allowed lateness %s: use late_beyond_lateness", f.Delay.Min, f.Delay.Max, warehouse.DefaultAllowedLateness)}
 				}
 				return nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: LateEvents, Rate: 0.02 + 0.15*r.Float64(), Delay: &DurationRange{Min: time.Minute, Max: time.Duration(1+r.IntN(23)) * time.Hour}}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: LateEvents, Rate: eventRate(r, sc, 0.02, 0.17), Delay: &DurationRange{Min: time.Minute, Max: time.Duration(1+r.IntN(23)) * time.Hour}}, true
 			},
+			strikes: eventRateStrikes(0.1),
 		},
 		LateBeyondLateness: {
 			about: "a share Rate (default 0.03) of events is sent after their day is final, Delay (default 50h..72h) after they happened (a day is final once an event a day past its end has been built, which the daily builds see up to two days after the day): they are kept, flagged, their days queued and backfilled",
@@ -364,7 +436,7 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().LateBeyondThreshold },
-			check: func(f Fault) []string {
+			check: func(f Fault, _ int) []string {
 				if f.Delay != nil && f.Delay.Min <= warehouse.DefaultAllowedLateness+time.Hour {
 					return []string{fmt.Sprintf("delay must start beyond the allowed lateness plus an hour (%s)", warehouse.DefaultAllowedLateness+time.Hour)}
 				}
@@ -375,9 +447,10 @@ func init() {
 				}
 				return nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: LateBeyondLateness, Rate: 0.01 + 0.05*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: LateBeyondLateness, Rate: eventRate(r, sc, 0.01, 0.06)}, true
 			},
+			strikes: eventRateStrikes(0.03),
 		},
 		OutOfOrder: {
 			about: "a share Rate (default 0.1) of events is held back and sent after the next event of its session",
@@ -387,9 +460,10 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().OutOfOrder },
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: OutOfOrder, Rate: 0.05 + 0.2*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: OutOfOrder, Rate: eventRate(r, sc, 0.05, 0.25)}, true
 			},
+			strikes: eventRateStrikes(0.1),
 		},
 		FutureClock: {
 			about: "a share Rate (default 0.05) of clients have clocks ahead by a skew drawn from Delay (default 5m..50m): within the warehouse's tolerance (1h) the event is kept as sent; a range from 2h30m on is quarantined (a clock ahead)",
@@ -401,7 +475,7 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Future },
-			check: func(f Fault) []string {
+			check: func(f Fault, _ int) []string {
 				// Records are put at the end of their hour: a skew of up to
 				// 50m is always within the tolerance, one of 2h30m or more
 				// always beyond it.
@@ -413,13 +487,14 @@ func init() {
 				}
 				return nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				f := Fault{Kind: FutureClock, Rate: 0.02 + 0.08*r.Float64()}
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				f := Fault{Kind: FutureClock, Rate: eventRate(r, sc, 0.02, 0.1)}
 				if r.IntN(2) == 0 {
 					f.Delay = &DurationRange{Min: 3 * time.Hour, Max: 48 * time.Hour}
 				}
 				return f, true
 			},
+			strikes: eventRateStrikes(0.05),
 		},
 		ClientDuplicates: {
 			about: "a share Rate (default 0.1) of events is sent twice or three times, seconds apart; the consumer's dedup window drops the copies",
@@ -430,9 +505,10 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Duplicates },
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: ClientDuplicates, Rate: 0.05 + 0.2*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: ClientDuplicates, Rate: eventRate(r, sc, 0.05, 0.25)}, true
 			},
+			strikes: eventRateStrikes(0.1),
 		},
 		PoisonRecord: {
 			about: "a share Rate (default 0.01) of records is poison (invalid JSON, an unknown event type): each is quarantined with its reason, shard and sequence number, and never blocks its shard",
@@ -443,9 +519,10 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Malformed },
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: PoisonRecord, Rate: 0.005 + 0.02*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: PoisonRecord, Rate: eventRate(r, sc, 0.005, 0.025)}, true
 			},
+			strikes: eventRateStrikes(0.01),
 		},
 		MalformedRecords: {
 			about: "a share Rate (default 0.03) of records is malformed (Variant: kinds among invalid_json, missing_field, wrong_type, unknown_event_type, comma-separated, default all four; add \"replaces\" for records that replace their event instead of coming in addition)",
@@ -467,7 +544,7 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Malformed },
-			check: func(f Fault) []string {
+			check: func(f Fault, _ int) []string {
 				if f.Variant == "" {
 					return nil
 				}
@@ -480,13 +557,14 @@ func init() {
 				}
 				return probs
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				f := Fault{Kind: MalformedRecords, Rate: 0.01 + 0.05*r.Float64()}
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				f := Fault{Kind: MalformedRecords, Rate: eventRate(r, sc, 0.01, 0.06)}
 				if r.IntN(3) == 0 {
 					f.Variant = "invalid_json,missing_field,wrong_type,unknown_event_type,replaces"
 				}
 				return f, true
 			},
+			strikes: eventRateStrikes(0.03),
 		},
 		OversizedRecords: {
 			about: "a share Rate (default 0.01) of clients send records over Kinesis's 1 MiB limit: the producer refuses each one, counted with its reason; none reaches the stream",
@@ -497,9 +575,10 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Malformed },
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: OversizedRecords, Rate: 0.002 + 0.005*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: OversizedRecords, Rate: eventRate(r, sc, 0.002, 0.007)}, true
 			},
+			strikes: eventRateStrikes(0.01),
 		},
 		ProducerRetryDups: {
 			about:   "a share Rate (default 0.2) of PutRecords calls succeed on the stream but their answer is lost (500 InternalFailure); the producer retries and the stream holds the records twice (at rate 1 the producer gives up: the records are indeterminate, and in the stream)",
@@ -510,8 +589,19 @@ func init() {
 				x.wrap("kinesis", l.wrap)
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: ProducerRetryDups, Rate: 0.05 + 0.3*r.Float64()}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: ProducerRetryDups, Rate: 0.2 + 0.2*r.Float64()}, true
+			},
+			// Drawn per PutRecords call, about one an hour with records.
+			strikes: func(f Fault, sc *Scenario) string {
+				if f.At != nil || f.For != 0 {
+					return "a window may hold no PutRecords call"
+				}
+				calls := min(float64(24*sc.World.Days), eventsAtLeast(sc.World)/2)
+				if p := math.Pow(1-orRate(f.Rate, 0.2), calls); p > missChance {
+					return fmt.Sprintf("rate %.3f over about %.0f PutRecords calls loses no answer with chance %.4f", f.Rate, calls, p)
+				}
+				return ""
 			},
 		},
 		ConsumerCrash: {
@@ -523,34 +613,51 @@ func init() {
 				x.cpWrap = append(x.cpWrap, c.wrap)
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
 				return Fault{Kind: ConsumerCrash, Every: 2 + r.IntN(8), Count: 1 + r.IntN(5)}, true
+			},
+			// A drain checkpoints at least once an hour with records.
+			strikes: func(f Fault, sc *Scenario) string {
+				if f.At != nil || f.For != 0 {
+					return "a window may hold no checkpoint"
+				}
+				if every := orInt(f.Every, 5); float64(every) > min(float64(12*sc.World.Days), eventsAtLeast(sc.World)/4) {
+					return fmt.Sprintf("every %d checkpoints: the world may not checkpoint that often", every)
+				}
+				return ""
 			},
 		},
 		StaleConsumer: {
-			about: "at At (default day 1 10:00) the consumer reads a batch and stalls past its lease; a second consumer takes the shards over and drains them; the first one resumes, writes its batch (already there) and its checkpoint is refused (ErrLeaseLost)",
+			about: "at At (default day 1 10:00), or the first hour after it with records to read, the consumer reads a batch and stalls past its lease; a second consumer takes the shards over and drains them; the first one resumes, writes its batch (already there) and its checkpoint is refused (ErrLeaseLost)",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
-				x.actions = append(x.actions, action{at: x.at(f, Moment{Day: 1, Offset: 10 * time.Hour}), kind: f.Kind, do: func(ctx context.Context) error {
+				untilStruck(x, x.at(f, Moment{Day: 1, Offset: 10 * time.Hour}), func(ctx context.Context) (bool, error) {
 					return staleConsumer(ctx, x, f.Kind)
-				}})
+				})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: StaleConsumer, At: &Moment{Day: 1 + r.IntN(days), Offset: time.Duration(6+r.IntN(16)) * time.Hour}}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: StaleConsumer, At: &Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(6+r.IntN(13)) * time.Hour}}, true
 			},
+			strikes: readStrikes,
 		},
 		RawWriteRace: {
-			about: "at At (default day 1 14:00) two consumers read the same batch and write it at the same time: one conditional put wins, the other finds the object there; the RAW key is written once",
+			about: "at At (default day 1 14:00), or the first hour after it with records to read, two consumers read the same batch and write it at the same time: one conditional put wins, the other finds the object there; the RAW key is written once",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
-				x.actions = append(x.actions, action{at: x.at(f, Moment{Day: 1, Offset: 14 * time.Hour}), kind: f.Kind, do: func(ctx context.Context) error {
+				untilStruck(x, x.at(f, Moment{Day: 1, Offset: 14 * time.Hour}), func(ctx context.Context) (bool, error) {
 					return rawWriteRace(ctx, x, f.Kind)
-				}})
+				})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: RawWriteRace, At: &Moment{Day: 1 + r.IntN(days), Offset: time.Duration(6+r.IntN(16)) * time.Hour}}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: RawWriteRace, At: &Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(6+r.IntN(13)) * time.Hour}}, true
+			},
+			strikes: func(f Fault, sc *Scenario) string {
+				if has(sc, PartialWrite) {
+					return "a racing write torn by partial_write would fail the race's own check"
+				}
+				return readStrikes(f, sc)
 			},
 		},
 		Reshard: {
@@ -567,8 +674,18 @@ func init() {
 				return nil, nil
 			},
 			check: variants("split", "merge"),
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: Reshard, At: &Moment{Day: 1 + r.IntN(days), Offset: time.Duration(r.IntN(24)) * time.Hour}, Variant: []string{"split", "merge"}[r.IntN(2)]}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				f := Fault{Kind: Reshard, At: &Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(r.IntN(24)) * time.Hour}, Variant: "split"}
+				if shards(sc) > 1 && r.IntN(2) == 0 {
+					f.Variant = "merge"
+				}
+				return f, true
+			},
+			strikes: func(f Fault, sc *Scenario) string {
+				if f.Variant == "merge" && shards(sc) < 2 {
+					return "a merge needs two shards"
+				}
+				return ""
 			},
 		},
 		PartialWrite: {
@@ -583,8 +700,15 @@ func init() {
 				return nil, nil
 			},
 			check: variants("torn", "bad_checksum"),
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: PartialWrite, Rate: 0.02 + 0.1*r.Float64(), Count: 1 + r.IntN(6), Variant: []string{"torn", "bad_checksum"}[r.IntN(2)]}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: PartialWrite, Rate: rateFor(r, 0.1, 0.3, rawWrites(sc)), Count: 1 + r.IntN(4), Variant: []string{"torn", "bad_checksum"}[r.IntN(2)]}, true
+			},
+			// Drawn per RAW write of the fault phase.
+			strikes: func(f Fault, sc *Scenario) string {
+				if f.At != nil || f.For != 0 {
+					return "a window may hold no RAW write"
+				}
+				return missed(orRate(f.Rate, 0.05), rawWrites(sc), "RAW writes")
 			},
 		},
 		CostGrowth: {
@@ -605,11 +729,29 @@ func init() {
 				}, nil
 			},
 			fired: func(x *run) int { return int(x.r.World.Stats.CampaignSessions) },
-			check: func(f Fault) []string {
+			check: func(f Fault, _ int) []string {
 				if f.At != nil && f.At.Day < 2 {
 					return []string{"the spike must start on day 2 or later: day 1 is the baseline the alerts compare with"}
 				}
 				return nil
+			},
+			// A campaign is worth drawing on a stream held to its quotas and
+			// a shop big enough to load it: 150 to 250 users at least.
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				days := sc.World.Days
+				if days < 2 {
+					return Fault{}, false
+				}
+				sc.Stream.Quotas = true
+				sc.World.Users = max(sc.World.Users, 150+r.IntN(101))
+				return Fault{Kind: CostGrowth, At: &Moment{Day: 2 + r.IntN(days-1), Offset: time.Duration(8+r.IntN(7)) * time.Hour},
+					For: Duration(time.Duration(2+r.IntN(3)) * time.Hour), Multiplier: float64(10 + r.IntN(31))}, true
+			},
+			strikes: func(f Fault, sc *Scenario) string {
+				if !sc.Stream.Quotas {
+					return "a stream without quotas throttles nothing"
+				}
+				return ""
 			},
 		},
 		LateBurst: {
@@ -624,29 +766,48 @@ func init() {
 				x.offline = append(x.offline, offline{kind: f.Kind, from: from, until: from.Add(d)})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				at := Moment{Day: 1 + r.IntN(days), Offset: time.Duration(r.IntN(20)) * time.Hour}
-				return Fault{Kind: LateBurst, At: &at, For: Duration(time.Duration(1+r.IntN(12)) * time.Hour)}, true
+			// The fleet must be back within the fault phase: a burst sent in
+			// the heal phase is not the fault's.
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				at := Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(r.IntN(20)) * time.Hour}
+				d := time.Duration(1+r.IntN(12)) * time.Hour
+				end := time.Duration(sc.World.Days) * 24 * time.Hour
+				if back := at.sinceStart() + d; back >= end {
+					d = end - time.Hour - at.sinceStart()
+				}
+				return Fault{Kind: LateBurst, At: &at, For: Duration(d)}, d > 0
+			},
+			strikes: func(f Fault, sc *Scenario) string {
+				at, d := Moment{Day: 1, Offset: 12 * time.Hour}, 6*time.Hour
+				if f.At != nil {
+					at = *f.At
+				}
+				if f.For > 0 {
+					d = time.Duration(f.For)
+				}
+				if at.sinceStart()+d >= time.Duration(sc.World.Days)*24*time.Hour {
+					return "the fleet is back only after the fault phase"
+				}
+				return ""
 			},
 		},
 		FullRefresh: {
-			about: "after the build of day At (default day 2) the warehouse is rebuilt from STAGING with a full refresh; it must give the same tables, and the incremental runs that follow go on from it",
+			about: "after the build of day At (default day 2), or of the first day after it whose build promotes, the warehouse is rebuilt from STAGING with a full refresh; it must give the same tables, and the incremental runs that follow go on from it",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
-				day := 2
-				if f.At != nil {
-					day = f.At.Day
-				}
-				x.afterDay = append(x.afterDay, dayAction{day: day - 1, afterBuild: true, do: func(ctx context.Context, date time.Time, _ bool) error {
-					return fullRefresh(ctx, x, f.Kind, date)
-				}})
+				onFirstDay(x, f, true, func(ctx context.Context, date time.Time, _ bool) (bool, error) {
+					if !x.active() || x.lastTransform.Status != warehouse.StatusPromoted {
+						return false, nil
+					}
+					return true, fullRefresh(ctx, x, f.Kind, date)
+				})
 				return nil, nil
 			},
-			draw: func(r *rand.Rand, days int) (Fault, bool) {
-				return Fault{Kind: FullRefresh, At: &Moment{Day: 1 + r.IntN(days)}}, true
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				return Fault{Kind: FullRefresh, At: &Moment{Day: 1 + r.IntN(sc.World.Days)}}, true
 			},
 		},
-	}
+	})
 }
 
 // Thresholds of FutureClock's skews (see its check).
@@ -655,8 +816,8 @@ const (
 	futureQuarantinedMin = 150 * time.Minute
 )
 
-func variants(vs ...string) func(Fault) []string {
-	return func(f Fault) []string {
+func variants(vs ...string) func(Fault, int) []string {
+	return func(f Fault, _ int) []string {
 		if f.Variant != "" && !slices.Contains(vs, f.Variant) {
 			return []string{fmt.Sprintf("variant %q is not one of %s", f.Variant, strings.Join(vs, ", "))}
 		}
@@ -690,6 +851,62 @@ func orRange(r *DurationRange, lo, hi time.Duration) DurationRange {
 		return DurationRange{Min: lo, Max: hi}
 	}
 	return *r
+}
+
+// everyOrRate makes rule fire on every f.Every-th matching request instead
+// of by probability when the fault sets Every.
+func everyOrRate(f Fault, rule sim.FaultRule) sim.FaultRule {
+	if f.Every > 0 {
+		rule.Every, rule.Probability = f.Every, 0
+	}
+	return rule
+}
+
+// everyOrRateCheck refuses a fault that sets both Every and Rate.
+func everyOrRateCheck(f Fault, _ int) []string {
+	if f.Every > 0 && f.Rate > 0 {
+		return []string{"set every or rate, not both"}
+	}
+	return nil
+}
+
+// untilStruck runs try in the hour that contains at and, until it reports
+// that it struck, in every hour after it of the fault phase (after the
+// hour's records are put and before they are drained, as actions run): a
+// fault that needs records to read strikes in the first hour that has
+// some. An error ends the tries.
+func untilStruck(x *run, at time.Time, try func(ctx context.Context) (bool, error)) {
+	done := false
+	x.everyHour = append(x.everyHour, func(ctx context.Context) error {
+		if done || !at.Before(x.clock.Now()) {
+			return nil
+		}
+		struck, err := try(ctx)
+		done = struck || err != nil
+		return err
+	})
+}
+
+// onFirstDay runs do after the batch of day f.At (default day 2), or with
+// afterBuild after its build, and after those of the days that follow in
+// the fault phase, until do reports that it acted: a fault that needs a
+// date whose batch or build succeeded acts on the first one from At on.
+func onFirstDay(x *run, f Fault, afterBuild bool, do func(ctx context.Context, date time.Time, ingested bool) (bool, error)) {
+	day := 2
+	if f.At != nil {
+		day = f.At.Day
+	}
+	done := false
+	for d := day - 1; d < x.sc.World.Days; d++ {
+		x.afterDay = append(x.afterDay, dayAction{day: d, afterBuild: afterBuild, do: func(ctx context.Context, date time.Time, ingested bool) error {
+			if done {
+				return nil
+			}
+			acted, err := do(ctx, date, ingested)
+			done = acted
+			return err
+		}})
+	}
 }
 
 // apiFaults puts a sim.Faults with rule in front of the FakeStore server,
@@ -808,57 +1025,59 @@ func dayBeforeKey(key string) (string, bool) {
 }
 
 // staleConsumer: the runner's consumer reads a batch and stalls past its
-// lease; a rival drains the stream; the stale one resumes.
-func staleConsumer(ctx context.Context, x *run, kind Kind) error {
+// lease; a rival drains the stream; the stale one resumes. It reports
+// whether it struck: not if there was nothing to read.
+func staleConsumer(ctx context.Context, x *run, kind Kind) (bool, error) {
 	stale := x.r.Consumer()
 	if err := stale.Connect(ctx); err != nil {
-		return err
+		return false, err
 	}
 	b, err := stale.Read(ctx)
 	if errors.Is(err, io.EOF) {
-		return nil // nothing to read this hour: the fault did not fire
+		return false, nil // nothing to read this hour
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	x.clock.Advance(2 * stream.DefaultLeaseDuration)
+	x.fire(kind, 1) // stalled past its lease: what follows is the pipeline's answer
 	rival := x.r.NewConsumer("rival-host")
 	if _, err := rival.Drain(ctx); err != nil {
-		return fmt.Errorf("rival consumer: %w", err)
+		return true, fmt.Errorf("rival consumer: %w", err)
 	}
 	if err := stale.Write(ctx, b); err != nil {
-		return fmt.Errorf("stale consumer's write: %w", err)
+		return true, fmt.Errorf("stale consumer's write: %w", err)
 	}
 	err = stale.Ack(ctx, b)
 	if !errors.Is(err, stream.ErrLeaseLost) {
 		x.violate("stale_consumer: a consumer whose lease was taken acknowledged %s %s-%s (err %v), want ErrLeaseLost", b.ShardID, b.First, b.Last, err)
 	}
-	x.fire(kind, 1)
 	x.r.RestartConsumer()
-	return rival.Close(ctx)
+	return true, rival.Close(ctx)
 }
 
-// rawWriteRace: two consumers read the same batch and write it at once.
-func rawWriteRace(ctx context.Context, x *run, kind Kind) error {
+// rawWriteRace: two consumers read the same batch and write it at once. It
+// reports whether it struck: not if there was nothing to read.
+func rawWriteRace(ctx context.Context, x *run, kind Kind) (bool, error) {
 	first := x.r.Consumer()
 	if err := first.Connect(ctx); err != nil {
-		return err
+		return false, err
 	}
 	a, err := first.Read(ctx)
 	if errors.Is(err, io.EOF) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	x.clock.Advance(2 * stream.DefaultLeaseDuration)
 	second := x.r.NewConsumer("racing-host")
 	if err := second.Connect(ctx); err != nil {
-		return err
+		return true, err
 	}
 	b, err := second.Read(ctx)
 	if err != nil {
-		return fmt.Errorf("second consumer's read: %w", err)
+		return true, fmt.Errorf("second consumer's read: %w", err)
 	}
 	if a.ShardID != b.ShardID || a.First != b.First || a.Last != b.Last {
 		x.violate("raw_write_race: two consumers from one checkpoint cut different batches: %s %s-%s and %s %s-%s", a.ShardID, a.First, a.Last, b.ShardID, b.First, b.Last)
@@ -874,16 +1093,16 @@ func rawWriteRace(ctx context.Context, x *run, kind Kind) error {
 	}
 	x.fire(kind, 1)
 	if err := second.Ack(ctx, b); err != nil {
-		return fmt.Errorf("winning consumer's checkpoint: %w", err)
+		return true, fmt.Errorf("winning consumer's checkpoint: %w", err)
 	}
 	if err := first.Ack(ctx, a); !errors.Is(err, stream.ErrLeaseLost) {
 		x.violate("raw_write_race: the consumer that lost its lease acknowledged (err %v), want ErrLeaseLost", err)
 	}
 	if _, err := second.Drain(ctx); err != nil {
-		return err
+		return true, err
 	}
 	x.r.RestartConsumer()
-	return second.Close(ctx)
+	return true, second.Close(ctx)
 }
 
 // reshard splits the first open shard at the middle of its hash range, or
@@ -928,9 +1147,6 @@ func reshard(ctx context.Context, api *kinesis.Client, name string, merge bool) 
 // fullRefresh rebuilds the warehouse with a full refresh and checks that it
 // gives the tables the incremental runs built.
 func fullRefresh(ctx context.Context, x *run, kind Kind, date time.Time) error {
-	if !x.active() {
-		return nil
-	}
 	wh := x.r.Warehouse()
 	before, err := wh.TableHashes(ctx)
 	if err != nil {

@@ -27,6 +27,7 @@ type Report struct {
 	// heal phase or the rerun (never expected).
 	Steps     []StepError       `json:"failed_steps,omitempty"`
 	Totals    pipeline.Totals   `json:"totals"`
+	Events    EventsReport      `json:"events"`
 	Anomalies sim.AnomalyCounts `json:"anomalies"`
 	Metrics   Metrics           `json:"metrics"`
 	Alerts    []AlertResult     `json:"alerts"`
@@ -36,6 +37,42 @@ type Report struct {
 	// Replay is the command that runs this scenario again, seed included
 	// ("" for a scenario built in code).
 	Replay string `json:"replay"`
+}
+
+// EventsReport is where the events a run sent ended up, every count read
+// where the data is (RAW and QUARANTINE from the lake, the rest from the
+// warehouse's tables), and the balance of what was sent.
+type EventsReport struct {
+	// InRaw counts the records of the RAW events objects; StreamQuarantine
+	// the distinct payloads of the QUARANTINE objects; LoadQuarantine the
+	// distinct events Load quarantined (Observation's counts).
+	InRaw            int `json:"in_raw"`
+	StreamQuarantine int `json:"quarantined_at_stream"`
+	LoadQuarantine   int `json:"quarantined_at_load"`
+	// Conflicting counts the event ids that arrived with more than one
+	// payload, Superseded their versions CORE does not keep.
+	Conflicting int64 `json:"conflicting_events"`
+	Superseded  int64 `json:"superseded_versions"`
+	// RejectedRows counts the source rows rejected (meta.rejected_rows),
+	// QuarantinedSourceRows those quarantined at load, QuarantinedObjects
+	// the RAW objects Load set aside.
+	RejectedRows          int64            `json:"rejected_rows"`
+	QuarantinedSourceRows int64            `json:"quarantined_source_rows"`
+	QuarantinedObjects    int64            `json:"quarantined_objects"`
+	Balance               pipeline.Balance `json:"balance"`
+}
+
+// eventsReport reads o's counts. The balance counts records: the
+// QUARANTINE objects' records (copies of one payload included) and the
+// records Load quarantined.
+func eventsReport(o *Observation) EventsReport {
+	w := o.Warehouse
+	return EventsReport{
+		InRaw: o.RawRecords, StreamQuarantine: o.StreamQuarantine, LoadQuarantine: o.LoadQuarantine,
+		Conflicting: w.Events.Conflicting, Superseded: w.Events.Superseded,
+		RejectedRows: w.RejectedRows(), QuarantinedSourceRows: w.QuarantinedSourceRows(), QuarantinedObjects: w.QuarantinedObjects,
+		Balance: pipeline.NewBalance(o.Totals, o.StreamQuarantineRecords, w),
+	}
 }
 
 // FaultReport says how many times a fault fired.
@@ -85,8 +122,19 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  faults fired: %s\n", strings.Join(fs, ", "))
 	}
-	fmt.Fprintf(w, "  events: sent %d, acknowledged %d, in RAW %d, quarantined %d, rejected %d; tables %s\n",
-		r.Totals.Sent, r.Totals.Acknowledged, r.Totals.InRaw, r.Totals.Quarantined, r.Totals.Rejected, r.Hashes)
+	e, b := r.Events, r.Events.Balance
+	fmt.Fprintf(w, "  events: sent %d, acknowledged %d, in RAW %d, quarantined %d (at the stream %d, at load %d), rejected %d, "+
+		"conflicts %d (%d versions superseded), exact duplicates %d (consumer %d, warehouse %d); tables %s\n",
+		r.Totals.Sent, r.Totals.Acknowledged, e.InRaw, e.StreamQuarantine+e.LoadQuarantine, e.StreamQuarantine, e.LoadQuarantine,
+		r.Totals.Rejected, e.Conflicting, e.Superseded, b.ExactDuplicates(), b.DroppedByConsumer, b.RemovedInWarehouse, r.Hashes)
+	fmt.Fprintf(w, "  balance: %s\n", b)
+	if !b.OK() {
+		fmt.Fprintf(w, "           %s\n", b.Terms())
+	}
+	if e.RejectedRows+e.QuarantinedSourceRows+e.QuarantinedObjects > 0 {
+		fmt.Fprintf(w, "  source rows: rejected %d (meta.rejected_rows), quarantined at load %d; RAW objects set aside %d\n",
+			e.RejectedRows, e.QuarantinedSourceRows, e.QuarantinedObjects)
+	}
 	var fired []string
 	for _, a := range r.Alerts {
 		if a.Fired {

@@ -44,6 +44,10 @@ type RunOptions struct {
 	// clock.Real). Nothing the run does reads it: the run's own time is
 	// its simulated clock.
 	Wall clock.Clock
+	// BackfillLimit is the backfill limit of the run's incremental builds
+	// (warehouse.TransformOptions.BackfillLimit; 0: the warehouse's
+	// default). Tests lower it to leave days stale on purpose.
+	BackfillLimit int
 }
 
 // Hook is a step a test adds to a run: Do runs once, in the hour that
@@ -93,16 +97,20 @@ type run struct {
 	quarantined map[string]map[string]int
 	offline     []offline // windows when the client fleet holds its records
 
-	mu      sync.Mutex
-	fired   map[Kind]int
-	broken  []string // invariants a fault's own check saw broken
-	steps   []StepError
-	late    int64
-	queued  int64
-	hours   []HourMetrics
-	journal *s3Journal
-	cps     *checkpointJournal
-	sent    *deliveryLog
+	mu     sync.Mutex
+	fired  map[Kind]int
+	broken []string // invariants a fault's own check saw broken
+	steps  []StepError
+	late   int64
+	queued int64
+	// builds counts the builds compared with the oracle (compareBuild);
+	// buildDiffs what differed.
+	builds     int
+	buildDiffs []BuildDiff
+	hours      []HourMetrics
+	journal    *s3Journal
+	cps        *checkpointJournal
+	sent       *deliveryLog
 }
 
 // counter reads how many times a fault fired, at the end of the run.
@@ -566,10 +574,11 @@ func (x *run) closeDay(ctx context.Context, date time.Time) error {
 		}
 	}
 	if ingested {
-		load, tr, err := x.r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
+		load, tr, err := x.r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour), BackfillLimit: x.opts.BackfillLimit})
 		x.step("fault", "build "+date.Format(time.DateOnly), err)
 		x.countTransform(tr)
 		x.lastLoad, x.lastTransform, x.lastAsOf = load, tr, date.Add(24*time.Hour)
+		x.compareBuild(ctx, "build "+date.Format(time.DateOnly), x.lastAsOf, 0)
 		for _, a := range x.afterDay {
 			if a.day == d && a.afterBuild {
 				x.step("fault", "after build "+date.Format(time.DateOnly), a.do(ctx, date, true))
@@ -606,6 +615,9 @@ func (x *run) drain(ctx context.Context, phase string, hour time.Time) stream.Co
 func (x *run) healPhase(ctx context.Context) {
 	x.healed.Store(true)
 	r := x.r
+	x.mu.Lock()
+	faultSteps := len(x.steps)
+	x.mu.Unlock()
 	x.progress("heal: faults off, catching up")
 	// The stream: what the fleet still has to send (late records), and
 	// whatever a failed drain left.
@@ -632,11 +644,14 @@ func (x *run) healPhase(ctx context.Context) {
 	for _, date := range x.failedDates {
 		x.step("heal", "rerun ingest "+date.Format(time.DateOnly), x.ingestRetried(ctx, date))
 	}
-	load, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end})
+	load, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end, BackfillLimit: x.opts.BackfillLimit})
 	x.step("heal", "build", err)
 	x.countTransform(tr)
 	x.lastLoad, x.lastTransform, x.lastAsOf = load, tr, x.end
-	if x.queued > 0 {
+	x.compareBuild(ctx, "heal build", x.end, faultSteps)
+	if tr.DaysPending > 0 {
+		// More days queued than an incremental run rebuilds: the backfill
+		// an operator runs on the check backfill_pending.
 		load, tr, err := r.Build(ctx, warehouse.TransformOptions{AsOf: x.end, Mode: warehouse.Backfill})
 		x.step("heal", "backfill", err)
 		x.countTransform(tr)

@@ -51,28 +51,31 @@ func TestScenarios(t *testing.T) {
 }
 
 // TestSwarm draws and runs the scenarios of seeds 1 to 20 (make soak runs
-// more): every one must pass. A failure names the seed and the command that
-// replays it.
+// more): every one must pass, and at least scenarios.MinFiredRate of the
+// faults drawn must fire, since the swarm draws each only where it can
+// strike. A failure names the seed and the command that replays it.
 func TestSwarm(t *testing.T) {
 	const first, seeds = 1, 20
 	var mu sync.Mutex
-	drawn, firedKinds := 0, map[scenarios.Kind]bool{}
+	var reps []*scenarios.Report
 	t.Run("seeds", func(t *testing.T) {
 		for s := uint64(first); s < first+seeds; s++ {
 			t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
 				t.Parallel()
-				sc := scenarios.Draw(s)
-				rep := mustPass(t, sc)
+				rep := mustPass(t, scenarios.Draw(s))
 				mu.Lock()
 				defer mu.Unlock()
-				drawn += len(sc.Faults)
-				for _, f := range rep.Faults {
-					firedKinds[f.Kind] = firedKinds[f.Kind] || f.Fired > 0
-				}
+				reps = append(reps, rep)
 			})
 		}
 	})
-	t.Logf("swarm: seeds %d..%d, %d faults drawn, %d kinds fired", first, first+seeds-1, drawn, len(firedKinds))
+	sum := scenarios.Summarize(reps)
+	t.Logf("swarm: seeds %d..%d, faults drawn %d, fired %d (%.1f%%), %d kinds; not fired: %s",
+		first, first+seeds-1, sum.Drawn, sum.Fired, 100*sum.FiredRate, len(sum.Kinds), sum.NotFiredText())
+	if len(reps) == seeds && sum.FiredRate < scenarios.MinFiredRate {
+		t.Errorf("%d of %d faults drawn fired, fewer than %.0f%%: a fault drawn where it cannot strike proves nothing; not fired: %s",
+			sum.Fired, sum.Drawn, 100*scenarios.MinFiredRate, sum.NotFiredText())
+	}
 }
 
 // TestDraw: the same seed draws the same scenario, every drawn scenario is

@@ -101,27 +101,15 @@ func (p *Replay) Status(ctx context.Context) (Status, error) {
 	return st, err
 }
 
-// Oracle returns the oracle's world as of the last build: the expected
-// world (see Observation.Expected) cut at the build's as_of, so that its
-// marts are what the warehouse's must be once every record sent by then
-// has arrived. Nil before the first build.
+// Oracle returns the oracle's world as of the last build: what CORE must
+// hold then (see run.worldAt: the expected world cut at the build's as_of,
+// with the events sent by then), so that its marts are what the
+// warehouse's must be. Nil before the first build.
 func (p *Replay) Oracle() *sim.World {
-	asOf := p.x.lastAsOf
-	if asOf.IsZero() {
+	if p.x.lastAsOf.IsZero() {
 		return nil
 	}
-	w, _ := p.x.expectedWorld()
-	cut := *w
-	cut.Config.Days = int(asOf.Sub(cut.Config.Start) / (24 * time.Hour))
-	if cut.Config.Days < 1 {
-		return nil
-	}
-	end := cut.Config.End()
-	i := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(end) })
-	cut.Events = w.Events[:i]
-	j := sort.Search(len(w.Orders), func(i int) bool { return !w.Orders[i].Date.Before(end) })
-	cut.Orders = w.Orders[:j]
-	return &cut
+	return p.x.worldAt(p.x.lastAsOf)
 }
 
 // reasonNoise is what makes two reasons of one kind differ: record

@@ -31,10 +31,18 @@ const (
 	// AnomalyMalformed marks a record that breaks the event contract (see
 	// MalformedKind). It is never a valid event.
 	AnomalyMalformed
+	// AnomalyPastClock marks an event whose client clock runs behind: its
+	// payload's event_time is the true time minus a skew drawn from
+	// AnomalyConfig.PastSkew; it is sent at the true time.
+	AnomalyPastClock
+	// AnomalyConflict marks a conflicting version of an event: the same
+	// event_id with another payload, the event resent by a client that
+	// re-stamped it (its event_time moved by the gap between the sends).
+	AnomalyConflict
 )
 
 // AnomalyKinds lists every AnomalyKind bit, in the order String writes them.
-var AnomalyKinds = []AnomalyKind{AnomalyDuplicate, AnomalyLate, AnomalyOutOfOrder, AnomalyFutureClock, AnomalyMalformed}
+var AnomalyKinds = []AnomalyKind{AnomalyDuplicate, AnomalyLate, AnomalyOutOfOrder, AnomalyFutureClock, AnomalyMalformed, AnomalyPastClock, AnomalyConflict}
 
 var anomalyNames = map[AnomalyKind]string{
 	AnomalyDuplicate:   "duplicate",
@@ -42,6 +50,8 @@ var anomalyNames = map[AnomalyKind]string{
 	AnomalyOutOfOrder:  "out_of_order",
 	AnomalyFutureClock: "future_clock",
 	AnomalyMalformed:   "malformed",
+	AnomalyPastClock:   "past_clock",
+	AnomalyConflict:    "conflict",
 }
 
 // Has reports whether every bit of b is set in k.
@@ -59,7 +69,7 @@ func (k AnomalyKind) String() string {
 			parts = append(parts, anomalyNames[b])
 		}
 	}
-	if rest := k &^ (AnomalyDuplicate | AnomalyLate | AnomalyOutOfOrder | AnomalyFutureClock | AnomalyMalformed); rest != 0 {
+	if rest := k &^ (AnomalyDuplicate | AnomalyLate | AnomalyOutOfOrder | AnomalyFutureClock | AnomalyMalformed | AnomalyPastClock | AnomalyConflict); rest != 0 {
 		parts = append(parts, fmt.Sprintf("0x%x", uint8(rest)))
 	}
 	return strings.Join(parts, "|")
@@ -206,12 +216,13 @@ func (d DelayDist) problems(field string, probs []string) []string {
 }
 
 // AnomalyConfig says which anomalies an Anomalizer injects and how often.
-// Rates are probabilities in [0, 1], drawn per input event. The three timing
-// anomalies (late, out of order, future clock) are mutually exclusive: one
-// draw per event picks at most one of them, so LateRate + OutOfOrderRate +
-// FutureClockRate must be at most 1 and each is exactly the expected share of
-// events that get it. Duplicates and malformed records are drawn
-// independently and combine with anything.
+// Rates are probabilities in [0, 1], drawn per input event. The four timing
+// anomalies (late, out of order, future clock, past clock) are mutually
+// exclusive: one draw per event picks at most one of them, so LateRate +
+// OutOfOrderRate + FutureClockRate + PastClockRate must be at most 1 and
+// each is exactly the expected share of events that get it. Duplicates,
+// conflicting versions and malformed records are drawn independently and
+// combine with anything.
 //
 // A zero DelayDist field takes its value from DefaultAnomalyConfig.
 type AnomalyConfig struct {
@@ -246,6 +257,25 @@ type AnomalyConfig struct {
 	FutureClockRate float64
 	FutureSkew      DelayDist
 
+	// PastClockRate is the share of events whose client clock is behind:
+	// the payload's event_time is the true time minus a skew drawn from
+	// PastSkew (to the millisecond, at least one); the event is sent at
+	// the true time. A skew beyond the
+	// warehouse's maximum event age (a clock reset to 1970, a week-old
+	// battery-dead phone) is what Load quarantines as "a clock behind".
+	PastClockRate float64
+	PastSkew      DelayDist
+
+	// ConflictRate is the share of events resent in a conflicting version:
+	// ConflictGap (to the millisecond, at least one) after the first send
+	// of the event (after its release,
+	// for a held one), the client sends it again with the same event_id
+	// and its event_time moved forward by that gap, as a client that
+	// re-stamps an event when it retries it would. The version first sent
+	// arrives first; the warehouse keeps the earliest arrival.
+	ConflictRate float64
+	ConflictGap  DelayDist
+
 	// MalformedRate is the share of events that come with a malformed
 	// record, its kind drawn uniformly from MalformedKinds (nil or empty:
 	// all of them). By default the malformed record is an extra record (junk
@@ -263,7 +293,9 @@ type AnomalyConfig struct {
 //   - DuplicateGap: uniform 0..5s; DuplicateCopies 1;
 //   - LateDelay: exponential from 1m, mean 1h, capped at 3 days;
 //   - OutOfOrderWindow: 5m;
-//   - FutureSkew: uniform 5m..2 days.
+//   - FutureSkew: uniform 5m..2 days;
+//   - PastSkew: uniform 5m..2 days;
+//   - ConflictGap: uniform 1m..2h.
 func DefaultAnomalyConfig() AnomalyConfig {
 	return AnomalyConfig{
 		DuplicateCopies:  1,
@@ -271,6 +303,8 @@ func DefaultAnomalyConfig() AnomalyConfig {
 		LateDelay:        DelayDist{Kind: DelayExponential, Min: time.Minute, Mean: time.Hour, Max: 72 * time.Hour},
 		OutOfOrderWindow: 5 * time.Minute,
 		FutureSkew:       DelayDist{Kind: DelayUniform, Min: 5 * time.Minute, Max: 48 * time.Hour},
+		PastSkew:         DelayDist{Kind: DelayUniform, Min: 5 * time.Minute, Max: 48 * time.Hour},
+		ConflictGap:      DelayDist{Kind: DelayUniform, Min: time.Minute, Max: 2 * time.Hour},
 	}
 }
 
@@ -295,6 +329,12 @@ func (c AnomalyConfig) withDefaults() AnomalyConfig {
 	if c.FutureSkew == (DelayDist{}) {
 		c.FutureSkew = def.FutureSkew
 	}
+	if c.PastSkew == (DelayDist{}) {
+		c.PastSkew = def.PastSkew
+	}
+	if c.ConflictGap == (DelayDist{}) {
+		c.ConflictGap = def.ConflictGap
+	}
 	if len(c.MalformedKinds) == 0 {
 		c.MalformedKinds = MalformedKinds
 	}
@@ -315,14 +355,16 @@ func (c AnomalyConfig) Validate() error {
 		{"LateRate", c.LateRate},
 		{"OutOfOrderRate", c.OutOfOrderRate},
 		{"FutureClockRate", c.FutureClockRate},
+		{"PastClockRate", c.PastClockRate},
+		{"ConflictRate", c.ConflictRate},
 		{"MalformedRate", c.MalformedRate},
 	} {
 		if !(r.v >= 0 && r.v <= 1) { // also rejects NaN
 			probs = append(probs, fmt.Sprintf("%s %v is outside [0,1]", r.name, r.v))
 		}
 	}
-	if sum := c.LateRate + c.OutOfOrderRate + c.FutureClockRate; sum > 1+1e-12 {
-		probs = append(probs, fmt.Sprintf("LateRate + OutOfOrderRate + FutureClockRate = %v exceeds 1 (they are exclusive)", sum))
+	if sum := c.LateRate + c.OutOfOrderRate + c.FutureClockRate + c.PastClockRate; sum > 1+1e-12 {
+		probs = append(probs, fmt.Sprintf("LateRate + OutOfOrderRate + FutureClockRate + PastClockRate = %v exceeds 1 (they are exclusive)", sum))
 	}
 	if c.DuplicateCopies < 0 || c.DuplicateCopies > MaxDuplicateCopies {
 		probs = append(probs, fmt.Sprintf("DuplicateCopies %d is outside 0..%d", c.DuplicateCopies, MaxDuplicateCopies))
@@ -330,6 +372,8 @@ func (c AnomalyConfig) Validate() error {
 	probs = c.DuplicateGap.problems("DuplicateGap", probs)
 	probs = c.LateDelay.problems("LateDelay", probs)
 	probs = c.FutureSkew.problems("FutureSkew", probs)
+	probs = c.PastSkew.problems("PastSkew", probs)
+	probs = c.ConflictGap.problems("ConflictGap", probs)
 	if c.LateThreshold < 0 {
 		probs = append(probs, fmt.Sprintf("LateThreshold %s is negative", c.LateThreshold))
 	}
@@ -377,14 +421,21 @@ type Delivery struct {
 	// EventTime is the true event_time of the source event. SendAt-EventTime
 	// is a late event's delay.
 	EventTime time.Time
-	// Skew is how far the payload's event_time is ahead of EventTime (future
-	// clock); 0 otherwise.
+	// Skew is how far the payload's event_time is ahead of EventTime: positive
+	// for a future clock, negative for a past clock, 0 otherwise. A
+	// conflicting version keeps the skew of its first send (its event_time
+	// is further moved by Restamp).
 	Skew time.Duration
+	// Restamp is how far a conflicting version's event_time is moved
+	// forward from the first send's (the gap between the two sends); 0
+	// for every other record.
+	Restamp time.Duration
 	// Anomalies says what was done to the record; 0 for a clean send.
 	Anomalies AnomalyKind
 	// Malformed is the kind of a malformed record, "" otherwise.
 	Malformed MalformedKind
-	// Copy is 0 for an event's first send, 1, 2, ... for its extra copies.
+	// Copy is 0 for an event's first send (and for a conflicting version,
+	// which is not a copy), 1, 2, ... for its extra copies.
 	Copy int
 }
 
@@ -413,6 +464,13 @@ type AnomalyCounts struct {
 
 	Future        int           // events sent with a client clock ahead (first sends only)
 	MaxFutureSkew time.Duration // greatest skew
+
+	Past        int           // events sent with a client clock behind (first sends only)
+	MaxPastSkew time.Duration // greatest skew behind, as a positive duration
+
+	// Conflicts counts the conflicting versions yielded (AnomalyConflict):
+	// records of an event with its event_id and another payload.
+	Conflicts int
 
 	Malformed         int // malformed records yielded
 	MalformedByKind   map[MalformedKind]int
@@ -450,10 +508,17 @@ func (c AnomalyCounts) clone() AnomalyCounts {
 //     strictly before that instant.
 //   - Future clock: the payload's event_time is moved forward by the skew
 //     (the client lies); the record is sent at the true time.
-//   - Late, out of order and future clock are exclusive; see AnomalyConfig.
+//   - Past clock: the payload's event_time is moved back by the skew; the
+//     record is sent at the true time.
+//   - Late, out of order, future clock and past clock are exclusive; see
+//     AnomalyConfig.
 //   - Duplicate: extra copies, byte-identical to the first send (so with the
-//     same event_id and, for a future-clock event, the same skewed time),
+//     same event_id and, for a clock ahead or behind, the same skewed time),
 //     each DuplicateGap after the previous send.
+//   - Conflict: one more record of the event, ConflictGap after its first
+//     send, with the same event_id and its event_time moved forward by
+//     that gap (Delivery.Restamp): a conflicting duplicate. It is never
+//     duplicated itself.
 //   - Malformed: by default an extra junk record with a fresh event_id,
 //     sent at the source event's event_time right after it; valid events
 //     are never lost, so "nothing lost" checks stay exact. With
@@ -467,8 +532,9 @@ func (c AnomalyCounts) clone() AnomalyCounts {
 //
 // For a checker, the expected CORE is every input event_id once, except,
 // with MalformedReplaces, the SourceEventID of every malformed record; its
-// event_time is the payload's (Delivery.Skew ahead of the truth for a
-// future-clock event). AnomalyCounts gives the sizes; OnAnomaly, or the
+// event_time is the payload's of the version that arrived first
+// (Delivery.Skew from the truth for a clock ahead or behind, plus
+// Delivery.Restamp for a conflicting version). AnomalyCounts gives the sizes; OnAnomaly, or the
 // Anomalies of each Delivery, gives the ids without storing them.
 //
 // Determinism: a pass draws from rng.New(seed, "sim/anomalies/...") streams,

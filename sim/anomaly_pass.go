@@ -15,11 +15,14 @@ import (
 // The rng streams of a pass. Decisions and values of one anomaly have their
 // own streams, so that changing a distribution moves no decision and
 // changing one rate moves no other anomaly's decisions (the timing draw is
-// shared by the three exclusive timing anomalies).
+// shared by the four exclusive timing anomalies).
 const (
 	anomalyStreamTiming    = "sim/anomalies/timing"
 	anomalyStreamLate      = "sim/anomalies/late/delay"
 	anomalyStreamFuture    = "sim/anomalies/future/skew"
+	anomalyStreamPast      = "sim/anomalies/past/skew"
+	anomalyStreamConflict  = "sim/anomalies/conflict"
+	anomalyStreamGap       = "sim/anomalies/conflict/gap"
 	anomalyStreamDuplicate = "sim/anomalies/duplicate"
 	anomalyStreamCopies    = "sim/anomalies/duplicate/copies"
 	anomalyStreamMalformed = "sim/anomalies/malformed"
@@ -76,6 +79,7 @@ func (a *Anomalizer) Err() error { return a.err }
 type heldEvent struct {
 	d        Delivery
 	copies   int
+	conflict *Delivery // its conflicting version, if any
 	released bool
 }
 
@@ -92,8 +96,8 @@ type anomalyPass struct {
 	counts *AnomalyCounts
 	on     func(AnomalyKind, Delivery)
 
-	timing, dup, mal          *rand.Rand // decisions: one draw per event each
-	late, skew, copies, junkR *rand.Rand // values
+	timing, dup, mal, conflict           *rand.Rand // decisions: one draw per event each
+	late, skew, past, gap, copies, junkR *rand.Rand // values
 
 	heap    []anomalyItem
 	seq     uint64
@@ -108,17 +112,20 @@ func (a *Anomalizer) newPass() *anomalyPass {
 	a.counts = AnomalyCounts{MalformedByKind: map[MalformedKind]int{}}
 	a.err = nil
 	return &anomalyPass{
-		cfg:    &a.cfg,
-		counts: &a.counts,
-		on:     a.OnAnomaly,
-		timing: rng.New(a.seed, anomalyStreamTiming),
-		dup:    rng.New(a.seed, anomalyStreamDuplicate),
-		mal:    rng.New(a.seed, anomalyStreamMalformed),
-		late:   rng.New(a.seed, anomalyStreamLate),
-		skew:   rng.New(a.seed, anomalyStreamFuture),
-		copies: rng.New(a.seed, anomalyStreamCopies),
-		junkR:  rng.New(a.seed, anomalyStreamJunk),
-		held:   map[string][]*heldEvent{},
+		cfg:      &a.cfg,
+		counts:   &a.counts,
+		on:       a.OnAnomaly,
+		timing:   rng.New(a.seed, anomalyStreamTiming),
+		dup:      rng.New(a.seed, anomalyStreamDuplicate),
+		mal:      rng.New(a.seed, anomalyStreamMalformed),
+		conflict: rng.New(a.seed, anomalyStreamConflict),
+		late:     rng.New(a.seed, anomalyStreamLate),
+		skew:     rng.New(a.seed, anomalyStreamFuture),
+		past:     rng.New(a.seed, anomalyStreamPast),
+		gap:      rng.New(a.seed, anomalyStreamGap),
+		copies:   rng.New(a.seed, anomalyStreamCopies),
+		junkR:    rng.New(a.seed, anomalyStreamJunk),
+		held:     map[string][]*heldEvent{},
 	}
 }
 
@@ -128,7 +135,7 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 	p.counts.Events++
 
 	var timing AnomalyKind
-	if cfg.LateRate > 0 || cfg.OutOfOrderRate > 0 || cfg.FutureClockRate > 0 {
+	if cfg.LateRate > 0 || cfg.OutOfOrderRate > 0 || cfg.FutureClockRate > 0 || cfg.PastClockRate > 0 {
 		switch u := p.timing.Float64(); {
 		case u < cfg.LateRate:
 			timing = AnomalyLate
@@ -136,12 +143,15 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 			timing = AnomalyOutOfOrder
 		case u < cfg.LateRate+cfg.OutOfOrderRate+cfg.FutureClockRate:
 			timing = AnomalyFutureClock
+		case u < cfg.LateRate+cfg.OutOfOrderRate+cfg.FutureClockRate+cfg.PastClockRate:
+			timing = AnomalyPastClock
 		}
 	}
 	copies := 0
 	if cfg.DuplicateRate > 0 && p.dup.Float64() < cfg.DuplicateRate {
 		copies = 1 + p.copies.IntN(cfg.DuplicateCopies)
 	}
+	conflicting := cfg.ConflictRate > 0 && p.conflict.Float64() < cfg.ConflictRate
 	malformed := cfg.MalformedRate > 0 && p.mal.Float64() < cfg.MalformedRate
 
 	if malformed && cfg.MalformedReplaces {
@@ -166,6 +176,9 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 	case AnomalyFutureClock:
 		d.Skew = cfg.FutureSkew.sample(p.skew)
 		ev.EventTime = ev.EventTime.Add(d.Skew)
+	case AnomalyPastClock:
+		d.Skew = -toMillis(cfg.PastSkew.sample(p.past))
+		ev.EventTime = ev.EventTime.Add(d.Skew)
 	case AnomalyLate:
 		d.SendAt = t.Add(cfg.LateDelay.sample(p.late))
 	}
@@ -174,25 +187,31 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 		return fmt.Errorf("anomalies: encode event %s: %w", e.EventID, err)
 	}
 	d.Data = data
+	var conflict *Delivery
+	if conflicting {
+		if conflict, err = p.conflictOf(d, ev); err != nil {
+			return err
+		}
+	}
 
 	switch timing {
 	case AnomalyOutOfOrder:
-		h := &heldEvent{d: d, copies: copies}
+		h := &heldEvent{d: d, copies: copies, conflict: conflict}
 		p.held[e.SessionID] = append(p.held[e.SessionID], h)
 		timeout := d
 		timeout.SendAt = t.Add(cfg.OutOfOrderWindow)
 		p.push(timeout, h)
 	case AnomalyLate:
 		p.push(d, nil)
-		p.pushCopies(d, copies)
+		p.pushFollowers(d, copies, conflict)
 	default: // sent now: it overtakes the held events of its session
 		p.push(d, nil)
-		p.pushCopies(d, copies)
+		p.pushFollowers(d, copies, conflict)
 		for _, h := range p.held[e.SessionID] {
 			h.released = true
 			h.d.SendAt = t
 			p.push(h.d, nil)
-			p.pushCopies(h.d, h.copies)
+			p.pushFollowers(h.d, h.copies, h.conflict)
 		}
 		delete(p.held, e.SessionID)
 	}
@@ -205,6 +224,34 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 		p.push(j, nil)
 	}
 	return nil
+}
+
+// conflictOf returns the conflicting version of d, the first send of ev:
+// the same event re-stamped ConflictGap later. Its SendAt is set when d's
+// send time is final (pushFollowers).
+func (p *anomalyPass) conflictOf(d Delivery, ev stream.Event) (*Delivery, error) {
+	gap := toMillis(p.cfg.ConflictGap.sample(p.gap))
+	ev.EventTime = ev.EventTime.Add(gap)
+	data, err := json.Marshal(&ev)
+	if err != nil {
+		return nil, fmt.Errorf("anomalies: encode conflicting version of %s: %w", ev.EventID, err)
+	}
+	c := d
+	c.Data = data
+	c.Restamp = gap
+	c.Anomalies = AnomalyConflict | d.Anomalies&(AnomalyFutureClock|AnomalyPastClock)
+	return &c, nil
+}
+
+// pushFollowers schedules what follows the send of d: its n extra copies
+// and its conflicting version, if any, ConflictGap (its Restamp) after d.
+func (p *anomalyPass) pushFollowers(d Delivery, n int, conflict *Delivery) {
+	p.pushCopies(d, n)
+	if conflict != nil {
+		c := *conflict
+		c.SendAt = d.SendAt.Add(c.Restamp)
+		p.push(c, nil)
+	}
 }
 
 // pushCopies schedules n extra copies of d, each DuplicateGap after the
@@ -260,7 +307,7 @@ func (p *anomalyPass) popAndEmit(yield func(Delivery) bool) bool {
 		if !p.emit(h.d, yield) {
 			return false
 		}
-		p.pushCopies(h.d, h.copies)
+		p.pushFollowers(h.d, h.copies, h.conflict)
 		return true
 	}
 	return p.emit(it.d, yield)
@@ -277,6 +324,8 @@ func (p *anomalyPass) emit(d Delivery, yield func(Delivery) bool) bool {
 		if p.cfg.MalformedReplaces {
 			c.MalformedReplaced++
 		}
+	case d.Anomalies&AnomalyConflict != 0:
+		c.Conflicts++
 	case d.Copy > 0:
 		c.Duplicates++
 		if d.Copy == 1 {
@@ -297,6 +346,9 @@ func (p *anomalyPass) emit(d Delivery, yield func(Delivery) bool) bool {
 		case d.Anomalies&AnomalyFutureClock != 0:
 			c.Future++
 			c.MaxFutureSkew = max(c.MaxFutureSkew, d.Skew)
+		case d.Anomalies&AnomalyPastClock != 0:
+			c.Past++
+			c.MaxPastSkew = max(c.MaxPastSkew, -d.Skew)
 		}
 	}
 	if p.on != nil {
@@ -361,4 +413,12 @@ func (p *anomalyPass) less(i, j int) bool {
 		return c < 0
 	}
 	return a.seq < b.seq
+}
+
+// toMillis truncates d to the millisecond, the precision of the
+// simulator's event times, keeping it at least a millisecond: a clock
+// behind or a re-stamp moves an event_time to a time a warehouse stores
+// exactly.
+func toMillis(d time.Duration) time.Duration {
+	return max(d.Truncate(time.Millisecond), time.Millisecond)
 }

@@ -199,10 +199,11 @@
 //
 // An Anomalizer turns the clean event stream into what a client fleet
 // sends: Deliveries with a send time, a partition key and payload bytes,
-// with duplicates, late arrivals, out-of-order sends, client clocks in the
-// future and malformed records (invalid JSON, missing fields, wrong types,
-// unknown event types, oversized payloads) injected at configured rates and
-// every one counted (AnomalyCounts, OnAnomaly). Malformed records are extra
+// with duplicates, late arrivals, out-of-order sends, client clocks ahead or
+// behind, conflicting versions (an event resent re-stamped: same event_id,
+// another payload) and malformed records (invalid JSON, missing fields,
+// wrong types, unknown event types, oversized payloads) injected at
+// configured rates and every one counted (AnomalyCounts, OnAnomaly). Malformed records are extra
 // junk by default, so the expected CORE is every input event_id once.
 //
 // # Oracle

@@ -62,14 +62,19 @@ const (
 // acknowledged, rejected and failed ones are disjoint, and a record that is
 // in none of them was never sent because the call returned an error first.
 type PutStats struct {
-	Attempted    int           // records (events) handed to Put or PutRecords
-	Acknowledged int           // records the stream accepted
-	Rejected     int           // records refused before sending (over 1 MiB, bad partition key); never acknowledged
-	Retried      int           // record sends that had to be repeated
-	Throttled    int           // record sends refused for the shard's throughput
-	Failed       int           // records given up (still refused after MaxAttempts, or refused for good)
-	Calls        int           // PutRecords calls
-	Waited       time.Duration // backoff slept on the clock
+	Attempted    int // records (events) handed to Put or PutRecords
+	Acknowledged int // records the stream accepted
+	Rejected     int // records refused before sending (over 1 MiB, bad partition key); never acknowledged
+	Retried      int // record sends that had to be repeated
+	Throttled    int // record sends refused for the shard's throughput
+	Failed       int // records given up (still refused after MaxAttempts, or refused for good)
+	// Unanswered counts the records of PutRecords calls that got no
+	// answer (a retryable error: a timeout, a dropped connection) and were
+	// sent again: the stream may have taken the first send too, so each
+	// may be on it twice.
+	Unanswered int
+	Calls      int           // PutRecords calls
+	Waited     time.Duration // backoff slept on the clock
 	// RejectedReasons counts the Rejected records by reason (the Reject*
 	// constants: "over 1 MiB", "empty partition key", "partition key over
 	// 256 characters", "empty data"); nil when none was rejected. Its values
@@ -85,6 +90,7 @@ func (s *PutStats) Add(o PutStats) {
 	s.Retried += o.Retried
 	s.Throttled += o.Throttled
 	s.Failed += o.Failed
+	s.Unanswered += o.Unanswered
 	s.Calls += o.Calls
 	s.Waited += o.Waited
 	for reason, n := range o.RejectedReasons {
@@ -231,6 +237,7 @@ func (p *Producer) putBatch(ctx context.Context, batch []types.PutRecordsRequest
 				st.Failed += len(pending)
 				return fmt.Errorf("put %d records to %s: %w", len(pending), p.Stream, err)
 			}
+			st.Unanswered += len(pending)
 			lastErr, progress = err, false
 		} else {
 			var failed []types.PutRecordsRequestEntry

@@ -48,6 +48,7 @@ var checkOrder = []check{
 	{"events_volume", Warning, "the run's event volume is outside half to twice the recent norm"},
 	{"purchases_orphan", Warning, "purchase events name no order"},
 	{"orders_untracked", Warning, "orders have no purchase event (tracking loss)"},
+	{"backfill_pending", Warning, "days touched by late events are not rebuilt in daily_kpis and session_funnel (more than the run's backfill limit): run shoplake transform --backfill"},
 	{"raw_objects_quarantined", Warning, "RAW objects set aside by the load, not loaded: replace or remove each (see meta.quarantined_objects, shoplake verify)"},
 }
 

@@ -2,6 +2,8 @@ package warehouse_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,18 +113,24 @@ func TestWarehouse_Transform_LateData(t *testing.T) {
 			t.Fatalf("day 1 sessions = %d, want 3", got)
 		}
 
-		// Beyond the lateness: day 1 is final.
+		// Beyond the lateness: day 1 is final. The late event is flagged,
+		// its day queued, and the same run rebuilds it (within the backfill
+		// limit): no mart is left stale.
 		src.putEvents(t, "2026-01-02", "12", "clicks-0-5-6", records(t,
 			ev{id: "e1", typ: "page_view", session: "e", at: "2026-01-01T12:00:00Z", ingest: "2026-01-02T12:00:00Z"},
 			ev{id: "f1", typ: "page_view", session: "f", at: "2026-01-02T11:00:00Z"},
 		))
 		mustLoad(t, w, src)
 		st = transformWith(t, w, opts)
-		if st.LateEvents != 1 || st.DaysQueued != 1 || st.DaysRebuilt != 1 {
-			t.Fatalf("beyond lateness: late %d, queued %d, rebuilt %d; want 1, 1, 1", st.LateEvents, st.DaysQueued, st.DaysRebuilt)
+		if st.LateEvents != 1 || st.DaysQueued != 1 || st.DaysBackfilled != 1 || st.DaysPending != 0 || st.DaysRebuilt != 2 {
+			t.Fatalf("beyond lateness: late %d, queued %d, backfilled %d, pending %d, rebuilt %d; want 1, 1, 1, 0, 2",
+				st.LateEvents, st.DaysQueued, st.DaysBackfilled, st.DaysPending, st.DaysRebuilt)
 		}
-		if got := day1(); got != 3 {
-			t.Fatalf("day 1 sessions = %d after a late event, want 3 (final, queued)", got)
+		if got := day1(); got != 4 {
+			t.Fatalf("day 1 sessions = %d after a late event, want 4 (rebuilt in the same run)", got)
+		}
+		if c := checkNamed(t, st.Checks, "backfill_pending"); c.Status != "pass" {
+			t.Fatalf("backfill_pending = %+v with nothing pending, want pass", c)
 		}
 		late, err := w.TableRows(ctx, "meta.late_events")
 		if err != nil {
@@ -131,33 +139,67 @@ func TestWarehouse_Transform_LateData(t *testing.T) {
 		if len(late) != 1 || late[0][0] != "e1" {
 			t.Fatalf("meta.late_events = %q, want e1", late)
 		}
-		if _, err := w.TableRows(ctx, "core.events"); err != nil {
-			t.Fatal(err)
-		}
 		if n := mustHashes(t, w); rowsOf(n, "core.events") != 6 {
 			t.Fatalf("core.events has %d rows, want 6 (the late event is kept)", rowsOf(n, "core.events"))
 		}
+		queue, err := w.TableRows(ctx, "meta.backfill_queue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(queue) != 1 || queue[0][0] != "2026-01-01T00:00:00.000000Z" || queue[0][3] != fmt.Sprint(st.RunID) {
+			t.Fatalf("meta.backfill_queue = %q, want 2026-01-01 done by run %d", queue, st.RunID)
+		}
+
+		// Late events on two final days with a limit of one: the older day
+		// is rebuilt, the other stays queued and stale, and the warning
+		// check names it and the command that fixes it.
+		src.putEvents(t, "2026-01-04", "11", "clicks-0-7-7", records(t,
+			ev{id: "l1", typ: "page_view", session: "l", at: "2026-01-04T11:00:00Z"},
+		))
+		mustLoad(t, w, src)
+		limited := opts
+		limited.BackfillLimit = 1
+		transformWith(t, w, limited) // watermark 2026-01-04 10:00: days 1 to 3 final
+		src.putEvents(t, "2026-01-04", "12", "clicks-0-8-9", records(t,
+			ev{id: "j1", typ: "page_view", session: "j", at: "2026-01-01T14:00:00Z", ingest: "2026-01-04T12:00:00Z"},
+			ev{id: "k1", typ: "page_view", session: "k", at: "2026-01-02T14:00:00Z", ingest: "2026-01-04T12:00:00Z"},
+		))
+		mustLoad(t, w, src)
+		st = transformWith(t, w, limited)
+		if st.LateEvents != 2 || st.DaysQueued != 2 || st.DaysBackfilled != 1 || st.DaysPending != 1 {
+			t.Fatalf("limit 1: late %d, queued %d, backfilled %d, pending %d; want 2, 2, 1, 1",
+				st.LateEvents, st.DaysQueued, st.DaysBackfilled, st.DaysPending)
+		}
+		c := checkNamed(t, st.Checks, "backfill_pending")
+		if c.Status != "warn" || c.Failures != 1 || !strings.Contains(c.Detail, "2026-01-02") || !strings.Contains(c.Detail, "shoplake transform --backfill") {
+			t.Fatalf("backfill_pending = %+v, want warn naming 2026-01-02 and the command", c)
+		}
+		if st.Status != warehouse.StatusPromoted {
+			t.Fatalf("status %q, want promoted (the check warns)", st.Status)
+		}
 
 		st = transformWith(t, w, warehouse.TransformOptions{Mode: warehouse.Backfill, AllowedLateness: time.Hour})
-		if st.DaysRebuilt != 1 {
-			t.Fatalf("backfill rebuilt %d days, want 1", st.DaysRebuilt)
-		}
-		if got := day1(); got != 4 {
-			t.Fatalf("day 1 sessions = %d after the backfill, want 4", got)
+		if st.DaysBackfilled != 1 || st.DaysPending != 0 {
+			t.Fatalf("backfill: backfilled %d, pending %d; want 1, 0", st.DaysBackfilled, st.DaysPending)
 		}
 		backfilled := mustHashes(t, w)
 		transformWith(t, w, warehouse.TransformOptions{Mode: warehouse.FullRefresh, AllowedLateness: time.Hour})
 		if got := mustHashes(t, w); !equalHashes(got, backfilled) {
 			t.Fatalf("full refresh differs from incremental + backfill:\n%v\nwant\n%v", got, backfilled)
 		}
-		queue, err := w.TableRows(ctx, "meta.backfill_queue")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(queue) != 1 || queue[0][0] != "2026-01-01T00:00:00.000000Z" || queue[0][3] == "NULL" {
-			t.Fatalf("meta.backfill_queue = %q, want 2026-01-01 done", queue)
-		}
 	})
+}
+
+// checkNamed returns the result of the check name among cs.
+func checkNamed(t *testing.T, cs []warehouse.CheckResult, name string) warehouse.CheckResult {
+	t.Helper()
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %s in %+v", name, cs)
+	return warehouse.CheckResult{}
 }
 
 func rowsOf(hs []warehouse.TableHash, table string) int64 {

@@ -125,10 +125,11 @@ func (l *IngestLedger) FinishRun(ctx context.Context, rec ingest.RunRecord) erro
 		}
 		rows := make([][]any, 0, len(rec.Objects))
 		for _, o := range rec.Objects {
-			rows = append(rows, []any{rec.ID, o.Key, o.SHA256, int64(o.Bytes), int64(o.Rows), int64(o.DuplicateIDs), o.Entity, day, string(objStatus)})
+			rows = append(rows, []any{rec.ID, o.Key, o.SHA256, int64(o.Bytes), int64(o.Rows), int64(o.DuplicateIDs),
+				int64(o.OutsideDate), o.Entity, day, string(objStatus)})
 		}
 		return l.w.dialect.Insert(ctx, conn, "meta", "ingest_objects",
-			[]string{"run_id", "object_key", "sha256", "size_bytes", "row_count", "duplicate_ids", "entity", "logical_date", "status"}, rows)
+			[]string{"run_id", "object_key", "sha256", "size_bytes", "row_count", "duplicate_ids", "outside_date", "entity", "logical_date", "status"}, rows)
 	})
 	if err != nil {
 		return fmt.Errorf("ingest ledger: finish run %d of %s as %s: %w", rec.ID, day.Format(time.DateOnly), rec.Status, err)
@@ -169,6 +170,9 @@ type IngestRun struct {
 	StartedAt   time.Time  `json:"started_at"`
 	FinishedAt  *time.Time `json:"finished_at"`
 	Error       *string    `json:"error"`
+	// OutsideDate counts the carts the source served outside the date and
+	// the run dropped (--filter-carts-by-date), over its objects.
+	OutsideDate int64 `json:"outside_date"`
 }
 
 // Runs returns every run of date, oldest first.
@@ -185,7 +189,7 @@ func (l *IngestLedger) Runs(ctx context.Context, date time.Time) ([]IngestRun, e
 	var out []IngestRun
 	for rows.Next() {
 		var r IngestRun
-		if err := rows.Scan(&r.RunID, &r.LogicalDate, &r.Attempt, &r.Status, &r.Requests, &r.Retries, &r.StartedAt, &r.FinishedAt, &r.Error); err != nil {
+		if err := rows.Scan(&r.RunID, &r.LogicalDate, &r.Attempt, &r.Status, &r.Requests, &r.Retries, &r.StartedAt, &r.FinishedAt, &r.Error, &r.OutsideDate); err != nil {
 			return nil, fmt.Errorf("ingest ledger: read runs: %w", err)
 		}
 		out = append(out, r)

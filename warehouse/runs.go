@@ -244,6 +244,10 @@ func (w *Warehouse) checkOptions(ctx context.Context, conn *sql.Conn, opts Trans
 		return fmt.Errorf("%w: the allowed lateness %s is negative: give a positive duration, such as %s (the default)",
 			ErrInvalidOption, opts.AllowedLateness, DefaultAllowedLateness)
 	}
+	if opts.BackfillLimit < 0 {
+		return fmt.Errorf("%w: the backfill limit %d is negative: give how many queued days an incremental run may rebuild, such as %d (the default)",
+			ErrInvalidOption, opts.BackfillLimit, DefaultBackfillLimit)
+	}
 	for _, e := range opts.AcceptEmpty {
 		if !slices.Contains(VolumeEntities, e) {
 			return fmt.Errorf("%w: cannot accept an empty %q: the entities with snapshots are %s",

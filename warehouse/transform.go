@@ -69,8 +69,8 @@ var modelOrder = []model{
 
 // runTemps are temporary tables of a run that no model declares as its
 // temp: transform_run (transform.go), changed_events (core_events.sql),
-// changed_order_days (core_orders.sql).
-var runTemps = []string{"transform_run", "changed_events", "changed_order_days"}
+// changed_order_days (core_orders.sql), backfill_days (affected_days.sql).
+var runTemps = []string{"transform_run", "changed_events", "changed_order_days", "backfill_days"}
 
 // loadModels reads and renders every model in modelOrder with d's template
 // functions, and splits it into statements.
@@ -118,12 +118,14 @@ type TransformMode string
 
 const (
 	// Incremental (the default) merges the staging rows loaded since the
-	// last promoted run and rebuilds the mart partitions (dates) they touch,
-	// except final dates (before the previous watermark's date), which are
-	// queued for backfill instead.
+	// last promoted run and rebuilds the mart partitions (dates) they touch.
+	// Final dates (before the previous watermark's date) that late events
+	// touch are queued for backfill, and the run rebuilds the oldest
+	// TransformOptions.BackfillLimit queued dates: the marts are consistent
+	// after the run unless more dates wait than the limit.
 	Incremental TransformMode = "incremental"
-	// Backfill is an incremental run that also rebuilds every queued date
-	// and marks the queue done.
+	// Backfill is an incremental run that rebuilds every queued date,
+	// whatever the limit, and marks the queue done.
 	Backfill TransformMode = "backfill"
 	// FullRefresh empties CORE and MARTS and rebuilds them from all of
 	// STAGING; it gives the same tables as the incremental runs (after their
@@ -135,6 +137,11 @@ const (
 // leaves it zero: a day stays open for events until the latest event time
 // seen is a day past its end.
 const DefaultAllowedLateness = 24 * time.Hour
+
+// DefaultBackfillLimit is how many queued dates an incremental run rebuilds
+// when TransformOptions leaves BackfillLimit zero: a month of days, so that
+// a run after late data from a long outage stays bounded.
+const DefaultBackfillLimit = 31
 
 // TransformOptions are the parameters of one Transform run.
 type TransformOptions struct {
@@ -156,6 +163,11 @@ type TransformOptions struct {
 	// up to it, in later runs and full refreshes too. An accepted empty
 	// products snapshot withdraws every product (is_active false).
 	AcceptEmpty []string
+	// BackfillLimit is how many queued dates (meta.backfill_queue), oldest
+	// first, an Incremental run rebuilds; the rest wait for the next run or
+	// a Backfill, and the warning check backfill_pending names them. Zero
+	// means DefaultBackfillLimit; negative is refused.
+	BackfillLimit int
 }
 
 // VolumeEntities are the FakeStore entities whose snapshots the volume
@@ -180,13 +192,17 @@ func (o TransformOptions) acceptedEmpty() string {
 }
 
 // withDefaults fills the options left zero: Mode Incremental,
-// AllowedLateness DefaultAllowedLateness.
+// AllowedLateness DefaultAllowedLateness, BackfillLimit
+// DefaultBackfillLimit.
 func (o TransformOptions) withDefaults() TransformOptions {
 	if o.Mode == "" {
 		o.Mode = Incremental
 	}
 	if o.AllowedLateness == 0 {
 		o.AllowedLateness = DefaultAllowedLateness
+	}
+	if o.BackfillLimit == 0 {
+		o.BackfillLimit = DefaultBackfillLimit
 	}
 	return o
 }
@@ -211,9 +227,14 @@ type TransformStats struct {
 	EventsIn   int64 `json:"events_in"`
 	LateEvents int64 `json:"late_events"`
 	// DaysRebuilt counts the dates whose partitions were rebuilt;
-	// DaysQueued the final dates queued for backfill by this run.
-	DaysRebuilt int64 `json:"days_rebuilt"`
-	DaysQueued  int64 `json:"days_queued"`
+	// DaysQueued the final dates queued for backfill by this run;
+	// DaysBackfilled the queued dates (of this run or earlier ones) it
+	// rebuilt; DaysPending the dates still queued after it (stale in
+	// daily_kpis and session_funnel until a run rebuilds them).
+	DaysRebuilt    int64 `json:"days_rebuilt"`
+	DaysQueued     int64 `json:"days_queued"`
+	DaysBackfilled int64 `json:"days_backfilled"`
+	DaysPending    int64 `json:"days_pending"`
 	// Watermark is max(event_time) - allowed lateness after the run (nil
 	// before any event); dates before its date are final.
 	Watermark *time.Time    `json:"watermark"`
@@ -234,8 +255,10 @@ var errBlocked = errors.New("blocked")
 // the dates the run touches (models/affected_days.sql); the other marts are
 // rebuilt in full. A watermark (max event time - allowed lateness) marks
 // days final: late events for a final day are kept in CORE, flagged in
-// meta.late_events, and the day is queued in meta.backfill_queue until a
-// Backfill run. A FullRefresh rebuilds everything and gives the same tables.
+// meta.late_events, and the day is queued in meta.backfill_queue; the run
+// rebuilds the oldest TransformOptions.BackfillLimit queued days (a Backfill
+// all of them), so the marts are consistent after the run unless the queue
+// is longer. A FullRefresh rebuilds everything and gives the same tables.
 //
 // Between the models and the commit, the data-quality checks run
 // (checks.go). If a blocking check fails, the transaction is rolled back:
@@ -387,7 +410,7 @@ func (w *Warehouse) setTransformRun(ctx context.Context, conn *sql.Conn, stats T
 		return fmt.Errorf("transform run: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, insert, stats.RunID, string(opts.Mode), nullTime(opts.AsOf), stats.FromLoadSeq,
-		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second), opts.acceptedEmpty()); err != nil {
+		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second), opts.acceptedEmpty(), int64(opts.BackfillLimit)); err != nil {
 		return fmt.Errorf("transform run: %w", err)
 	}
 	return nil
@@ -471,7 +494,8 @@ func (w *Warehouse) runStats(ctx context.Context, conn *sql.Conn, stats *Transfo
 		return runRecord{}, err
 	}
 	var batchMax sql.NullTime
-	if err := conn.QueryRowContext(ctx, q).Scan(&stats.EventsIn, &batchMax, &stats.LateEvents, &stats.DaysRebuilt, &stats.DaysQueued); err != nil {
+	if err := conn.QueryRowContext(ctx, q).Scan(&stats.EventsIn, &batchMax, &stats.LateEvents, &stats.DaysRebuilt, &stats.DaysQueued,
+		&stats.DaysBackfilled, &stats.DaysPending); err != nil {
 		return runRecord{}, fmt.Errorf("run stats: %w", err)
 	}
 	maxEv := prevMax

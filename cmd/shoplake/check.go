@@ -79,7 +79,15 @@ when no run is recorded yet.`,
 			if err != nil {
 				return err
 			}
-			if err := report(out, asJSON, res, printCheckRun); err != nil {
+			rep := checkReport{CheckRun: res}
+			if res.RunID != 0 {
+				acc, err := wh.Accounting(cmd.Context())
+				if err != nil {
+					return err
+				}
+				rep.Accounting = &acc
+			}
+			if err := report(out, asJSON, rep, printCheckReport); err != nil {
 				return err
 			}
 			return checkStatus(res)
@@ -124,9 +132,26 @@ func warehousePath(cfg config.Config) string {
 	return filepath.Join(cfg.DataDir, cfg.Warehouse.Path)
 }
 
+// checkReport is what check prints, and its --json form: the run, and
+// what the warehouse kept out of CORE.
+type checkReport struct {
+	warehouse.CheckRun
+	// Accounting is where the records the warehouse received are, read
+	// from its tables now (every run's, not only the one shown); nil when
+	// no run is recorded.
+	Accounting *warehouse.Accounting `json:"accounting,omitempty"`
+}
+
+// printCheckReport prints the run and its checks, then what the warehouse
+// kept out of CORE.
+func printCheckReport(w io.Writer, r checkReport) {
+	printCheckRun(w, r.CheckRun, r.Accounting)
+}
+
 // printCheckRun prints a recorded run: what it was, how it ended, since when
-// nothing is promoted, and its check results.
-func printCheckRun(w io.Writer, r warehouse.CheckRun) {
+// nothing is promoted, and its check results; then, when a is not nil, what
+// the warehouse kept out of CORE.
+func printCheckRun(w io.Writer, r warehouse.CheckRun, a *warehouse.Accounting) {
 	if r.RunID == 0 {
 		fmt.Fprintln(w, "no transform run recorded yet: run shoplake transform")
 		return
@@ -145,6 +170,20 @@ func printCheckRun(w io.Writer, r warehouse.CheckRun) {
 		fmt.Fprintln(w, "no check results: the run failed before its checks were recorded")
 	}
 	printChecks(w, r.Results)
+	if a != nil {
+		printKeptOut(w, *a)
+	}
+}
+
+// printKeptOut prints what the warehouse holds outside CORE, over every
+// run: records quarantined at load, event conflicts, rejected source rows,
+// RAW objects set aside.
+func printKeptOut(w io.Writer, a warehouse.Accounting) {
+	e := a.Events
+	fmt.Fprintf(w, "kept out of CORE: quarantined at load %s events and %s source rows; %d events with conflicting versions (%d superseded); "+
+		"rejected rows %s; RAW objects set aside %d\n",
+		total(e.Quarantined, e.QuarantinedBy), total(a.QuarantinedSourceRows(), sourceRows(a.QuarantinedAtLoad)),
+		e.Conflicting, e.Superseded, total(a.RejectedRows(), a.Rejected), a.QuarantinedObjects)
 }
 
 // checkStatus is the error (exit status 1) of a run that was not promoted:

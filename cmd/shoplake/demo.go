@@ -58,10 +58,13 @@ run over the same data directory changes no table.`,
 
 // demoResult is what demo prints, and its --json form.
 type demoResult struct {
-	Seed    uint64                 `json:"seed"`
-	DataDir string                 `json:"data_dir"`
-	Totals  pipeline.Totals        `json:"totals"`
-	InCore  int64                  `json:"events_in_core"`
+	Seed    uint64          `json:"seed"`
+	DataDir string          `json:"data_dir"`
+	Totals  pipeline.Totals `json:"totals"`
+	InCore  int64           `json:"events_in_core"`
+	// Account is where the events are, read from the lake and the
+	// warehouse, and the balance of what was sent.
+	Account pipeline.Account       `json:"accounting"`
 	KPIs    []warehouse.DailyKPI   `json:"daily_kpis"`
 	Funnel  []warehouse.FunnelStep `json:"session_funnel"`
 	Hashes  []warehouse.TableHash  `json:"table_hashes"`
@@ -129,6 +132,9 @@ func collect(ctx context.Context, r *pipeline.Runner) (demoResult, error) {
 		}
 	}
 	res.Totals = r.Totals()
+	if res.Account, err = r.Account(ctx); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 
@@ -177,7 +183,8 @@ func printDemo(w io.Writer, res demoResult) {
 
 	t := res.Totals
 	fmt.Fprintln(w, "\nEVENTS THROUGH THE PIPELINE")
-	fmt.Fprintf(w, "generated %d  acknowledged %d  in RAW %d  quarantined %d  in CORE %d\n", t.Generated, t.Acknowledged, t.InRaw, t.Quarantined, res.InCore)
+	fmt.Fprintf(w, "generated %d  sent %d  acknowledged %d  refused by the producer %d\n", t.Generated, t.Sent, t.Acknowledged, t.Rejected)
+	printAccount(w, res.Account)
 	fmt.Fprintf(w, "RAW objects: events %d written, %d already present; batch %d written, %d already present\n", t.RawObjects, t.RawExisting, t.IngestWrites, t.IngestSkips)
 
 	fmt.Fprintln(w, "\nTABLE HASHES")
@@ -186,6 +193,63 @@ func printDemo(w io.Writer, res demoResult) {
 		hashes.add(h.Table, fmt.Sprint(h.Rows), h.SHA256)
 	}
 	hashes.print(w)
+}
+
+// printAccount prints where the events are, every count read where the
+// data is (RAW and QUARANTINE from the lake, the rest from the
+// warehouse's tables), the source rows kept out of CORE, and the balance
+// of what was sent.
+func printAccount(w io.Writer, a pipeline.Account) {
+	e := a.Warehouse.Events
+	raw := fmt.Sprintf("in RAW %d records in %d objects (read from the lake): %d loaded, %d quarantined at load",
+		a.Raw.Records, a.Raw.Objects, e.StagingRows, e.QuarantinedRows)
+	if n := a.NotLoaded(); n != 0 {
+		raw += fmt.Sprintf(", %d not loaded (in objects set aside or not loaded yet)", n)
+	}
+	if n := len(a.Raw.Unreadable); n > 0 {
+		raw += fmt.Sprintf("; %d objects unreadable, their records not counted", n)
+	}
+	fmt.Fprintln(w, raw)
+	fmt.Fprintf(w, "QUARANTINE at the stream %d records in %d objects (read from the lake)\n", a.StreamQuarantine.Records, a.StreamQuarantine.Objects)
+	fmt.Fprintf(w, "in the warehouse: in CORE %d; quarantined at load %s; %d conflicting events, %d versions superseded; %d exact duplicates removed; %d not transformed yet\n",
+		e.InCore, total(e.Quarantined, e.QuarantinedBy), e.Conflicting, e.Superseded, e.ExactDuplicates, e.Pending)
+	if e.RawCopies > 0 {
+		fmt.Fprintf(w, "  %d rows repeat a stream record already loaded (the same record in RAW twice): counted once\n", e.RawCopies)
+	}
+	if !e.Consistent() {
+		fmt.Fprintf(w, "  the warehouse does not add up: %d versions transformed, but CORE %d + superseded %d = %d\n",
+			e.Versions, e.InCore, e.Superseded, e.InCore+e.Superseded)
+	}
+	fmt.Fprintf(w, "source rows kept out of CORE: rejected %s in meta.rejected_rows, quarantined at load %s; RAW objects set aside %d in meta.quarantined_objects\n",
+		total(a.Warehouse.RejectedRows(), a.Warehouse.Rejected), total(a.Warehouse.QuarantinedSourceRows(), sourceRows(a.Warehouse.QuarantinedAtLoad)),
+		a.Warehouse.QuarantinedObjects)
+	fmt.Fprintf(w, "balance: %s\n  %s\n", a.Balance, a.Balance.Terms())
+}
+
+// total renders n and, when it is not 0, what it is made of: "3 (clock
+// ahead 1, invalid 2)".
+func total(n int64, cs []warehouse.Count) string {
+	var parts []string
+	for _, c := range cs {
+		if c.N != 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(c.Name, "_", " "), c.N))
+		}
+	}
+	if n == 0 || len(parts) == 0 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d (%s)", n, strings.Join(parts, ", "))
+}
+
+// sourceRows are the counts by entity but events.
+func sourceRows(cs []warehouse.Count) []warehouse.Count {
+	var out []warehouse.Count
+	for _, c := range cs {
+		if c.Name != "events" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // percent turns a 4-place decimal fraction ("0.0449") into "4.49%".

@@ -224,9 +224,11 @@ func printIngest(w io.Writer, rep ingestReport) {
 	if rep.FilterCartsByDate {
 		fmt.Fprintln(w, "carts filtered to their logical date (--filter-carts-by-date): \"carts\" counts those kept, \"+N other dates\" those dropped")
 	}
+	// superseded: the earlier runs of the date that this run found still
+	// running (their process died) and closed as failed.
 	t := &table{
-		head:  []string{"date", "status", "run", "try", "new", "users", "products", "carts", "dup ids", "requests", "retries", "waited", "error"},
-		right: []bool{false, false, true, true, true, true, true, true, true, true, true, true, false},
+		head:  []string{"date", "status", "run", "try", "new", "users", "products", "carts", "dup ids", "requests", "retries", "waited", "superseded", "error"},
+		right: []bool{false, false, true, true, true, true, true, true, true, true, true, true, false, false},
 	}
 	for _, r := range rep.Dates {
 		rows := map[string]string{"users": "-", "products": "-", "carts": "-"}
@@ -245,7 +247,20 @@ func printIngest(w io.Writer, rep ingestReport) {
 		t.add(r.Date.Format(time.DateOnly), string(r.Status), fmt.Sprint(r.RunID), fmt.Sprint(r.Attempt),
 			fmt.Sprintf("%d/%d", r.Written(), len(r.Objects)), rows["users"], rows["products"], rows["carts"],
 			fmt.Sprint(dups), fmt.Sprint(r.Requests), fmt.Sprint(r.Retries), r.Waited.Round(time.Millisecond).String(),
-			strings.ReplaceAll(errText, "\n", " "))
+			supersededRuns(r.Superseded), strings.ReplaceAll(errText, "\n", " "))
 	}
 	t.print(w)
+}
+
+// supersededRuns lists the runs a run closed as superseded ("run 3, 5"),
+// "-" for none.
+func supersededRuns(ids []int64) string {
+	if len(ids) == 0 {
+		return "-"
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = fmt.Sprint(id)
+	}
+	return "run " + strings.Join(s, ", ")
 }

@@ -148,50 +148,57 @@ func newScenarioSwarmCmd(g *globalFlags) *cobra.Command {
 		firstSeed uint64
 		asJSON    bool
 		save      string
+		minFired  float64
 	)
 	cmd := &cobra.Command{
 		Use:   "swarm",
 		Short: "Draw and run a random scenario from each of consecutive seeds",
 		Long: `swarm draws a scenario from each seed (a small world, one to four shards and
-one to four fault kinds with random parameters: the same seed draws the same
-scenario) and runs it. It prints a line per seed (PASS or FAIL, the faults
-drawn and how often each fired; a failure's whole report), then a summary.
+one to four fault kinds with random parameters, each only where it can
+strike: the same seed draws the same scenario) and runs it. It prints a line
+per seed (PASS or FAIL, the faults drawn and how often each fired; a
+failure's whole report), then a summary: the faults drawn and how many
+fired, the ones that did not, and each kind.
 
-The exit status is 1 if any seed failed; stderr then gives the command that
-replays each failed seed. --save writes each failed seed's scenario to a file
-that shoplake scenario run reads.`,
+A fault that never fires proves nothing: the exit status is 1 if any seed
+failed, or if fewer than --min-fired percent of the faults drawn fired.
+stderr then gives the command that replays each failed seed. --save writes
+each failed seed's scenario to a file that shoplake scenario run reads.
+--json prints {"summary": ..., "reports": [...]} on stdout.`,
 		Example: "  shoplake scenario swarm\n  shoplake scenario swarm --seeds 200 --first-seed 1000 --save /tmp/failed",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if seeds < 1 {
 				return fmt.Errorf("--seeds %d: run at least one seed", seeds)
 			}
-			return runSwarm(cmd, g, firstSeed, seeds, save, asJSON)
+			if minFired < 0 || minFired > 100 {
+				return fmt.Errorf("--min-fired %v: a percentage, from 0 to 100", minFired)
+			}
+			return runSwarm(cmd, g, firstSeed, seeds, save, asJSON, minFired/100)
 		},
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&seeds, "seeds", 20, "how many seeds to run")
 	fs.Uint64Var(&firstSeed, "first-seed", 1, "the first seed; the others follow it")
-	fs.BoolVar(&asJSON, "json", false, "print the reports as one JSON array instead of the lines (which go to stderr)")
+	fs.BoolVar(&asJSON, "json", false, "print the summary and the reports as one JSON object instead of the lines (which go to stderr)")
 	fs.StringVar(&save, "save", "", "write the scenario of each failed seed to this directory as swarm-SEED.yaml")
+	fs.Float64Var(&minFired, "min-fired", 100*scenarios.MinFiredRate, "the percentage of the faults drawn that must fire (0: report only)")
 	return cmd
 }
 
-// swarmKind is what a swarm did with one fault kind.
-type swarmKind struct {
-	drawn   int // seeds that drew it
-	firedIn int // of those, seeds where it fired
-	fired   int // firings over all seeds
+// swarmJSON is the --json output of scenario swarm.
+type swarmJSON struct {
+	Summary scenarios.SwarmSummary `json:"summary"`
+	Reports []*scenarios.Report    `json:"reports"`
 }
 
-func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save string, asJSON bool) error {
+func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save string, asJSON bool, minFired float64) error {
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	lines := out // the per-seed lines and the summary
 	if asJSON {
 		lines = errw
 	}
 	began := time.Now() // wall clock for the summary only
-	kinds := map[scenarios.Kind]*swarmKind{}
 	var failed []*scenarios.Report
 	saved := map[uint64]string{}
 	var saveErr error
@@ -199,16 +206,6 @@ func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save 
 		var fs []string
 		for _, f := range rep.Faults {
 			fs = append(fs, fmt.Sprintf("%s×%d", f.Kind, f.Fired))
-			k := kinds[f.Kind]
-			if k == nil {
-				k = &swarmKind{}
-				kinds[f.Kind] = k
-			}
-			k.drawn++
-			k.fired += f.Fired
-			if f.Fired > 0 {
-				k.firedIn++
-			}
 		}
 		if len(fs) == 0 {
 			fs = []string{"none"}
@@ -250,12 +247,14 @@ func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save 
 	if err != nil {
 		return err
 	}
+	sum := scenarios.Summarize(reps)
 	if asJSON {
-		if err := writeJSON(out, reps); err != nil {
+		if err := writeJSON(out, swarmJSON{Summary: sum, Reports: reps}); err != nil {
 			return err
 		}
 	}
-	printSwarmSummary(lines, len(reps), len(failed), kinds, time.Since(began))
+	printSwarmSummary(lines, sum, time.Since(began))
+	var errs []error
 	if len(failed) > 0 {
 		for _, rep := range failed {
 			fmt.Fprintf(errw, "seed %d failed; replay: %s\n", rep.Seed, rep.Replay)
@@ -263,10 +262,20 @@ func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save 
 				fmt.Fprintf(errw, "  or: shoplake scenario run %s\n", path)
 			}
 		}
-		return fmt.Errorf("%d of %d seeds failed", len(failed), len(reps))
+		errs = append(errs, fmt.Errorf("%d of %d seeds failed", len(failed), len(reps)))
+	}
+	if sum.FiredRate < minFired {
+		errs = append(errs, fmt.Errorf("%d of %d faults drawn fired (%s), fewer than the %s required: a fault drawn where it cannot strike proves nothing; not fired: %s",
+			sum.Fired, sum.Drawn, ratePercent(sum.FiredRate), ratePercent(minFired), sum.NotFiredText()))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return saveErr
 }
+
+// ratePercent writes a rate as a percentage with one decimal ("99.2%").
+func ratePercent(rate float64) string { return fmt.Sprintf("%.1f%%", 100*rate) }
 
 // saveDrawn writes the scenario the swarm drew for seed to
 // dir/swarm-<seed>.yaml and returns the file's path.
@@ -288,21 +297,16 @@ func saveDrawn(dir string, seed uint64) (string, error) {
 	return path, nil
 }
 
-func printSwarmSummary(w io.Writer, runs, failed int, kinds map[scenarios.Kind]*swarmKind, wall time.Duration) {
-	drawn := 0
-	for _, k := range kinds {
-		drawn += k.drawn
-	}
-	fmt.Fprintf(w, "\nSWARM: seeds run %d, passed %d, failed %d; faults drawn %d; wall time %s\n",
-		runs, runs-failed, failed, drawn, wall.Round(time.Millisecond))
-	if len(kinds) == 0 {
+func printSwarmSummary(w io.Writer, sum scenarios.SwarmSummary, wall time.Duration) {
+	fmt.Fprintf(w, "\nSWARM: seeds run %d, passed %d, failed %d; faults drawn %d, fired %d (%s); wall time %s\n",
+		sum.Seeds, sum.Passed, sum.Failed, sum.Drawn, sum.Fired, ratePercent(sum.FiredRate), wall.Round(time.Millisecond))
+	if len(sum.Kinds) == 0 {
 		return
 	}
+	fmt.Fprintf(w, "not fired: %s\n", sum.NotFiredText())
 	t := &table{head: []string{"kind", "drawn", "fired in", "firings"}, right: []bool{false, true, true, true}}
-	for _, k := range scenarios.Kinds() {
-		if s, ok := kinds[k]; ok {
-			t.add(string(k), fmt.Sprint(s.drawn), fmt.Sprint(s.firedIn), fmt.Sprint(s.fired))
-		}
+	for _, k := range sum.Kinds {
+		t.add(string(k.Kind), fmt.Sprint(k.Drawn), fmt.Sprint(k.FiredIn), fmt.Sprint(k.Firings))
 	}
 	t.print(w)
 }

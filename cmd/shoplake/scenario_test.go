@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -121,8 +122,9 @@ func TestScenarioSwarmCmd(t *testing.T) {
 		!strings.Contains(verdicts[0], "faults: ") {
 		t.Fatalf("want a line per seed, got %q\n%s", verdicts, out)
 	}
-	if !strings.Contains(out, "SWARM: seeds run 2, ") || !strings.Contains(out, "firings") {
-		t.Fatalf("no summary:\n%s", out)
+	if !strings.Contains(out, "SWARM: seeds run 2, ") || !strings.Contains(out, "firings") ||
+		!regexp.MustCompile(`faults drawn \d+, fired \d+ \(\d+\.\d%\)`).MatchString(out) || !strings.Contains(out, "\nnot fired: ") {
+		t.Fatalf("no summary with the faults drawn and fired:\n%s", out)
 	}
 	failed := strings.Contains(out, "\nFAIL ") || strings.HasPrefix(out, "FAIL ")
 	if failed != (err != nil) {
@@ -142,6 +144,32 @@ func TestScenarioSwarmCmd(t *testing.T) {
 		}
 		t.Logf("swarm seeds failed:\n%s", out)
 	}
+}
+
+// TestScenarioSwarmCmd_JSON: --json prints the summary and the reports as
+// one object, every fault drawn fired; --min-fired is a percentage.
+func TestScenarioSwarmCmd_JSON(t *testing.T) {
+	out, _, err := execute(t, "scenario", "swarm", "--seeds", "1", "--first-seed", "6", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Summary scenarios.SwarmSummary `json:"summary"`
+		Reports []scenarios.Report     `json:"reports"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("--json output is not the object: %v\n%s", err, out)
+	}
+	s := got.Summary
+	if len(got.Reports) != 1 || s.Seeds != 1 || s.Drawn != len(got.Reports[0].Faults) || s.Drawn == 0 || s.Fired != s.Drawn || s.FiredRate != 1 || len(s.Kinds) == 0 {
+		t.Fatalf("summary %+v of reports %+v", s, got.Reports)
+	}
+	t.Run("ErrMinFired", func(t *testing.T) {
+		_, _, err := execute(t, "scenario", "swarm", "--seeds", "1", "--first-seed", "6", "--min-fired", "101")
+		if err == nil || !strings.Contains(err.Error(), "--min-fired 101") {
+			t.Fatalf("err = %v, want --min-fired refused", err)
+		}
+	})
 }
 
 func TestScenarioSwarmSave(t *testing.T) {

@@ -26,12 +26,14 @@ type transformOptions struct {
 	dsn         string
 	fullRefresh bool
 	backfill    bool
-	noLoad      bool
-	asOf        string
-	lateness    time.Duration
-	maxEventAge string
-	acceptEmpty []string
-	asJSON      bool
+	// backfillLimit: TransformOptions.BackfillLimit.
+	backfillLimit int
+	noLoad        bool
+	asOf          string
+	lateness      time.Duration
+	maxEventAge   string
+	acceptEmpty   []string
+	asJSON        bool
 }
 
 func newTransformCmd(g *globalFlags) *cobra.Command {
@@ -50,9 +52,11 @@ then promotes STAGING to CORE and rebuilds the marts, in one transaction.
 By default the run is incremental: only the new staging rows are merged, and
 only the mart partitions (dates) they touch are rebuilt. A watermark (the
 latest event time minus --lateness) marks days final: late events for a final
-day are kept and flagged, and the day is queued; --backfill rebuilds the
-queued days. --full-refresh rebuilds everything from STAGING and gives the
-same tables as the incremental runs. An event whose time is more than
+day are kept and flagged, and the day is queued; the run rebuilds the oldest
+--backfill-limit queued days, so the marts stay consistent, and the check
+backfill_pending names the days left; --backfill rebuilds every queued day.
+--full-refresh rebuilds everything from STAGING and gives the same tables as
+the incremental runs. An event whose time is more than
 --max-event-age before its arrival (a clock far behind) is quarantined at
 load, as one more than an hour ahead is.
 
@@ -97,7 +101,8 @@ products snapshot that comes back empty after one with rows blocks the run
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
 	fs.StringVar(&opts.dsn, "postgres", "", "use the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file")
 	fs.BoolVar(&opts.fullRefresh, "full-refresh", false, "rebuild CORE and every mart from all of STAGING")
-	fs.BoolVar(&opts.backfill, "backfill", false, "also rebuild the final days queued by late events")
+	fs.BoolVar(&opts.backfill, "backfill", false, "rebuild every final day queued by late events, whatever --backfill-limit")
+	fs.IntVar(&opts.backfillLimit, "backfill-limit", warehouse.DefaultBackfillLimit, "rebuild at most this many queued days (oldest first) in an incremental run")
 	fs.BoolVar(&opts.noLoad, "no-load", false, "do not load RAW first: promote what STAGING holds")
 	fs.StringVar(&opts.asOf, "as-of", "", "exclusive end of the observed range, YYYY-MM-DD (default: the day after the latest ingested date)")
 	fs.DurationVar(&opts.lateness, "lateness", warehouse.DefaultAllowedLateness, "allowed lateness of events: the watermark is the latest event time minus this")
@@ -120,6 +125,9 @@ func (o transformOptions) validate() error {
 	case o.lateness == 0:
 		return fmt.Errorf("--lateness 0s: give a positive duration, such as %s (the default) or 1m for days final almost at once",
 			shortDuration(warehouse.DefaultAllowedLateness))
+	case o.backfillLimit < 1:
+		return fmt.Errorf("--backfill-limit %d: give how many queued days an incremental run may rebuild, at least 1 (default %d); --backfill rebuilds them all",
+			o.backfillLimit, warehouse.DefaultBackfillLimit)
 	}
 	age, err := parseAge(o.maxEventAge)
 	if err != nil {
@@ -202,6 +210,9 @@ type transformReport struct {
 	Load      *warehouse.LoadStats     `json:"load,omitempty"`
 	Transform warehouse.TransformStats `json:"transform"`
 	AsOf      *time.Time               `json:"as_of"`
+	// Accounting is what the run's staging rows left out of CORE, read
+	// from the tables after the run.
+	Accounting *warehouse.RunAccounting `json:"accounting,omitempty"`
 }
 
 func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts transformOptions) error {
@@ -216,7 +227,8 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	}
 	defer wh.Close()
 	var rep transformReport
-	topts := warehouse.TransformOptions{Mode: warehouse.Incremental, AllowedLateness: opts.lateness, AcceptEmpty: opts.acceptEmpty}
+	topts := warehouse.TransformOptions{Mode: warehouse.Incremental, AllowedLateness: opts.lateness, AcceptEmpty: opts.acceptEmpty,
+		BackfillLimit: opts.backfillLimit}
 	switch {
 	case opts.fullRefresh:
 		topts.Mode = warehouse.FullRefresh
@@ -267,6 +279,11 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	}
 	out := cmd.OutOrStdout()
 	if rep.Transform.RunID != 0 {
+		acc, aerr := wh.RunAccounting(ctx, rep.Transform.RunID)
+		if aerr != nil {
+			return errors.Join(err, fmt.Errorf("read what run %d kept out of CORE: %w", rep.Transform.RunID, aerr))
+		}
+		rep.Accounting = &acc
 		if err := report(out, opts.asJSON, rep, printTransform); err != nil {
 			return err
 		}
@@ -295,8 +312,14 @@ func printTransform(w io.Writer, rep transformReport) {
 	if t.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", t.Error)
 	}
-	fmt.Fprintf(w, "events in %d, late %d; days rebuilt %d, queued for backfill %d; watermark %s\n",
-		t.EventsIn, t.LateEvents, t.DaysRebuilt, t.DaysQueued, wm)
+	fmt.Fprintf(w, "events in %d, late %d; days rebuilt %d (queued %d, backfilled %d, still queued %d); watermark %s\n",
+		t.EventsIn, t.LateEvents, t.DaysRebuilt, t.DaysQueued, t.DaysBackfilled, t.DaysPending, wm)
+	if t.DaysPending > 0 {
+		fmt.Fprintf(w, "%d days stay stale in daily_kpis and session_funnel: run shoplake transform --backfill\n", t.DaysPending)
+	}
+	if a := rep.Accounting; a != nil {
+		printRunAccounting(w, *a)
+	}
 	if len(t.Core) > 0 {
 		core := &table{head: []string{"core", "inserted", "updated", "deleted", "unchanged"}, right: []bool{false, true, true, true, true}}
 		for _, name := range sortedNames(t.Core) {
@@ -313,6 +336,22 @@ func printTransform(w io.Writer, rep transformReport) {
 		marts.print(w)
 	}
 	printChecks(w, t.Checks)
+}
+
+// printRunAccounting prints what a run's staging rows left out of CORE:
+// quarantined at load, event conflicts, rejected source rows.
+func printRunAccounting(w io.Writer, a warehouse.RunAccounting) {
+	fmt.Fprintf(w, "kept out of CORE, staging load_seq %d..%d: quarantined at load %s events and %s source rows",
+		a.FromLoadSeq, a.ToLoadSeq, total(a.QuarantinedEvents(), a.QuarantinedEventsBy), total(a.QuarantinedSourceRows(), sourceRows(a.QuarantinedAtLoad)))
+	if a.Repaired > 0 {
+		fmt.Fprintf(w, " (%d more stored repaired)", a.Repaired)
+	}
+	fmt.Fprintf(w, "; %d events with conflicting versions (meta.event_conflicts)\n", a.ConflictingEvents)
+	as := "this run's"
+	if a.Status != warehouse.StatusPromoted {
+		as = "the last promoted run's (this run changed nothing)"
+	}
+	fmt.Fprintf(w, "rejected rows: %s, %s (meta.rejected_rows)\n", total(a.RejectedRows(), a.Rejected), as)
 }
 
 func sortedNames[V any](m map[string]V) []string {

@@ -6,8 +6,13 @@
 -- span several dates, so the dates an event touches are every date on which
 -- its session has an event. Days before transform_run.final_before (the
 -- date of the previous run's watermark) are final: new events there are
--- flagged in meta.late_events and their days queued in meta.backfill_queue
--- instead of rebuilt; a backfill or a full refresh rebuilds the queue.
+-- flagged in meta.late_events and their days queued in meta.backfill_queue.
+-- Every run then rebuilds queued days, oldest first: an incremental run at
+-- most transform_run.backfill_limit of them (so that a late burst over
+-- months cannot make one run rebuild everything), a backfill or a full
+-- refresh all of them. As long as the queue fits the limit, every mart is
+-- consistent after the run that brought the late events; days left queued
+-- fail the warning check backfill_pending, which names them.
 -- Changed orders rebuild their (old and new) dates, final or not: the
 -- batch source corrects itself. A full refresh starts from empty CORE and
 -- MARTS, so every date is affected.
@@ -29,6 +34,17 @@ CROSS JOIN transform_run AS r
 WHERE r.final_before IS NOT NULL AND d.day < r.final_before
   AND NOT EXISTS (SELECT 1 FROM meta.backfill_queue AS q WHERE q.day = d.day AND q.done_run IS NULL);
 
+-- backfill_days (temporary): the queued days this run rebuilds.
+CREATE OR REPLACE TEMP TABLE backfill_days AS
+SELECT q.day
+FROM (
+    SELECT day, row_number() OVER (ORDER BY day) AS n
+    FROM meta.backfill_queue
+    WHERE done_run IS NULL
+) AS q
+CROSS JOIN transform_run AS r
+WHERE r.mode IN ('backfill', 'full_refresh') OR q.n <= r.backfill_limit;
+
 CREATE OR REPLACE TEMP TABLE affected_days AS
 SELECT d.day
 FROM event_days AS d
@@ -37,13 +53,10 @@ WHERE r.final_before IS NULL OR d.day >= r.final_before
 UNION
 SELECT day FROM changed_order_days
 UNION
-SELECT q.day
-FROM meta.backfill_queue AS q
-CROSS JOIN transform_run AS r
-WHERE q.done_run IS NULL AND r.mode IN ('backfill', 'full_refresh');
+SELECT day FROM backfill_days;
 
 UPDATE meta.backfill_queue
 SET done_run = (SELECT run_id FROM transform_run)
-WHERE done_run IS NULL AND (SELECT mode FROM transform_run) IN ('backfill', 'full_refresh');
+WHERE done_run IS NULL AND day IN (SELECT day FROM backfill_days);
 
 DROP TABLE event_days;

@@ -9,5 +9,6 @@ CREATE TEMP TABLE transform_run (
     prev_watermark TIMESTAMP,  -- the last promoted run's watermark; NULL on the first run and on a full refresh
     final_before   DATE,       -- CAST(prev_watermark AS DATE): earlier days are final
     lateness_s     BIGINT,
-    accept_empty   VARCHAR     -- TransformOptions.AcceptEmpty joined by commas ('' for none)
+    accept_empty   VARCHAR,    -- TransformOptions.AcceptEmpty joined by commas ('' for none)
+    backfill_limit BIGINT      -- TransformOptions.BackfillLimit: queued days an incremental run rebuilds
 );
