@@ -578,7 +578,7 @@ func (x *run) closeDay(ctx context.Context, date time.Time) error {
 		x.step("fault", "build "+date.Format(time.DateOnly), err)
 		x.countTransform(tr)
 		x.lastLoad, x.lastTransform, x.lastAsOf = load, tr, date.Add(24*time.Hour)
-		x.compareBuild(ctx, "build "+date.Format(time.DateOnly), x.lastAsOf, 0)
+		x.compareBuild(ctx, "build "+date.Format(time.DateOnly), x.lastAsOf, 0, x.failedDates)
 		for _, a := range x.afterDay {
 			if a.day == d && a.afterBuild {
 				x.step("fault", "after build "+date.Format(time.DateOnly), a.do(ctx, date, true))
@@ -648,7 +648,7 @@ func (x *run) healPhase(ctx context.Context) {
 	x.step("heal", "build", err)
 	x.countTransform(tr)
 	x.lastLoad, x.lastTransform, x.lastAsOf = load, tr, x.end
-	x.compareBuild(ctx, "heal build", x.end, faultSteps)
+	x.compareBuild(ctx, "heal build", x.end, faultSteps, nil)
 	if tr.DaysPending > 0 {
 		// More days queued than an incremental run rebuilds: the backfill
 		// an operator runs on the check backfill_pending.

@@ -109,7 +109,11 @@ func (p *Replay) Oracle() *sim.World {
 	if p.x.lastAsOf.IsZero() {
 		return nil
 	}
-	return p.x.worldAt(p.x.lastAsOf)
+	var missing []time.Time
+	if p.x.active() {
+		missing = p.x.failedDates
+	}
+	return p.x.worldAt(p.x.lastAsOf, missing)
 }
 
 // reasonNoise is what makes two reasons of one kind differ: record
