@@ -41,7 +41,7 @@ soak:
 # TEST_SHOPLAKE_POSTGRES_DSN is used as it is.
 integration:
 	@dsn="$${TEST_SHOPLAKE_POSTGRES_DSN:-$$(.ci/postgres)}" && \
-	TEST_SHOPLAKE_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -run 'Postgres|BothEngines|Transform_Incremental|LateData|BlockingCheck' ./warehouse/... ./pipeline/ ./cmd/...
+	TEST_SHOPLAKE_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -run 'Postgres|BothEngines|Transform_Incremental|LateData|BlockingCheck|RebuildFromLake' ./warehouse/... ./pipeline/ ./cmd/...
 
 # The first performance figures: end-to-end events/s of the demo pipeline
 # and DuckDB's read_json rate on the same NDJSON, with their ratio.

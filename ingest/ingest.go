@@ -8,9 +8,11 @@
 // checks the response's shape, removes passwords, and writes it to RAW as
 // one object keyed by the SHA-256 of its canonical content, with a
 // conditional put: the same content again is skipped. It then commits the
-// date's objects together in the Ledger, in one transaction. The warehouse
-// loads only committed objects, so the RAW objects of a failed run stay
-// invisible until a rerun commits them.
+// date's objects together, with a commit object written last in the lake
+// (lake.Commit, raw/_commits/fakestore/); the Ledger, if any, keeps the
+// history of runs. Every warehouse loads only the objects a commit in the
+// lake names, so the RAW objects of a failed run stay invisible until a
+// rerun commits them, and no warehouse is needed to ingest.
 package ingest
 
 import (
@@ -38,8 +40,10 @@ var Entities = []string{"users", "products", "carts"}
 type Ingester struct {
 	Client *Client
 	Store  lake.Store
-	// Ledger commits each date's objects. Without one, objects are written
-	// to RAW (StatusWritten) but never become visible to the warehouse.
+	// Ledger, if set, records the history of runs (ids, attempts,
+	// outcomes) and fences a superseded run: its FinishRun fails before
+	// anything is committed. Without one, runs have no id and a date is
+	// still committed in the lake.
 	Ledger Ledger
 	Log    *slog.Logger
 	// BeforeDate, if set, is called by Backfill before each date, in
@@ -86,6 +90,9 @@ type Result struct {
 	// running when this run began (their process died): this run closed
 	// them as failed, "interrupted: superseded by run RunID".
 	Superseded []int64 `json:"superseded_runs,omitempty"`
+	// Commit is the key of the commit the run wrote in the lake; "" when
+	// it wrote none (unchanged, failed).
+	Commit string `json:"commit,omitempty"`
 }
 
 // Written counts the objects the run wrote to RAW (not already present).
@@ -101,11 +108,12 @@ func (r Result) Written() int {
 
 // IngestDate runs the ingestion of the UTC day of date: it fetches the users
 // and products snapshots and the carts whose date falls in that day, writes
-// each to RAW, and commits the three objects together in the ledger. It is
-// idempotent: the same content for the same date writes nothing and is
-// reported StatusUnchanged.
+// each to RAW, records the run in the ledger (if any), and commits the three
+// objects together in the lake, last (lake.WriteCommit). It is idempotent:
+// the same content for the same date writes nothing and is reported
+// StatusUnchanged.
 //
-// A snapshot (users, products) is taken once per date: when the ledger
+// A snapshot (users, products) is taken once per date: when the lake
 // already holds a committed one for the date, a rerun reuses it instead of
 // fetching the API again. The API serves those entities only as they are
 // now, so a snapshot taken days later, filed under the old date, would
@@ -137,18 +145,13 @@ func (in *Ingester) IngestDate(ctx context.Context, date time.Time) (Result, err
 			"its process died, or still runs, and two concurrent ingests of one date are not supported", "superseded_run", id)
 	}
 	budget := in.Client.NewBudget()
-	var taken map[string]bool
-	if in.Ledger != nil {
-		var err error
-		if taken, err = in.Ledger.CommittedKeys(ctx, day); err != nil {
-			res.Status = StatusFailed
-			return res, fmt.Errorf("ingest %s: read ledger: %w", day.Format(lake.DateFormat), err)
-		}
+	taken, err := in.committedKeys(ctx, day, log)
+	if err == nil {
+		err = in.fetchAll(ctx, budget, day, taken, log, &res)
 	}
-	err := in.fetchAll(ctx, budget, day, taken, log, &res)
 	res.Requests, res.Retries, res.Waited = budget.Requests(), budget.Retries(), budget.Waited()
-	if err == nil && in.Ledger != nil {
-		err = in.commit(ctx, run, clk.Now(), &res, log)
+	if err == nil {
+		err = in.commit(ctx, run, day, clk.Now(), taken, &res, log)
 	}
 	if err != nil {
 		res.Status = StatusFailed
@@ -195,27 +198,55 @@ func (in *Ingester) fetchAll(ctx context.Context, b *Budget, day time.Time, take
 	return nil
 }
 
-// commit finishes the run: unchanged when every object was committed
-// before for the date, committed otherwise.
-func (in *Ingester) commit(ctx context.Context, run Run, now time.Time, res *Result, log *slog.Logger) error {
-	done, err := in.Ledger.CommittedKeys(ctx, run.Date)
+// committedKeys returns the keys the lake's commits of day name. A commit
+// that cannot be used (corrupt, foreign) commits nothing: it is logged, and
+// shoplake verify reports it.
+func (in *Ingester) committedKeys(ctx context.Context, day time.Time, log *slog.Logger) (map[string]bool, error) {
+	cs, err := lake.ReadCommits(ctx, in.Store, day)
 	if err != nil {
-		return fmt.Errorf("read ledger: %w", err)
+		return nil, fmt.Errorf("read the date's commits: %w", err)
 	}
+	for _, b := range cs.Bad {
+		log.Warn("ingest: an object among the date's commits is not a valid commit; it commits nothing (shoplake verify lists it)",
+			"key", b.Info.Key, "reason", b.Reason)
+	}
+	return cs.Keys(), nil
+}
+
+// commit finishes the run: unchanged when every object was committed
+// before for the date (taken), committed otherwise. The ledger records the
+// run first, so that a run it superseded commits nothing; the commit in the
+// lake, written last, is what makes the objects visible.
+func (in *Ingester) commit(ctx context.Context, run Run, day, now time.Time, taken map[string]bool, res *Result, log *slog.Logger) error {
 	status := StatusUnchanged
 	for _, o := range res.Objects {
-		if !done[o.Key] {
+		if !taken[o.Key] {
 			status = StatusCommitted
 		}
 	}
-	rec := RunRecord{Run: run, Status: status, FinishedAt: now, Requests: res.Requests, Retries: res.Retries, Objects: res.Objects}
-	if err := in.Ledger.FinishRun(ctx, rec); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if in.Ledger != nil {
+		rec := RunRecord{Run: run, Status: status, FinishedAt: now, Requests: res.Requests, Retries: res.Retries, Objects: res.Objects}
+		if err := in.Ledger.FinishRun(ctx, rec); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
 	}
 	res.Status = status
 	if status == StatusUnchanged {
 		log.Info("ingest: date already committed with the same content, skipped")
+		return nil
 	}
+	objs := make([]lake.CommitObject, 0, len(res.Objects))
+	for _, o := range res.Objects {
+		objs = append(objs, lake.CommitObject{Entity: o.Entity, Key: o.Key, SHA256: o.SHA256, Rows: o.Rows, Bytes: o.Bytes})
+	}
+	key, _, err := lake.WriteCommit(ctx, in.Store, lake.NewCommit(day, objs))
+	if err != nil {
+		// The ledger says committed; the lake, which is the truth, does
+		// not: a rerun of the date commits it.
+		res.Status = StatusFailed
+		return fmt.Errorf("commit in the lake (the ledger recorded run %d as committed; rerun the date): %w", run.ID, err)
+	}
+	res.Commit = key
 	return nil
 }
 

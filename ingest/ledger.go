@@ -12,10 +12,11 @@ import (
 // which is not supported. The run commits nothing; the later run commits.
 var ErrSuperseded = errors.New("run superseded by a later run of its date")
 
-// Ledger is the record of what ingestion committed, per logical date. A
-// date's objects become visible downstream only when a run commits them;
-// the warehouse loads a FakeStore RAW object only if its key is committed
-// (warehouse.IngestLedger is the implementation).
+// Ledger is the history of ingestion runs, per logical date: their ids,
+// attempts, outcomes and objects (warehouse.IngestLedger is the
+// implementation). What is committed is not its word but the lake's: a
+// date's objects become visible downstream only through a commit in the
+// lake (lake.Commit), which any warehouse reads.
 type Ledger interface {
 	// BeginRun records a new run of date, status running, started at
 	// startedAt, and returns it with its id (from a sequence, never from the
@@ -33,15 +34,13 @@ type Ledger interface {
 	// FinishRun fails (ErrSuperseded) and it commits nothing, while the
 	// later one commits normally. Runs of other dates are untouched.
 	BeginRun(ctx context.Context, date, startedAt time.Time) (Run, error)
-	// CommittedKeys returns the keys of the objects that earlier runs have
-	// committed for date.
-	CommittedKeys(ctx context.Context, date time.Time) (map[string]bool, error)
 	// FinishRun records the outcome of a run begun with BeginRun and every
 	// object it saw, in one transaction: with status committed its objects
-	// become visible, all together; with failed they are recorded as
-	// abandoned and stay invisible. It fails, recording nothing, if the run
-	// is not running: with an error wrapping ErrSuperseded when a later
-	// BeginRun of the date closed it.
+	// are recorded as the run's (the commit in the lake follows and makes
+	// them visible); with failed they are recorded as abandoned. It fails,
+	// recording nothing, if the run is not running: with an error wrapping
+	// ErrSuperseded when a later BeginRun of the date closed it, and the
+	// run then commits nothing in the lake either.
 	FinishRun(ctx context.Context, rec RunRecord) error
 }
 
@@ -75,7 +74,8 @@ const (
 	StatusFailed Status = "failed"
 	// StatusAbandoned is the status of an object of a failed run.
 	StatusAbandoned Status = "abandoned"
-	// StatusWritten: no ledger was configured; objects are in RAW only.
+	// StatusWritten: the objects are in RAW, not committed yet (the status
+	// of a Result before its commit).
 	StatusWritten Status = "written"
 )
 

@@ -19,8 +19,9 @@ const (
 )
 
 // keyPart is what a key segment built from data may contain: no '/', no
-// '..', no control characters, nothing a shell or URL would reinterpret.
-var keyPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.=-]*$`)
+// '..', no control characters, nothing a shell or URL would reinterpret. A
+// leading '_' marks the lake's own bookkeeping (raw/_commits).
+var keyPart = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.=-]*$`)
 
 // ValidatePart returns ErrInvalidKey if s cannot be used as one segment of
 // an object key.

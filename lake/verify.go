@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // VerifyOptions say what Verify reads and compares.
@@ -48,7 +49,7 @@ type ZoneCount struct {
 	OK      int    `json:"ok"`
 	Corrupt int    `json:"corrupt"`
 	Foreign int    `json:"foreign"`
-	Missing int    `json:"missing"` // loaded by the warehouse, not listed
+	Missing int    `json:"missing"` // loaded by the warehouse or named by a commit, not listed
 }
 
 // Report is what Verify found. Findings are sorted by key.
@@ -74,6 +75,9 @@ const (
 	ReasonChanged = "changed since loaded: sha256 differs from the one the warehouse recorded at load"
 	ReasonForeign = "not written by shoplake (no sha256 recorded)"
 	ReasonMissing = "missing: loaded by the warehouse, gone from the lake"
+	// ReasonCommitted is followed by the key of the commit that names the
+	// missing object.
+	ReasonCommitted = "missing: gone from the lake, committed by "
 )
 
 // Zone names the zone of key: its segments before the first dt=
@@ -187,10 +191,39 @@ feed:
 			rep.Corrupt = append(rep.Corrupt, *f)
 		}
 	}
+	missing := map[string]bool{}
 	for key, sum := range opts.Loaded {
 		if strings.HasPrefix(key, prefix) && !listed[key] {
 			zone(key).Missing++
+			missing[key] = true
 			rep.Missing = append(rep.Missing, Finding{Key: key, Zone: Zone(key), Reason: ReasonMissing, Loaded: sum})
+		}
+	}
+	if strings.HasPrefix(RawCommitsFakestore, prefix) {
+		// The commits: one that reads but is not a valid commit commits
+		// nothing (corrupt ones are counted above); an object a commit
+		// names and the lake lacks is missing.
+		cs, err := ReadCommits(ctx, store, time.Time{})
+		if err != nil {
+			return Report{}, fmt.Errorf("verify %s: %w", prefix, err)
+		}
+		for _, b := range cs.Bad {
+			if b.Err != nil || !listed[b.Info.Key] {
+				continue
+			}
+			z := zone(b.Info.Key)
+			z.OK--
+			z.Corrupt++
+			rep.Corrupt = append(rep.Corrupt, Finding{Key: b.Info.Key, Zone: z.Zone, Reason: "commit " + b.Reason, Size: b.Info.Size, Recorded: b.Info.SHA256})
+		}
+		for _, c := range cs.Valid {
+			for _, o := range c.Objects {
+				if strings.HasPrefix(o.Key, prefix) && !listed[o.Key] && !missing[o.Key] {
+					zone(o.Key).Missing++
+					missing[o.Key] = true
+					rep.Missing = append(rep.Missing, Finding{Key: o.Key, Zone: Zone(o.Key), Reason: ReasonCommitted + c.Info.Key, Recorded: o.SHA256})
+				}
+			}
 		}
 	}
 	for _, fs := range [][]Finding{rep.Corrupt, rep.Missing, rep.Foreign} {

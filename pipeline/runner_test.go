@@ -131,19 +131,22 @@ func TestRunner_Result(t *testing.T) {
 	t.Run("RawKeySchemes", func(t *testing.T) {
 		fakestore := regexp.MustCompile(`^raw/fakestore/(users|products|carts)/dt=\d{4}-\d{2}-\d{2}/[0-9a-f]{64}\.json$`)
 		events := regexp.MustCompile(`^raw/events/dt=\d{4}-\d{2}-\d{2}/hr=\d{2}/clickstream-shardId-\d{12}-\d+-\d+\.ndjson\.gz$`)
-		var nf, ne int
+		commits := regexp.MustCompile(`^raw/_commits/fakestore/dt=\d{4}-\d{2}-\d{2}/[0-9a-f]{64}\.json$`)
+		var nf, ne, nc int
 		for key := range res.raw {
 			switch {
 			case fakestore.MatchString(key):
 				nf++
 			case events.MatchString(key):
 				ne++
+			case commits.MatchString(key):
+				nc++
 			default:
-				t.Errorf("RAW key %s follows neither scheme", key)
+				t.Errorf("RAW key %s follows no scheme", key)
 			}
 		}
-		if nf != 3*(2+1) || ne == 0 { // two days and the opening snapshot
-			t.Fatalf("%d fakestore objects (want 9) and %d event objects", nf, ne)
+		if nf != 3*(2+1) || nc != 2+1 || ne == 0 { // two days and the opening snapshot
+			t.Fatalf("%d fakestore objects (want 9), %d commits (want 3) and %d event objects", nf, nc, ne)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "lake", "buckets", "shoplake", "raw", "fakestore", "users")); err != nil {
 			t.Fatalf("the lake is not browsable on disk: %v", err)

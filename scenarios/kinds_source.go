@@ -264,7 +264,7 @@ func (e *emptyAnswers) checkBlocked(date time.Time) {
 // cartsServedEmpty returns the dates whose carts an empty_snapshot fault
 // targets and whose every carts object committed so far is an empty list:
 // CORE holds none of their orders until a rerun of the date commits the
-// carts the source really has. It reads the ingestion ledger and RAW.
+// carts the source really has. It reads the lake's commits and RAW.
 func (x *run) cartsServedEmpty(ctx context.Context) (map[time.Time]bool, error) {
 	out := map[time.Time]bool{}
 	for _, f := range x.sc.Faults {
@@ -272,10 +272,11 @@ func (x *run) cartsServedEmpty(ctx context.Context) (map[time.Time]bool, error) 
 			continue
 		}
 		date := emptyDate(x, f)
-		keys, err := x.r.Warehouse().IngestLedger().CommittedKeys(ctx, date)
+		cs, err := lake.ReadCommits(ctx, x.r.Env.Lake, date)
 		if err != nil {
 			return nil, err
 		}
+		keys := cs.Keys()
 		carts, empty := 0, 0
 		for k := range keys {
 			if !strings.HasPrefix(k, lake.RawFakestore+"carts/") {

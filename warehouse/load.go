@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/shoplake/shoplake/lake"
 )
@@ -99,16 +101,54 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 	if err != nil {
 		return stats, err
 	}
-	visible, err := w.visibleFakestoreKeys(ctx)
-	if err != nil {
-		return stats, err
-	}
 	held, err := w.quarantinedObjects(ctx, conn)
 	if err != nil {
 		return stats, err
 	}
-	if err := w.releaseGone(ctx, conn, held, objs); err != nil {
+	commitInfos, err := src.List(ctx, lake.RawCommitsFakestore)
+	if err != nil {
+		return stats, fmt.Errorf("load: list %s: %w", lake.RawCommitsFakestore, err)
+	}
+	listed := slices.Clone(objs)
+	for _, info := range commitInfos {
+		listed = append(listed, objectRef{key: info.Key})
+	}
+	if err := w.releaseGone(ctx, conn, held, listed); err != nil {
 		return stats, err
+	}
+	// The commits are read only for the dates that have FakeStore objects
+	// to load: a run reads the day's, not the year's.
+	var commits lake.Commits
+	for _, day := range pendingDates(objs, loaded, held) {
+		cs, err := lake.ReadCommits(ctx, src, day)
+		if err != nil {
+			return stats, fmt.Errorf("load: %w", err)
+		}
+		commits.Valid = append(commits.Valid, cs.Valid...)
+		commits.Bad = append(commits.Bad, cs.Bad...)
+	}
+	visible, err := w.visibleFakestoreKeys(ctx, commits)
+	if err != nil {
+		return stats, err
+	}
+	// A commit that cannot be used commits nothing: it is set aside with
+	// its reason, as a bad RAW object is, and the objects it names stay
+	// invisible unless another commit names them.
+	for _, b := range commits.Bad {
+		o := objectRef{key: b.Info.Key, sha256: b.Info.SHA256, etag: b.Info.ETag, size: b.Info.Size}
+		if v, ok := held[o.key]; ok && v.etag != "" && v.etag == o.etag && v.size == o.size {
+			stats.ObjectsHeld++
+			continue
+		}
+		detail := b.Reason
+		if b.Err != nil {
+			detail = b.Err.Error()
+		}
+		p := &objectProblem{reason: "commit " + b.Reason, detail: detail, size: b.Info.Size, head: b.Head}
+		if err := w.quarantineObject(ctx, conn, o, p); err != nil {
+			return stats, fmt.Errorf("load: %w", err)
+		}
+		stats.ObjectsQuarantined++
 	}
 	for _, o := range objs {
 		if loaded[o.key] {
@@ -162,6 +202,25 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 		loaded[o.key] = true
 	}
 	return stats, nil
+}
+
+// pendingDates returns, in order, the logical dates of the FakeStore
+// objects of objs that are neither loaded nor held in quarantine unchanged.
+func pendingDates(objs []objectRef, loaded map[string]bool, held map[string]quarantinedVersion) []time.Time {
+	seen := map[time.Time]bool{}
+	var out []time.Time
+	for _, o := range objs {
+		if o.keyErr != nil || o.raw.entity == entityEvents || loaded[o.key] || seen[o.raw.date] {
+			continue
+		}
+		if v, ok := held[o.key]; ok && v.etag != "" && v.etag == o.etag && v.size == o.size {
+			continue
+		}
+		seen[o.raw.date] = true
+		out = append(out, o.raw.date)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
 }
 
 // objectRef is one listed RAW object.
@@ -311,9 +370,12 @@ func (w *Warehouse) loadedKeys(ctx context.Context, conn *sql.Conn) (map[string]
 	return out, rs.Err()
 }
 
-// visibleFakestoreKeys returns the FakeStore keys committed in the ingestion
-// ledger.
-func (w *Warehouse) visibleFakestoreKeys(ctx context.Context) (map[string]bool, error) {
+// visibleFakestoreKeys returns the FakeStore keys Load may read: those the
+// valid commits in the lake name. The keys this warehouse's ingestion
+// ledger recorded as committed are visible too, so that a lake written
+// before commits moved to the lake still loads in the warehouse that
+// ingested it; ingestion writes both, and they agree.
+func (w *Warehouse) visibleFakestoreKeys(ctx context.Context, commits lake.Commits) (map[string]bool, error) {
 	q, err := readSQL("queries/ingest_visible_keys.sql")
 	if err != nil {
 		return nil, err
@@ -321,6 +383,9 @@ func (w *Warehouse) visibleFakestoreKeys(ctx context.Context) (map[string]bool, 
 	keys, err := w.keys(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load: read ingestion ledger: %w", err)
+	}
+	for k := range commits.Keys() {
+		keys[k] = true
 	}
 	return keys, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/lake"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/warehouse"
 )
@@ -104,7 +105,7 @@ products snapshot that comes back empty after one with rows blocks the run
 	fs.BoolVar(&opts.backfill, "backfill", false, "rebuild every final day queued by late events, whatever --backfill-limit")
 	fs.IntVar(&opts.backfillLimit, "backfill-limit", warehouse.DefaultBackfillLimit, "rebuild at most this many queued days (oldest first) in an incremental run")
 	fs.BoolVar(&opts.noLoad, "no-load", false, "do not load RAW first: promote what STAGING holds")
-	fs.StringVar(&opts.asOf, "as-of", "", "exclusive end of the observed range, YYYY-MM-DD (default: the day after the latest ingested date)")
+	fs.StringVar(&opts.asOf, "as-of", "", "exclusive end of the observed range, YYYY-MM-DD (default: the day after the latest date committed in the lake)")
 	fs.DurationVar(&opts.lateness, "lateness", warehouse.DefaultAllowedLateness, "allowed lateness of events: the watermark is the latest event time minus this")
 	fs.StringVar(&opts.maxEventAge, "max-event-age", warehouse.FormatAge(warehouse.DefaultMaxEventAge),
 		"quarantine at load an event whose event_time is this long before its arrival (a clock behind), such as 7d or 36h")
@@ -241,13 +242,14 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			return fmt.Errorf("--as-of %q: want a date YYYY-MM-DD", opts.asOf)
 		}
 		topts.AsOf = d
-	} else if d, ok, err := wh.IngestLedger().LatestDate(ctx); err != nil {
-		return err
-	} else if ok {
-		topts.AsOf = d.Add(24 * time.Hour)
-	}
-	if !topts.AsOf.IsZero() {
-		rep.AsOf = &topts.AsOf
+	} else if opts.noLoad {
+		// Without the lake, the warehouse's own ledger says which dates it
+		// ingested.
+		if d, ok, err := wh.IngestLedger().LatestDate(ctx); err != nil {
+			return err
+		} else if ok {
+			topts.AsOf = d.Add(24 * time.Hour)
+		}
 	}
 	if !opts.noLoad {
 		// The lake: in mode local the data directory's, served in-process.
@@ -261,6 +263,17 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 		if err := requireBucket(ctx, env, cfg.Mode); err != nil {
 			return err
 		}
+		if opts.asOf == "" {
+			// The latest date committed in the lake, whatever warehouse
+			// ingested it (or none).
+			cs, err := lake.ReadCommits(ctx, env.Lake, time.Time{})
+			if err != nil {
+				return err
+			}
+			if d, ok := cs.Latest(); ok {
+				topts.AsOf = d.Add(24 * time.Hour)
+			}
+		}
 		ls, err := wh.Load(ctx, env.Lake)
 		rep.Load = &ls
 		if err != nil {
@@ -272,6 +285,9 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			}
 			return fmt.Errorf("load: %w (recorded as failed run %d: shoplake check shows it)", err, run)
 		}
+	}
+	if !topts.AsOf.IsZero() {
+		rep.AsOf = &topts.AsOf
 	}
 	rep.Transform, err = wh.Transform(ctx, topts)
 	if errors.Is(err, warehouse.ErrInvalidOption) && opts.asOf != "" {
