@@ -55,6 +55,7 @@ when no run is recorded yet.`,
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = dataDir
 			}
+			dsn = cfg.WarehouseDSN(dsn) // --postgres, or warehouse.engine postgres
 			needs := config.NeedWarehouse
 			if dsn != "" {
 				needs = 0 // the warehouse is the DSN's
@@ -94,7 +95,7 @@ when no run is recorded yet.`,
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultConfig().DataDir, "where warehouse.duckdb is")
-	cmd.Flags().StringVar(&dsn, "postgres", "", "read the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file")
+	cmd.Flags().StringVar(&dsn, "postgres", "", "read the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file (overrides warehouse.engine and warehouse.dsn)")
 	cmd.Flags().Int64Var(&run, "run", 0, "the transform run to show (default: the latest)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd

@@ -65,6 +65,7 @@ unchanged); a failed date is safe to rerun.`,
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = opts.dataDir
 			}
+			opts.dsn = cfg.WarehouseDSN(opts.dsn) // --postgres, or warehouse.engine postgres
 			if opts.source != "" {
 				cfg.FakeStore.BaseURL = opts.source
 			}
@@ -92,7 +93,7 @@ unchanged); a failed date is safe to rerun.`,
 	fs.StringVar(&opts.to, "to", "", "last date of a backfill (inclusive)")
 	fs.StringVar(&opts.source, "source", "", "base URL of a FakeStore-compatible API (default: fakestore.base_url, or the simulator in mode local)")
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
-	fs.StringVar(&opts.dsn, "postgres", "", "keep the ingestion ledger in the PostgreSQL (Redshift) warehouse at this DSN instead of the data directory's DuckDB file")
+	fs.StringVar(&opts.dsn, "postgres", "", "keep the ingestion ledger in the PostgreSQL (Redshift) warehouse at this DSN instead of the data directory's DuckDB file (overrides warehouse.engine and warehouse.dsn)")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the results as JSON")
 	fs.BoolVar(&opts.filterCarts, "filter-carts-by-date", false,
 		"the source ignores startdate/enddate: keep the carts dated within each logical date and count the others, instead of failing the date")

@@ -89,6 +89,22 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 				t.Errorf("%s: PostgreSQL has %d rows, DuckDB %d", h.Table, got, h.Rows)
 			}
 		}
+
+		// The same warehouse chosen by the configuration instead of the
+		// flag: a second run finds everything loaded.
+		t.Setenv("SHOPLAKE_WAREHOUSE_ENGINE", "postgres")
+		t.Setenv("SHOPLAKE_WAREHOUSE_DSN", dsn)
+		out, stderr, err = execute(t, "transform", "--data-dir", dir)
+		if err != nil {
+			t.Fatalf("transform with warehouse.engine postgres: %v\n%s", err, stderr)
+		}
+		if !strings.HasPrefix(out, "load: 0 objects loaded, ") || !strings.Contains(out, "run 2 (incremental): promoted") {
+			t.Errorf("transform with warehouse.engine postgres did not use the PostgreSQL warehouse:\n%s", out)
+		}
+		t.Setenv("SHOPLAKE_WAREHOUSE_DSN", "")
+		if _, _, err = execute(t, "check", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "warehouse.dsn is empty: with engine postgres") {
+			t.Errorf("engine postgres without a DSN: err = %v", err)
+		}
 	})
 }
 

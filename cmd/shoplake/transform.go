@@ -78,6 +78,7 @@ products snapshot that comes back empty after one with rows blocks the run
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = opts.dataDir
 			}
+			opts.dsn = cfg.WarehouseDSN(opts.dsn) // --postgres, or warehouse.engine postgres
 			if opts.fullRefresh && opts.backfill {
 				return errors.New("give --full-refresh or --backfill, not both")
 			}
@@ -100,7 +101,7 @@ products snapshot that comes back empty after one with rows blocks the run
 	world.register(cmd.Flags())
 	fs := cmd.Flags()
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
-	fs.StringVar(&opts.dsn, "postgres", "", "use the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file")
+	fs.StringVar(&opts.dsn, "postgres", "", "use the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file (overrides warehouse.engine and warehouse.dsn)")
 	fs.BoolVar(&opts.fullRefresh, "full-refresh", false, "rebuild CORE and every mart from all of STAGING")
 	fs.BoolVar(&opts.backfill, "backfill", false, "rebuild every final day queued by late events, whatever --backfill-limit")
 	fs.IntVar(&opts.backfillLimit, "backfill-limit", warehouse.DefaultBackfillLimit, "rebuild at most this many queued days (oldest first) in an incremental run")

@@ -58,6 +58,7 @@ of 1,000 objects or more.`,
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = opts.dataDir
 			}
+			opts.dsn = cfg.WarehouseDSN(opts.dsn) // --postgres, or warehouse.engine postgres
 			needs := config.NeedLake
 			if !opts.noWarehouse && opts.dsn == "" {
 				needs |= config.NeedWarehouse
@@ -70,7 +71,7 @@ of 1,000 objects or more.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
-	fs.StringVar(&opts.dsn, "postgres", "", "compare with the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file")
+	fs.StringVar(&opts.dsn, "postgres", "", "compare with the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file (overrides warehouse.engine and warehouse.dsn)")
 	fs.StringVar(&opts.prefix, "prefix", lake.RawPrefix, "the part of the lake to read")
 	fs.BoolVar(&opts.noWarehouse, "no-warehouse", false, "check the lake alone, not against the warehouse's load ledger")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the report as JSON")

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -76,10 +77,20 @@ type FakeStore struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
-// Warehouse locates the DuckDB file and the key of the email hash.
+// Warehouse chooses the warehouse engine and locates it, and keys the
+// email hash.
 type Warehouse struct {
+	// Engine is EngineDuckDB (the embedded file at Path, the default) or
+	// EnginePostgres (the database at DSN: PostgreSQL, the stand-in for
+	// Redshift). A command's --postgres DSN overrides both.
+	Engine string `yaml:"engine"`
 	// Path of the DuckDB file; relative paths are under DataDir.
 	Path string `yaml:"path"`
+	// DSN of the PostgreSQL warehouse (engine postgres), a URL or
+	// key=value pairs as pgx reads them. It may hold a password: set it
+	// from the environment (SHOPLAKE_WAREHOUSE_DSN), never in a committed
+	// file; Redacted masks it.
+	DSN string `yaml:"dsn"`
 	// EmailHashKey keys the HMAC that replaces emails in CORE. In mode aws
 	// it must be set (from the environment, not a committed file).
 	EmailHashKey string `yaml:"email_hash_key"`
@@ -118,7 +129,7 @@ func DefaultConfig() Config {
 		FakeStore: FakeStore{
 			Timeout: 10 * time.Second,
 		},
-		Warehouse: Warehouse{Path: "warehouse.duckdb"},
+		Warehouse: Warehouse{Engine: EngineDuckDB, Path: "warehouse.duckdb"},
 		Sim:       Sim{Start: "2026-01-05", Days: 7, Users: 1000, Products: 20},
 	}
 }
@@ -260,8 +271,21 @@ func (c Config) Check(command string, needs Need) error {
 			add("fakestore.base_url is empty: %s reads the batch source from it, and mode aws starts no in-process FakeStore (SHOPLAKE_FAKESTORE_BASE_URL)", who)
 		}
 	}
-	if needs&NeedWarehouse != 0 && c.Warehouse.Path == "" {
-		add("warehouse.path is empty: %s opens the DuckDB warehouse there (SHOPLAKE_WAREHOUSE_PATH)", who)
+	if needs&NeedWarehouse != 0 {
+		switch c.Warehouse.Engine {
+		case EngineDuckDB, "":
+			if c.Warehouse.Path == "" {
+				add("warehouse.path is empty: %s opens the DuckDB warehouse there (SHOPLAKE_WAREHOUSE_PATH)", who)
+			}
+		case EnginePostgres:
+			if c.Warehouse.DSN == "" {
+				add("warehouse.dsn is empty: with engine postgres, %s connects to the warehouse there; set SHOPLAKE_WAREHOUSE_DSN (it may hold a password: not in a committed file), or give --postgres DSN", who)
+			}
+		case "redshift":
+			add("warehouse.engine redshift: not available yet (its COPY from the lake's STAGING is still to come); Redshift speaks PostgreSQL's protocol, and engine postgres with its DSN is the tested stand-in")
+		default:
+			add("warehouse.engine %q: want %s (the embedded file, default) or %s (SHOPLAKE_WAREHOUSE_ENGINE)", c.Warehouse.Engine, EngineDuckDB, EnginePostgres)
+		}
 	}
 	if needs&NeedEmailKey != 0 && c.Mode == ModeAWS && c.Warehouse.EmailHashKey == "" {
 		add("warehouse.email_hash_key is empty: %s replaces emails by their keyed hash, and mode aws has no public key; set SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY from a secret, never in a committed file", who)
@@ -310,6 +334,25 @@ func validBucketName(name string) bool {
 	return true
 }
 
+// The warehouse engines (Warehouse.Engine).
+const (
+	EngineDuckDB   = "duckdb"
+	EnginePostgres = "postgres"
+)
+
+// WarehouseDSN returns the DSN of the PostgreSQL warehouse a command uses:
+// flag (its --postgres) when given, else the configuration's DSN when the
+// engine is postgres, else "" (the DuckDB file).
+func (c Config) WarehouseDSN(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if c.Warehouse.Engine == EnginePostgres {
+		return c.Warehouse.DSN
+	}
+	return ""
+}
+
 // EmailHashKey returns the key of the email HMAC: the configured one, or the
 // public local key in mode local.
 func (c Config) EmailHashKey() []byte {
@@ -324,5 +367,29 @@ func (c Config) Redacted() Config {
 	if c.Warehouse.EmailHashKey != "" {
 		c.Warehouse.EmailHashKey = "<redacted>"
 	}
+	c.Warehouse.DSN = RedactDSN(c.Warehouse.DSN)
 	return c
+}
+
+// dsnPassword finds the password of a key=value DSN.
+var dsnPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// RedactDSN masks the password of a PostgreSQL DSN, in either form (a URL,
+// or key=value pairs), so that the DSN can be printed or logged.
+func RedactDSN(dsn string) string {
+	if dsn == "" {
+		return ""
+	}
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "redacted")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "redacted")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return dsnPassword.ReplaceAllString(dsn, "${1}<redacted>")
 }

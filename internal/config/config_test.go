@@ -164,3 +164,45 @@ func TestEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// TestConfig_WarehouseEngine: the engine chooses the warehouse; engine
+// postgres needs a DSN, which a --postgres flag overrides; an unknown or
+// not yet available engine is named with what to use; the DSN's password
+// never reaches a printed configuration.
+func TestConfig_WarehouseEngine(t *testing.T) {
+	c := config.DefaultConfig()
+	if c.Warehouse.Engine != config.EngineDuckDB || c.WarehouseDSN("") != "" {
+		t.Fatalf("default engine %q, DSN %q: want duckdb and none", c.Warehouse.Engine, c.WarehouseDSN(""))
+	}
+	c.Warehouse.Engine = config.EnginePostgres
+	if err := c.Check("shoplake transform", config.NeedWarehouse); err == nil || !strings.Contains(err.Error(), "warehouse.dsn is empty: with engine postgres") {
+		t.Fatalf("engine postgres without a DSN: err = %v", err)
+	}
+	c.Warehouse.DSN = "postgres://u:pw@db:5432/shop"
+	if err := c.Check("shoplake transform", config.NeedWarehouse); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.WarehouseDSN(""); got != c.Warehouse.DSN {
+		t.Fatalf("WarehouseDSN = %q", got)
+	}
+	if got := c.WarehouseDSN("postgres://other/db"); got != "postgres://other/db" {
+		t.Fatalf("the flag does not win: %q", got)
+	}
+	for engine, want := range map[string]string{"redshift": "not available yet", "oracle": `warehouse.engine "oracle": want duckdb`} {
+		c.Warehouse.Engine = engine
+		if err := c.Check("shoplake check", config.NeedWarehouse); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("engine %s: err = %v, want %q", engine, err, want)
+		}
+	}
+	for dsn, want := range map[string]string{
+		"postgres://u:pw@db:5432/shop?sslmode=disable": "postgres://u:redacted@db:5432/shop?sslmode=disable",
+		"postgres://db/shop?password=pw&user=u":        "postgres://db/shop?password=redacted&user=u",
+		"host=db user=u password=pw dbname=shop":       "host=db user=u password=<redacted> dbname=shop",
+		"host=db password='p w' dbname=shop":           "host=db password=<redacted> dbname=shop",
+	} {
+		c.Warehouse.DSN = dsn
+		if got := c.Redacted().Warehouse.DSN; got != want || strings.Contains(got, "pw") {
+			t.Errorf("Redacted DSN of %q = %q, want %q", dsn, got, want)
+		}
+	}
+}
