@@ -100,7 +100,14 @@ func (s *benchShop) addDay(tb testing.TB, n, sessions int) int {
 
 // BenchmarkLoad measures RAW -> STAGING: rows per second of Load over 30
 // days of events (about 200,000 rows in 720 gzipped NDJSON objects).
-func BenchmarkLoad(b *testing.B) {
+func BenchmarkLoad(b *testing.B) { benchLoad(b, openTest) }
+
+// BenchmarkLoad_Postgres is BenchmarkLoad into a PostgreSQL warehouse,
+// whose rows go in with the COPY protocol (pgx CopyFrom). It needs
+// $TEST_SHOPLAKE_POSTGRES_DSN.
+func BenchmarkLoad_Postgres(b *testing.B) { benchLoad(b, openPostgresTest) }
+
+func benchLoad(b *testing.B, open func(testing.TB) *warehouse.Warehouse) {
 	shop := newBenchShop(b, 1)
 	events := 0
 	for n := 0; n < 30; n++ {
@@ -108,7 +115,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	var rates []float64
 	for i := 0; i < b.N; i++ {
-		w := openTest(b)
+		w := open(b)
 		commitAll(b, w, shop.src)
 		start := time.Now()
 		st, err := w.Load(context.Background(), shop.src)
