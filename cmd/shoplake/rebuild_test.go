@@ -34,14 +34,16 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 		}
 		return hs
 	}
-	before := func() []warehouse.TableHash {
+	// fileHashes reads the hashes of the DuckDB file at path.
+	fileHashes := func() []warehouse.TableHash {
 		w, err := warehouse.Open(ctx, path, warehouse.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer w.Close()
 		return hashes(w)
-	}()
+	}
+	before := fileHashes()
 	if rowsOf(before, "core.users") == 0 || rowsOf(before, "core.orders") == 0 {
 		t.Fatalf("the demo's warehouse has no users or orders: %+v", before)
 	}
@@ -58,14 +60,7 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 	if !strings.Contains(out, " 0 not committed yet") {
 		t.Errorf("the rebuild left batch objects uncommitted:\n%s", out)
 	}
-	after := func() []warehouse.TableHash {
-		w, err := warehouse.Open(ctx, path, warehouse.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
-		return hashes(w)
-	}()
+	after := fileHashes()
 	if !sameHashes(after, before) {
 		t.Fatalf("rebuilt from the lake:\n%v\nthe demo's warehouse:\n%v", after, before)
 	}
