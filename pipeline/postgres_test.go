@@ -80,8 +80,8 @@ func replay(tb testing.TB, w *warehouse.Warehouse, store lake.Store, start time.
 // TestPostgres_SameMartsAsDuckDB replays one simulated run (realistic
 // rates, hostile product names) into a DuckDB and a PostgreSQL warehouse
 // through the same Load and Transform steps, and compares every CORE and
-// MARTS table value by value; the marts must also equal those of the
-// runner's own warehouse.
+// MARTS table value by value, and their table hashes; the marts must also
+// equal those of the runner's own warehouse.
 func TestPostgres_SameMartsAsDuckDB(t *testing.T) {
 	dsn := warehousetest.PostgresDSN(t)
 	ctx := context.Background()
@@ -137,7 +137,11 @@ func TestPostgres_SameMartsAsDuckDB(t *testing.T) {
 	if compared == 0 {
 		t.Fatal("no rows compared")
 	}
-	t.Logf("%d tables, %d rows equal on DuckDB and PostgreSQL", len(hd), compared)
+	// The same rows give the same table hashes on both engines.
+	if hr := mustTableHashes(t, duck); !reflect.DeepEqual(hp, hr) {
+		t.Errorf("table hashes differ between engines on the same lake:\npostgres %v\nduckdb   %v", hp, hr)
+	}
+	t.Logf("%d tables, %d rows equal on DuckDB and PostgreSQL, with the same table hashes", len(hd), compared)
 }
 
 func mustTableHashes(tb testing.TB, w *warehouse.Warehouse) []warehouse.TableHash {

@@ -62,7 +62,7 @@ func (w *Warehouse) TableHashes(ctx context.Context) ([]TableHash, error) {
 		for i, c := range t.cols {
 			names[i] = w.dialect.QuoteIdent(c.name)
 			order[i] = strconv.Itoa(i + 1)
-			writeField(h, c.name+" "+c.typ)
+			writeField(h, c.name+" "+canonicalType(c.typ))
 		}
 		h.Write([]byte{'\n'})
 		q := "SELECT " + strings.Join(names, ", ") + " FROM " + qualified(w.dialect, t.schema, t.name) +
@@ -77,6 +77,38 @@ func (w *Warehouse) TableHashes(ctx context.Context) ([]TableHash, error) {
 }
 
 type byteWriter interface{ Write([]byte) (int, error) }
+
+// canonicalType names a column's type as every engine's
+// information_schema would if they agreed: DuckDB's DECIMAL(18,2) and
+// PostgreSQL's numeric are both "decimal", VARCHAR and character varying
+// "text", and so on. With the values rendered canonically, the same table
+// has the same hash on every engine.
+func canonicalType(t string) string {
+	u := strings.ToUpper(strings.TrimSpace(t))
+	switch {
+	case strings.HasPrefix(u, "DECIMAL"), strings.HasPrefix(u, "NUMERIC"):
+		return "decimal"
+	case u == "VARCHAR", u == "TEXT", strings.HasPrefix(u, "CHARACTER VARYING"), strings.HasPrefix(u, "VARCHAR("):
+		return "text"
+	case u == "BIGINT", u == "INT8":
+		return "int64"
+	case u == "INTEGER", u == "INT4", u == "INT":
+		return "int32"
+	case u == "SMALLINT", u == "INT2":
+		return "int16"
+	case u == "BOOLEAN", u == "BOOL":
+		return "bool"
+	case u == "DATE":
+		return "date"
+	case strings.Contains(u, "WITH TIME ZONE"), u == "TIMESTAMPTZ":
+		return "timestamptz"
+	case strings.HasPrefix(u, "TIMESTAMP"):
+		return "timestamp"
+	case u == "DOUBLE", u == "DOUBLE PRECISION", u == "FLOAT8", u == "FLOAT", u == "REAL", u == "FLOAT4":
+		return "float"
+	}
+	return strings.ToLower(u)
+}
 
 // writeField writes s length-prefixed, so that no two rows render alike.
 func writeField(h byteWriter, s string) {
