@@ -396,8 +396,7 @@ func simSource(gen *sim.Generator, an sim.AnomalyConfig, seed uint64) produceSou
 		s := fmt.Sprintf("simulated %d events of %d sessions, %d orders (%d untracked)", st.Events, st.Sessions, st.Orders, st.UntrackedPurchases)
 		if a != nil {
 			c := a.Counts()
-			s += fmt.Sprintf("\nanomalies: %d duplicate copies, %d late, %d out of order, %d future clock, %d malformed %v",
-				c.Duplicates, c.Late, c.OutOfOrder, c.Future, c.Malformed, c.MalformedByKind)
+			s += "\n" + anomalySummary(c)
 		}
 		return s
 	}

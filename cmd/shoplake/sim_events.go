@@ -61,12 +61,20 @@ func registerAnomalyFlags(f *pflag.FlagSet, an *sim.AnomalyConfig) {
 	f.Float64Var(&an.OutOfOrderRate, "out-of-order", 0, "share of events sent after a later event of their session")
 	f.Float64Var(&an.FutureClockRate, "future", 0, "share of events from a client clock in the future")
 	f.Float64Var(&an.MalformedRate, "malformed", 0, "share of events followed by a malformed record")
+	f.Float64Var(&an.PastClockRate, "past", 0, "share of events from a client clock behind (some far enough for the warehouse to quarantine)")
+	f.Float64Var(&an.ConflictRate, "conflicts", 0, "share of events resent later with the same event_id and a different payload")
+}
+
+// anomalySummary says what the anomalizer did, in one line.
+func anomalySummary(c sim.AnomalyCounts) string {
+	return fmt.Sprintf("anomalies: %d duplicate copies, %d late, %d out of order, %d future clock, %d past clock, %d conflicting versions, %d malformed %v",
+		c.Duplicates, c.Late, c.OutOfOrder, c.Future, c.Past, c.Conflicts, c.Malformed, c.MalformedByKind)
 }
 
 // anomalous reports whether any anomaly rate is set, so that the events go
 // through an anomalizer.
 func anomalous(an sim.AnomalyConfig) bool {
-	return an.DuplicateRate+an.LateRate+an.OutOfOrderRate+an.FutureClockRate+an.MalformedRate != 0
+	return an.DuplicateRate+an.LateRate+an.OutOfOrderRate+an.FutureClockRate+an.MalformedRate+an.PastClockRate+an.ConflictRate != 0
 }
 
 // writeEvents streams gen's events, through an anomalizer when any rate is
@@ -105,8 +113,7 @@ func writeEvents(out, errw io.Writer, gen *sim.Generator, an sim.AnomalyConfig, 
 			return err
 		}
 		c := a.Counts()
-		defer fmt.Fprintf(errw, "anomalies: %d duplicate copies, %d late, %d out of order, %d future clock, %d malformed %v\n",
-			c.Duplicates, c.Late, c.OutOfOrder, c.Future, c.Malformed, c.MalformedByKind)
+		defer fmt.Fprintln(errw, anomalySummary(c))
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("write: %w", err)

@@ -59,6 +59,38 @@ func TestSimEventsCmd(t *testing.T) {
 			t.Fatalf("no anomaly summary on stderr:\n%s", stderr)
 		}
 	})
+	t.Run("PastClockAndConflicts", func(t *testing.T) {
+		// Clocks behind and conflicting versions: events whose payload
+		// time is before they were sent, ids sent again with another
+		// payload; both counted on stderr.
+		out, stderr, err := execute(t, "sim", "events", "--users", "40", "--days", "2", "--past", "0.1", "--conflicts", "0.1")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		payloads := map[string]map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			e, err := stream.ParseEvent([]byte(line))
+			if err != nil {
+				t.Fatalf("an invalid record without --malformed: %v", err)
+			}
+			if payloads[e.EventID] == nil {
+				payloads[e.EventID] = map[string]bool{}
+			}
+			payloads[e.EventID][line] = true
+		}
+		conflicting := 0
+		for _, ps := range payloads {
+			if len(ps) > 1 {
+				conflicting++
+			}
+		}
+		if conflicting == 0 {
+			t.Fatal("no event_id came with two payloads")
+		}
+		if !strings.Contains(stderr, " past clock, ") || strings.Contains(stderr, " 0 past clock") || strings.Contains(stderr, " 0 conflicting versions") {
+			t.Fatalf("the summary does not count clocks behind and conflicting versions:\n%s", stderr)
+		}
+	})
 	t.Run("ErrBadRate", func(t *testing.T) {
 		if _, _, err := execute(t, "sim", "events", "--users", "5", "--days", "1", "--late", "1.5"); err == nil {
 			t.Fatal("a late rate of 1.5 was accepted")
