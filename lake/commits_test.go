@@ -99,6 +99,10 @@ func TestCommits(t *testing.T) {
 	if len(rep.Missing) != 1 || rep.Missing[0].Key != carts.Key || rep.Missing[0].Reason != lake.ReasonCommitted+key {
 		t.Errorf("missing = %+v, want %s committed by %s", rep.Missing, carts.Key, key)
 	}
+	// Verifying the carts alone still finds the committed one missing.
+	if carts, err := lake.Verify(ctx, store, lake.VerifyOptions{Prefix: "raw/fakestore/carts/"}); err != nil || len(carts.Missing) != 1 || len(carts.Corrupt) != 0 {
+		t.Errorf("verify raw/fakestore/carts/: missing %+v, corrupt %+v, %v: want the committed carts missing, nothing else", carts.Missing, carts.Corrupt, err)
+	}
 	corrupt := map[string]bool{}
 	for _, f := range rep.Corrupt {
 		corrupt[f.Key] = strings.HasPrefix(f.Reason, "commit not ")

@@ -199,7 +199,7 @@ feed:
 			rep.Missing = append(rep.Missing, Finding{Key: key, Zone: Zone(key), Reason: ReasonMissing, Loaded: sum})
 		}
 	}
-	if strings.HasPrefix(RawCommitsFakestore, prefix) {
+	if strings.HasPrefix(RawCommitsFakestore, prefix) || strings.HasPrefix(prefix, RawFakestore) {
 		// The commits: one that reads but is not a valid commit commits
 		// nothing (corrupt ones are counted above); an object a commit
 		// names and the lake lacks is missing.
