@@ -13,8 +13,10 @@ import (
 
 // TestTransformCmd_RebuildFromLake: the lake, not a warehouse, says which
 // FakeStore objects are committed (raw/_commits/fakestore/). After a demo,
-// warehouse.duckdb is deleted and rebuilt with transform --full-refresh from
-// the lake alone: every CORE and MARTS table hash is the one the demo's
+// warehouse.duckdb is deleted; an old date ingested again finds its
+// snapshot committed in the lake and changes nothing; the warehouse is
+// rebuilt with transform --full-refresh from the lake alone: every CORE and
+// MARTS table hash is the one the demo's
 // warehouse had, with every batch object committed and the as-of taken
 // from the lake. A PostgreSQL warehouse that ingested nothing loads the same
 // lake into the same table hashes (before commits moved to the lake it
@@ -53,7 +55,18 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 		}
 	}
 
-	out, stderr, err := execute(t, "transform", "--full-refresh", "--data-dir", dir)
+	// Ingesting an old date again without the warehouse reuses the
+	// snapshots the lake committed (the source serves users and products
+	// only as they are now): nothing new, the carts alone fetched.
+	out, stderr, err := execute(t, "ingest", "--date", "2026-01-06", "--seed", "12", "--days", "3", "--users", "150", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("ingest after the warehouse was lost: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "2026-01-06  unchanged") || !strings.Contains(out, " 0/3 ") {
+		t.Errorf("ingest after the warehouse was lost did not find the date committed in the lake:\n%s", out)
+	}
+
+	out, stderr, err = execute(t, "transform", "--full-refresh", "--data-dir", dir)
 	if err != nil {
 		t.Fatalf("transform --full-refresh: %v\n%s", err, stderr)
 	}
