@@ -192,25 +192,41 @@ func ReadCommits(ctx context.Context, r Reader, date time.Time) (Commits, error)
 	if err != nil {
 		return Commits{}, fmt.Errorf("list commits %s: %w", prefix, err)
 	}
+	return ReadCommitObjects(ctx, r, infos)
+}
+
+// ReadCommitObjects reads the commits of infos, listed already (by a caller
+// that lists the commits' prefix for its own reasons), as ReadCommits does.
+func ReadCommitObjects(ctx context.Context, r Reader, infos []ObjectInfo) (Commits, error) {
 	var out Commits
 	for _, info := range infos {
 		body, err := r.Get(ctx, info.Key)
-		var ce *ChecksumError
-		switch {
-		case errors.As(err, &ce):
-			out.Bad = append(out.Bad, BadCommit{Info: info, Reason: ce.Reason(), Err: err, Head: ce.Head})
-			continue
-		case err != nil:
-			return out, fmt.Errorf("read commit %s: %w", info.Key, err)
+		if err := out.Add(info, body, err); err != nil {
+			return out, err
 		}
-		c, reason := parseCommit(info.Key, body)
-		if reason != "" {
-			out.Bad = append(out.Bad, BadCommit{Info: info, Reason: reason, Head: body[:min(len(body), HeadBytes)]})
-			continue
-		}
-		out.Valid = append(out.Valid, ReadCommit{Commit: c, Info: info})
 	}
 	return out, nil
+}
+
+// Add files one object read under the commits' prefix (its body, or the
+// error of its read) in Valid or Bad. A read error that is not the
+// object's (not a checksum error) is returned.
+func (c *Commits) Add(info ObjectInfo, body []byte, readErr error) error {
+	var ce *ChecksumError
+	switch {
+	case errors.As(readErr, &ce):
+		c.Bad = append(c.Bad, BadCommit{Info: info, Reason: ce.Reason(), Err: readErr, Head: ce.Head})
+		return nil
+	case readErr != nil:
+		return fmt.Errorf("read commit %s: %w", info.Key, readErr)
+	}
+	commit, reason := parseCommit(info.Key, body)
+	if reason != "" {
+		c.Bad = append(c.Bad, BadCommit{Info: info, Reason: reason, Head: body[:min(len(body), HeadBytes)]})
+		return nil
+	}
+	c.Valid = append(c.Valid, ReadCommit{Commit: commit, Info: info})
+	return nil
 }
 
 // parseCommit decodes a commit read at key and checks that it is what its

@@ -13,6 +13,9 @@ const (
 	RawFakestore     = "raw/fakestore/"
 	RawEvents        = "raw/events/"
 	QuarantinePrefix = "quarantine/"
+	// QuarantineEvents is where the stream's consumer writes the records
+	// that broke the event contract (QUARANTINE at the stream).
+	QuarantineEvents = QuarantinePrefix + "events/"
 	StagingPrefix    = "staging/"
 	CuratedPrefix    = "curated/"
 	CheckpointPrefix = "checkpoints/"
@@ -48,6 +51,17 @@ func ValidateKey(key string) error {
 
 // DateFormat is the layout of dt= partitions.
 const DateFormat = "2006-01-02"
+
+// PartitionDate returns the value of key's first dt= segment
+// ("2026-01-05"); ok is false when it has none.
+func PartitionDate(key string) (date string, ok bool) {
+	for _, part := range strings.Split(key, "/") {
+		if d, found := strings.CutPrefix(part, "dt="); found {
+			return d, true
+		}
+	}
+	return "", false
+}
 
 // RawFakestoreKey is the key of one FakeStore response for a logical date:
 // raw/fakestore/<entity>/dt=<date>/<sha256>.json.

@@ -11,10 +11,6 @@ import (
 	"strings"
 )
 
-// QuarantineEvents is where the stream's consumer writes the records that
-// broke the event contract (QUARANTINE at the stream).
-const QuarantineEvents = QuarantinePrefix + "events/"
-
 // RecordCount counts the records of the NDJSON objects under a prefix, as
 // they are in the lake.
 type RecordCount struct {

@@ -123,6 +123,11 @@ func Verify(ctx context.Context, store Store, opts VerifyOptions) (Report, error
 		finding *Finding
 		gone    bool
 		err     error
+		// commit: the body and the read error of an object under the
+		// commits' prefix, filed into the commits below without a
+		// second read.
+		body    []byte
+		readErr error
 	}
 	results := make([]result, len(infos))
 	next := make(chan int)
@@ -132,8 +137,11 @@ func Verify(ctx context.Context, store Store, opts VerifyOptions) (Report, error
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				f, gone, err := verifyObject(ctx, store, infos[i], opts.Loaded)
-				results[i] = result{f, gone, err}
+				r := verifyObject(ctx, store, infos[i], opts.Loaded)
+				results[i] = result{finding: r.finding, gone: r.gone, err: r.err}
+				if strings.HasPrefix(infos[i].Key, RawCommitsFakestore) {
+					results[i].body, results[i].readErr = r.body, r.readErr
+				}
 				if opts.Progress != nil {
 					mu.Lock()
 					done++
@@ -202,10 +210,22 @@ feed:
 	if strings.HasPrefix(RawCommitsFakestore, prefix) || strings.HasPrefix(prefix, RawFakestore) {
 		// The commits: one that reads but is not a valid commit commits
 		// nothing (corrupt ones are counted above); an object a commit
-		// names and the lake lacks is missing.
-		cs, err := ReadCommits(ctx, store, time.Time{})
-		if err != nil {
-			return Report{}, fmt.Errorf("verify %s: %w", prefix, err)
+		// names and the lake lacks is missing. Listed here, they were read
+		// above; under a narrower prefix they are read now.
+		var cs Commits
+		if strings.HasPrefix(RawCommitsFakestore, prefix) {
+			for i, info := range infos {
+				if r := results[i]; !r.gone && strings.HasPrefix(info.Key, RawCommitsFakestore) {
+					if err := cs.Add(info, r.body, r.readErr); err != nil {
+						return Report{}, fmt.Errorf("verify %s: %w", prefix, err)
+					}
+				}
+			}
+		} else {
+			var err error
+			if cs, err = ReadCommits(ctx, store, time.Time{}); err != nil {
+				return Report{}, fmt.Errorf("verify %s: %w", prefix, err)
+			}
 		}
 		for _, b := range cs.Bad {
 			if b.Err != nil || !listed[b.Info.Key] {
@@ -236,9 +256,18 @@ feed:
 	return rep, nil
 }
 
+// verified is what verifyObject found of one object.
+type verified struct {
+	finding *Finding // corrupt, foreign or changed; nil if sound
+	gone    bool     // deleted since the listing
+	err     error    // a read that failed for another reason
+	body    []byte   // the body read, when it passed its checksum
+	readErr error    // the checksum error of the read, if any
+}
+
 // verifyObject reads one object: a finding if it is corrupt or foreign,
 // gone if it was deleted since the listing.
-func verifyObject(ctx context.Context, store Store, info ObjectInfo, loaded map[string]string) (*Finding, bool, error) {
+func verifyObject(ctx context.Context, store Store, info ObjectInfo, loaded map[string]string) verified {
 	body, err := store.Get(ctx, info.Key)
 	var ce *ChecksumError
 	switch {
@@ -247,15 +276,15 @@ func verifyObject(ctx context.Context, store Store, info ObjectInfo, loaded map[
 		if ce.Recorded == "" {
 			reason = ReasonForeign
 		}
-		return &Finding{Key: info.Key, Zone: Zone(info.Key), Reason: reason, Size: ce.Size, SHA256: ce.Got, Recorded: ce.Recorded, Loaded: loaded[info.Key]}, false, nil
+		return verified{finding: &Finding{Key: info.Key, Zone: Zone(info.Key), Reason: reason, Size: ce.Size, SHA256: ce.Got, Recorded: ce.Recorded, Loaded: loaded[info.Key]}, readErr: err}
 	case errors.Is(err, ErrNotFound):
-		return nil, true, nil
+		return verified{gone: true}
 	case err != nil:
-		return nil, false, err
+		return verified{err: err}
 	}
 	got := sha256Hex(body)
 	if want, ok := loaded[info.Key]; ok && want != got {
-		return &Finding{Key: info.Key, Zone: Zone(info.Key), Reason: ReasonChanged, Size: int64(len(body)), SHA256: got, Recorded: got, Loaded: want}, false, nil
+		return verified{finding: &Finding{Key: info.Key, Zone: Zone(info.Key), Reason: ReasonChanged, Size: int64(len(body)), SHA256: got, Recorded: got, Loaded: want}, body: body}
 	}
-	return nil, false, nil
+	return verified{body: body}
 }

@@ -26,7 +26,7 @@ func (s datedSource) List(ctx context.Context, prefix string) ([]lake.ObjectInfo
 	}
 	var out []lake.ObjectInfo
 	for _, info := range infos {
-		if dt := keyDate(info.Key); dt != "" && dt <= s.last {
+		if dt, ok := lake.PartitionDate(info.Key); ok && dt <= s.last {
 			out = append(out, info)
 		}
 	}
@@ -35,16 +35,6 @@ func (s datedSource) List(ctx context.Context, prefix string) ([]lake.ObjectInfo
 
 func (s datedSource) Get(ctx context.Context, key string) ([]byte, error) {
 	return s.lake.Get(ctx, key)
-}
-
-// keyDate is the dt= of a RAW key.
-func keyDate(key string) string {
-	for _, part := range strings.Split(key, "/") {
-		if d, ok := strings.CutPrefix(part, "dt="); ok {
-			return d
-		}
-	}
-	return ""
 }
 
 // replay feeds w the lake of a finished run day by day, as the runner fed

@@ -572,11 +572,15 @@ func (x *run) check(ctx context.Context) (*Report, fingerprint, error) {
 		if _, ok := before.Objects[k]; !ok && strings.HasPrefix(k, lake.RawFakestore) {
 			before.Objects[k] = after.Objects[k]
 			added++
-			newDates[keyDate(k)] = true
+			d, _ := lake.PartitionDate(k)
+			newDates[d] = true
 		}
 	}
 	for k := range after.Objects {
-		if _, ok := before.Objects[k]; !ok && strings.HasPrefix(k, lake.RawCommitsFakestore) && newDates[keyDate(k)] {
+		if _, ok := before.Objects[k]; !ok && strings.HasPrefix(k, lake.RawCommitsFakestore) {
+			if d, _ := lake.PartitionDate(k); !newDates[d] {
+				continue
+			}
 			before.Objects[k] = after.Objects[k]
 		}
 	}
@@ -590,16 +594,6 @@ func (x *run) check(ctx context.Context) (*Report, fingerprint, error) {
 	}
 	rep.Checks = append(rep.Checks, rerun)
 	return rep, before, nil
-}
-
-// keyDate is the dt= partition of a lake key, "" if it has none.
-func keyDate(key string) string {
-	for _, part := range strings.Split(key, "/") {
-		if d, ok := strings.CutPrefix(part, "dt="); ok {
-			return d
-		}
-	}
-	return ""
 }
 
 // rerun runs every step again: every date's ingestion, a drain, a build.
@@ -647,7 +641,7 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 		return nil, err
 	}
 	var payloads map[string]int
-	if payloads, o.StreamQuarantineRecords, _, err = readEvents(ctx, store, lake.QuarantinePrefix+"events/"); err != nil {
+	if payloads, o.StreamQuarantineRecords, _, err = readEvents(ctx, store, lake.QuarantineEvents); err != nil {
 		return nil, err
 	}
 	o.StreamQuarantine = len(payloads)

@@ -127,7 +127,7 @@ var reasonNoise = regexp.MustCompile(`^record \d+: |"[^"]*"|\d[\d.:TZ+-]*`)
 func (x *run) quarantineByReason(ctx context.Context) ([]Count, error) {
 	counts := map[string]int{}
 	store := x.r.Env.Lake
-	infos, err := store.List(ctx, lake.QuarantinePrefix+"events/")
+	infos, err := store.List(ctx, lake.QuarantineEvents)
 	if err != nil {
 		return nil, err
 	}

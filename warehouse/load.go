@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/shoplake/shoplake/lake"
 )
@@ -118,14 +117,16 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 	}
 	// The commits are read only for the dates that have FakeStore objects
 	// to load: a run reads the day's, not the year's.
-	var commits lake.Commits
-	for _, day := range pendingDates(objs, loaded, held) {
-		cs, err := lake.ReadCommits(ctx, src, day)
-		if err != nil {
-			return stats, fmt.Errorf("load: %w", err)
+	pending := pendingDates(objs, loaded, held)
+	var toRead []lake.ObjectInfo
+	for _, info := range commitInfos {
+		if d, ok := lake.PartitionDate(info.Key); ok && pending[d] {
+			toRead = append(toRead, info)
 		}
-		commits.Valid = append(commits.Valid, cs.Valid...)
-		commits.Bad = append(commits.Bad, cs.Bad...)
+	}
+	commits, err := lake.ReadCommitObjects(ctx, src, toRead)
+	if err != nil {
+		return stats, fmt.Errorf("load: %w", err)
 	}
 	visible, err := w.visibleFakestoreKeys(ctx, commits)
 	if err != nil {
@@ -204,22 +205,19 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 	return stats, nil
 }
 
-// pendingDates returns, in order, the logical dates of the FakeStore
+// pendingDates returns the logical dates (YYYY-MM-DD) of the FakeStore
 // objects of objs that are neither loaded nor held in quarantine unchanged.
-func pendingDates(objs []objectRef, loaded map[string]bool, held map[string]quarantinedVersion) []time.Time {
-	seen := map[time.Time]bool{}
-	var out []time.Time
+func pendingDates(objs []objectRef, loaded map[string]bool, held map[string]quarantinedVersion) map[string]bool {
+	out := map[string]bool{}
 	for _, o := range objs {
-		if o.keyErr != nil || o.raw.entity == entityEvents || loaded[o.key] || seen[o.raw.date] {
+		if o.keyErr != nil || o.raw.entity == entityEvents || loaded[o.key] {
 			continue
 		}
 		if v, ok := held[o.key]; ok && v.etag != "" && v.etag == o.etag && v.size == o.size {
 			continue
 		}
-		seen[o.raw.date] = true
-		out = append(out, o.raw.date)
+		out[o.raw.date.Format(lake.DateFormat)] = true
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out
 }
 
