@@ -111,6 +111,9 @@ type run struct {
 	journal    *s3Journal
 	cps        *checkpointJournal
 	sent       *deliveryLog
+	// raw reads RAW's events objects once each, for the oracle's
+	// versions (versions.go).
+	raw *rawObjects
 }
 
 // counter reads how many times a fault fired, at the end of the run.
@@ -311,6 +314,7 @@ func Start(ctx context.Context, sc Scenario, o RunOptions) (*Replay, error) {
 		p.cleanup()
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
+	x.raw = newRawObjects(x.r.Env.Lake)
 	p.x = x
 	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/shoplake/shoplake/lake"
@@ -49,41 +50,19 @@ type rawCopy struct {
 // A copy whose payload is not one the fleet sent (another event_time, or
 // other fields than the world's) is no version: a pipeline that garbled
 // it must not make the oracle expect the garbled event.
-func rawVersions(ctx context.Context, store lake.Store, want map[string]versionsSent) (map[string]*rawFate, error) {
-	infos, err := store.List(ctx, lake.RawEvents)
+func rawVersions(ctx context.Context, raw *rawObjects, want map[string]versionsSent) (map[string]*rawFate, error) {
+	objs, err := raw.read(ctx)
 	if err != nil {
 		return nil, err
 	}
 	fates := map[string]*rawFate{}
 	best := map[string]rawCopy{}
-	for _, info := range infos {
-		body, err := store.Get(ctx, info.Key)
-		if errors.Is(err, lake.ErrChecksum) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		lines, err := gunzipLinesErr(body)
-		if err != nil {
-			continue
-		}
-		var newest time.Time
-		var mine []rawCopy
-		for i, line := range lines {
-			rec, ok := believable(line)
-			if !ok {
+	for _, o := range objs {
+		for _, c := range o.copies {
+			sent, ok := want[c.rec.EventID]
+			if !ok || !sent.has(c.rec.Event) {
 				continue
 			}
-			ahead := rec.EventTime.Sub(rec.IngestionTime) > warehouse.DefaultFutureTolerance
-			if !ahead && rec.EventTime.After(newest) {
-				newest = rec.EventTime
-			}
-			if sent, ok := want[rec.EventID]; ok && sent.has(rec.Event) {
-				mine = append(mine, rawCopy{rec: rec, key: info.Key, row: i + 1, ahead: ahead})
-			}
-		}
-		for _, c := range mine {
 			f := fates[c.rec.EventID]
 			if f == nil {
 				f = &rawFate{}
@@ -91,7 +70,7 @@ func rawVersions(ctx context.Context, store lake.Store, want map[string]versions
 			}
 			f.copies++
 			age := warehouse.DefaultMaxEventAge
-			if c.ahead || (c.rec.IngestionTime.Sub(c.rec.EventTime) > age && newest.Sub(c.rec.EventTime) > age) {
+			if c.ahead || (c.rec.IngestionTime.Sub(c.rec.EventTime) > age && o.newest.Sub(c.rec.EventTime) > age) {
 				f.rejected = true
 				continue
 			}
@@ -105,6 +84,76 @@ func rawVersions(ctx context.Context, store lake.Store, want map[string]versions
 		fates[id].kept = &ev
 	}
 	return fates, nil
+}
+
+// rawObject is what rawVersions needs of one readable RAW events object:
+// its believable records and the newest event_time among those not ahead.
+type rawObject struct {
+	copies []rawCopy
+	newest time.Time
+}
+
+// rawObjects reads RAW's events objects once each: they are immutable
+// (written once per key, which raw_never_overwritten checks), and the
+// oracle of every build (and of every TUI tick) asks again. An object is
+// known by its key and ETag, so one replaced is read again.
+type rawObjects struct {
+	store lake.Store
+	mu    sync.Mutex
+	seen  map[string]rawObject // key + "\x00" + ETag
+}
+
+func newRawObjects(store lake.Store) *rawObjects {
+	return &rawObjects{store: store, seen: map[string]rawObject{}}
+}
+
+// read returns the readable objects now listed under raw/events/, in key
+// order. Objects that do not read back (a checksum that fails, no sha256:
+// not shoplake's) or do not gunzip are left out: Load sets them aside
+// whole.
+func (r *rawObjects) read(ctx context.Context) ([]rawObject, error) {
+	infos, err := r.store.List(ctx, lake.RawEvents)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]rawObject, 0, len(infos))
+	for _, info := range infos {
+		id := info.Key + "\x00" + info.ETag
+		if o, ok := r.seen[id]; ok {
+			out = append(out, o)
+			continue
+		}
+		body, err := r.store.Get(ctx, info.Key)
+		if errors.Is(err, lake.ErrChecksum) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		lines, err := gunzipLinesErr(body)
+		if err != nil {
+			continue
+		}
+		var o rawObject
+		for i, line := range lines {
+			rec, ok := believable(line)
+			if !ok {
+				continue
+			}
+			ahead := rec.EventTime.Sub(rec.IngestionTime) > warehouse.DefaultFutureTolerance
+			if !ahead && rec.EventTime.After(o.newest) {
+				o.newest = rec.EventTime
+			}
+			o.copies = append(o.copies, rawCopy{rec: rec, key: info.Key, row: i + 1, ahead: ahead})
+		}
+		if info.ETag != "" {
+			r.seen[id] = o
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // believable decodes one RAW line as Load does and reports whether it is a
@@ -192,7 +241,7 @@ func (x *run) rawFates(l *deliveryLog, events []stream.Event) map[string]*rawFat
 	if len(want) == 0 {
 		return nil
 	}
-	fates, err := rawVersions(context.Background(), x.r.Env.Lake, want)
+	fates, err := rawVersions(context.Background(), x.raw, want)
 	if err != nil {
 		x.violate("expected world: read RAW for the events sent in several versions or from a clock behind: %v", err)
 		return nil
