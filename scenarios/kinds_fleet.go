@@ -36,10 +36,7 @@ func init() {
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Conflicts },
 			check: func(f Fault, _ int) []string {
-				if f.Delay != nil && (f.Delay.Min == 0 || f.Delay.Max > sim.MaxAnomalyDelay) {
-					return []string{fmt.Sprintf("delay must start above 0 and end by %s: a version re-stamped by 0 is an exact copy", sim.MaxAnomalyDelay)}
-				}
-				return nil
+				return checkAnomalyDelay(f, ": a version re-stamped by 0 is an exact copy")
 			},
 			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
 				f := Fault{Kind: ConflictingDuplicates, Rate: eventRate(r, sc, 0.02, 0.1)}
@@ -60,12 +57,7 @@ func init() {
 				return nil, nil
 			},
 			fired: func(x *run) int { return x.r.Anomalies().Past },
-			check: func(f Fault, _ int) []string {
-				if f.Delay != nil && (f.Delay.Min == 0 || f.Delay.Max > sim.MaxAnomalyDelay) {
-					return []string{fmt.Sprintf("delay must start above 0 and end by %s", sim.MaxAnomalyDelay)}
-				}
-				return nil
-			},
+			check: func(f Fault, _ int) []string { return checkAnomalyDelay(f, "") },
 			// Half the draws are clocks far behind: a week and a day to a
 			// year, what Load quarantines.
 			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
@@ -114,4 +106,14 @@ func checkVersions(ctx context.Context, x *run, date time.Time) error {
 		x.violate("conflicting_duplicates: after the build of %s, CORE holds %d events in another version than the one that arrived first; first: %s", date.Format(time.DateOnly), len(wrong), first(wrong))
 	}
 	return rows.Err()
+}
+
+// checkAnomalyDelay refuses a Delay the client fleet cannot draw: one that
+// starts at 0 or ends after sim.MaxAnomalyDelay; why is appended to the
+// message.
+func checkAnomalyDelay(f Fault, why string) []string {
+	if f.Delay != nil && (f.Delay.Min == 0 || f.Delay.Max > sim.MaxAnomalyDelay) {
+		return []string{fmt.Sprintf("delay must start above 0 and end by %s%s", sim.MaxAnomalyDelay, why)}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,7 +75,7 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 		t.Errorf("the rebuild left batch objects uncommitted:\n%s", out)
 	}
 	after := fileHashes()
-	if !sameHashes(after, before) {
+	if !slices.Equal(after, before) {
 		t.Fatalf("rebuilt from the lake:\n%v\nthe demo's warehouse:\n%v", after, before)
 	}
 
@@ -92,7 +93,7 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer pg.Close()
-		if got := hashes(pg); !sameHashes(got, before) {
+		if got := hashes(pg); !slices.Equal(got, before) {
 			t.Errorf("PostgreSQL's table hashes differ from DuckDB's on the same lake:\n%v\nDuckDB:\n%v", got, before)
 		}
 
@@ -121,16 +122,4 @@ func rowsOf(hs []warehouse.TableHash, table string) int64 {
 		}
 	}
 	return -1
-}
-
-func sameHashes(a, b []warehouse.TableHash) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
