@@ -140,16 +140,28 @@ func NewBalance(t Totals, streamQuarantine int, wh warehouse.Accounting) Balance
 }
 
 // Account is where a run's records are, read from where the data is: the
-// lake's RAW and QUARANTINE objects and the warehouse's tables; its
-// Balance adds the producer's and the consumer's counts of what they alone
-// know (sent, refused, dropped copies).
+// lake's RAW and QUARANTINE objects, its STAGING manifests, and the
+// warehouse's tables; its Balance adds the producer's and the consumer's
+// counts of what they alone know (sent, refused, dropped copies).
+//
+// The Balance's terms are the warehouse's, STAGING's included: they must
+// split one set of records, and what is stored (in CORE, superseded, not
+// transformed yet) exists only in the warehouse, relative to what it
+// loaded; the lake's STAGING may hold objects a warehouse has not loaded
+// (a load that failed after staging, a warehouse rebuilt from the lake).
+// Staging is the lake's side of the same count, for NotStaged.
 type Account struct {
 	// Raw counts the records of the RAW events objects; StreamQuarantine
 	// those of the consumer's QUARANTINE objects.
-	Raw              lake.RecordCount     `json:"raw_events"`
-	StreamQuarantine lake.RecordCount     `json:"quarantine_events"`
-	Warehouse        warehouse.Accounting `json:"warehouse"`
-	Balance          Balance              `json:"balance"`
+	Raw              lake.RecordCount `json:"raw_events"`
+	StreamQuarantine lake.RecordCount `json:"quarantine_events"`
+	// Staging adds up the staging manifests of the RAW events objects:
+	// objects staged, rows of their events files (Rows["events"]), records
+	// the transform rejected and repaired. It reads the manifests, never a
+	// Parquet file.
+	Staging   lake.StagedCount     `json:"staging_events"`
+	Warehouse warehouse.Accounting `json:"warehouse"`
+	Balance   Balance              `json:"balance"`
 }
 
 // NotLoaded counts the RAW records that are neither in staging.events nor
@@ -160,9 +172,18 @@ func (a Account) NotLoaded() int64 {
 	return int64(a.Raw.Records) - a.Warehouse.Events.StagingRows - a.Warehouse.Events.QuarantinedRows
 }
 
-// Account reads where the run's records are: RAW and QUARANTINE from the
-// lake, the warehouse's accounting, and the balance. It reads every RAW
-// events object: its cost is the size of RAW.
+// NotStaged is NotLoaded as the lake sees it: the RAW records in no staged
+// object's events file and not rejected by the transform (in objects set
+// aside, unreadable, or not staged yet). It exceeds NotLoaded by nothing
+// and falls short of it by the records of objects staged that the
+// warehouse has not loaded.
+func (a Account) NotStaged() int64 {
+	return int64(a.Raw.Records) - a.Staging.Rows["events"] - a.Staging.Rejected
+}
+
+// Account reads where the run's records are: RAW, QUARANTINE and the
+// staging manifests from the lake, the warehouse's accounting, and the
+// balance. It reads every RAW events object: its cost is the size of RAW.
 func (r *Runner) Account(ctx context.Context) (Account, error) {
 	var a Account
 	var err error
@@ -172,6 +193,11 @@ func (r *Runner) Account(ctx context.Context) (Account, error) {
 	if a.StreamQuarantine, err = lake.CountRecords(ctx, r.Env.Lake, lake.QuarantineEvents); err != nil {
 		return a, err
 	}
+	staged, err := lake.ReadStagedManifests(ctx, r.Env.Lake, lake.StagedEvents)
+	if err != nil {
+		return a, fmt.Errorf("account for STAGING: %w", err)
+	}
+	a.Staging = staged.Count(lake.RawEvents)
 	if a.Warehouse, err = r.wh.Accounting(ctx); err != nil {
 		return a, err
 	}

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -60,4 +61,28 @@ func TestBalance(t *testing.T) {
 			t.Errorf("Verdict() = %q", b.Verdict())
 		}
 	})
+}
+
+// TestRunner_Account_Staging: after a run, the lake's STAGING (its
+// manifests) and the warehouse's staging tables hold the same events
+// records: every object staged is loaded, and NotStaged is NotLoaded.
+func TestRunner_Account_Staging(t *testing.T) {
+	res := run(t, testConfig(t.TempDir(), 7))
+	a, err := res.runner.Account(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := a.Warehouse.Events
+	if a.Staging.Objects == 0 || a.Staging.Objects != a.Raw.Objects {
+		t.Errorf("%d RAW events objects staged, want all %d", a.Staging.Objects, a.Raw.Objects)
+	}
+	if got, want := a.Staging.Rows["events"], e.StagingRows; got != want {
+		t.Errorf("staged events rows %d, staging.events %d", got, want)
+	}
+	if got, want := a.Staging.Rejected, e.QuarantinedRows; got != want {
+		t.Errorf("events rejected in STAGING %d, in staging.quarantine %d", got, want)
+	}
+	if a.NotStaged() != a.NotLoaded() || a.NotStaged() != 0 {
+		t.Errorf("not staged %d, not loaded %d; want 0, 0", a.NotStaged(), a.NotLoaded())
+	}
 }

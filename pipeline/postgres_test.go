@@ -37,6 +37,10 @@ func (s datedSource) Get(ctx context.Context, key string) ([]byte, error) {
 	return s.lake.Get(ctx, key)
 }
 
+func (s datedSource) PutIfAbsent(ctx context.Context, key string, body []byte) error {
+	return s.lake.PutIfAbsent(ctx, key, body)
+}
+
 // replay feeds w the lake of a finished run day by day, as the runner fed
 // its own warehouse: Load what RAW held by then, Transform as of the end of
 // the day. The FakeStore objects become visible through the commits the

@@ -108,6 +108,11 @@ type Totals struct {
 	RawExisting  int `json:"raw_event_objects_present"`
 	IngestWrites int `json:"raw_batch_objects_written"`
 	IngestSkips  int `json:"raw_batch_objects_present"`
+	// CuratedExports counts the exports of the marts to CURATED that
+	// wrote a manifest, CuratedFiles the mart files they wrote (an
+	// unchanged mart's file is in the lake already).
+	CuratedExports int `json:"curated_exports_written"`
+	CuratedFiles   int `json:"curated_files_written"`
 }
 
 // DayReport says what one simulated day did.
@@ -120,6 +125,9 @@ type DayReport struct {
 	Ingest    ingest.Result
 	Load      warehouse.LoadStats
 	Transform warehouse.TransformStats
+	// Export is the export of the marts after a promoted transform (zero
+	// when the run was not promoted).
+	Export warehouse.ExportStats
 }
 
 // NewRunner builds the world of cfg (which must be valid and in mode
@@ -362,7 +370,8 @@ func (r *Runner) CloseDay(ctx context.Context, date time.Time, day *DayReport) e
 	if err != nil {
 		return err
 	}
-	day.Load, day.Transform, err = r.Build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
+	b, err := r.build(ctx, warehouse.TransformOptions{AsOf: date.Add(24 * time.Hour)})
+	day.Load, day.Transform, day.Export = b.load, b.transform, b.export
 	return err
 }
 
@@ -375,18 +384,45 @@ func (r *Runner) Ingest(ctx context.Context, date time.Time) (ingest.Result, err
 }
 
 // Build loads what RAW holds that the warehouse has not loaded, then
-// transforms with opts. A failed load is recorded as a failed run (phase
-// load), as Transform records its own failures.
+// transforms with opts and, when the run is promoted, exports the marts to
+// the lake's CURATED zone (warehouse.ExportMarts; counted in Totals). A
+// failed load is recorded as a failed run (phase load), as Transform
+// records its own failures; a run that is not promoted exports nothing. A
+// failed export is an error after a promoted run: CORE and MARTS moved,
+// and the next Build exports them.
 func (r *Runner) Build(ctx context.Context, opts warehouse.TransformOptions) (warehouse.LoadStats, warehouse.TransformStats, error) {
-	load, err := r.wh.Load(ctx, r.Env.Lake)
+	b, err := r.build(ctx, opts)
+	return b.load, b.transform, err
+}
+
+// built is what one build did.
+type built struct {
+	load      warehouse.LoadStats
+	transform warehouse.TransformStats
+	export    warehouse.ExportStats
+}
+
+func (r *Runner) build(ctx context.Context, opts warehouse.TransformOptions) (built, error) {
+	var b built
+	var err error
+	b.load, err = r.wh.Load(ctx, r.Env.Lake)
 	if err != nil {
 		if _, rerr := r.wh.RecordLoadFailure(context.WithoutCancel(ctx), opts, err); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		return load, warehouse.TransformStats{}, err
+		return b, err
 	}
-	tr, err := r.wh.Transform(ctx, opts)
-	return load, tr, err
+	if b.transform, err = r.wh.Transform(ctx, opts); err != nil || b.transform.Status != warehouse.StatusPromoted {
+		return b, err
+	}
+	if b.export, err = r.wh.ExportMarts(ctx, r.Env.Lake, warehouse.ExportOptions{}); err != nil {
+		return b, fmt.Errorf("run %d promoted; %w", b.transform.RunID, err)
+	}
+	if b.export.Written {
+		r.totals.CuratedExports++
+	}
+	r.totals.CuratedFiles += b.export.FilesWritten
+	return b, nil
 }
 
 // RunDay replays day n (0-based) of the world: 24 hours of clickstream,

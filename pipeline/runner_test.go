@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/lake"
@@ -27,10 +29,11 @@ func testConfig(dir string, seed uint64) config.Config {
 }
 
 type runResult struct {
-	totals pipeline.Totals
-	hashes []warehouse.TableHash
-	raw    map[string]string // key -> sha256 of body, for every RAW object
-	runner *pipeline.Runner
+	totals  pipeline.Totals
+	hashes  []warehouse.TableHash
+	raw     map[string]string // key -> sha256 of body, for every RAW object
+	curated map[string]string // the same for every CURATED object
+	runner  *pipeline.Runner
 }
 
 // run replays cfg end to end and collects what the tests compare.
@@ -45,24 +48,33 @@ func run(tb testing.TB, cfg config.Config) runResult {
 	if _, err := r.Run(ctx, nil); err != nil {
 		tb.Fatal(err)
 	}
-	res := runResult{totals: r.Totals(), runner: r, raw: map[string]string{}}
+	res := runResult{totals: r.Totals(), runner: r, raw: lakeSums(tb, r.Env.Lake, lake.RawPrefix), curated: lakeSums(tb, r.Env.Lake, lake.CuratedPrefix)}
 	wh := r.Warehouse()
 	if res.hashes, err = wh.TableHashes(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	infos, err := r.Env.Lake.List(ctx, lake.RawPrefix)
+	return res
+}
+
+// lakeSums reads every object under prefix and returns its key -> the
+// sha256 of its body.
+func lakeSums(tb testing.TB, store lake.Reader, prefix string) map[string]string {
+	tb.Helper()
+	ctx := context.Background()
+	infos, err := store.List(ctx, prefix)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	out := map[string]string{}
 	for _, info := range infos {
-		body, err := r.Env.Lake.Get(ctx, info.Key)
+		body, err := store.Get(ctx, info.Key)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		sum := sha256.Sum256(body)
-		res.raw[info.Key] = hex.EncodeToString(sum[:])
+		out[info.Key] = hex.EncodeToString(sum[:])
 	}
-	return res
+	return out
 }
 
 func TestRunner_SameSeedSameBytes(t *testing.T) {
@@ -73,6 +85,9 @@ func TestRunner_SameSeedSameBytes(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a.raw, b.raw) {
 		t.Fatalf("same seed, different RAW objects (%d vs %d)", len(a.raw), len(b.raw))
+	}
+	if !reflect.DeepEqual(a.curated, b.curated) || len(a.curated) == 0 {
+		t.Fatalf("same seed, different CURATED objects (%d vs %d)", len(a.curated), len(b.curated))
 	}
 	c := run(t, testConfig(t.TempDir(), 12))
 	if reflect.DeepEqual(a.hashes, c.hashes) {
@@ -92,6 +107,13 @@ func TestRunner_RerunIsNoop(t *testing.T) {
 	}
 	if !reflect.DeepEqual(first.raw, second.raw) {
 		t.Fatal("rerun changed RAW")
+	}
+	// CURATED is never overwritten: a rerun re-exports each day's marts
+	// (as of that day, over all the data) beside what the first run wrote.
+	for key, sum := range first.curated {
+		if second.curated[key] != sum {
+			t.Fatalf("rerun changed or removed %s", key)
+		}
 	}
 	if got := second.totals.RawObjects + second.totals.IngestWrites; got != 0 {
 		t.Fatalf("rerun wrote %d RAW objects, want 0", got)
@@ -154,5 +176,41 @@ func TestRunner_Result(t *testing.T) {
 	})
 	t.Run("MartsEqualOracle", func(t *testing.T) {
 		assertMartsEqualOracle(t, res.runner.Warehouse(), w)
+	})
+	t.Run("CuratedExports", func(t *testing.T) {
+		// Every promoted build exported the marts: the opening snapshot's
+		// and each day's; the newest export holds the marts as they are.
+		ctx := context.Background()
+		ex, err := lake.LatestExport(ctx, res.runner.Env.Lake)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.Latest == nil || len(ex.Skipped) != 0 || ex.Latest.Number != res.totals.CuratedExports || res.totals.CuratedExports != 2+1 {
+			t.Fatalf("latest export %+v, skipped %v; totals count %d exports, want 3", ex.Latest, ex.Skipped, res.totals.CuratedExports)
+		}
+		if ex.Latest.AsOf != w.Config.End().Format(time.RFC3339) {
+			t.Errorf("latest export as of %s, want the world's end %s", ex.Latest.AsOf, w.Config.End().Format(time.RFC3339))
+		}
+		files := 0
+		for key := range res.curated {
+			if !strings.HasPrefix(key, lake.CuratedExports) {
+				files++
+			}
+		}
+		if files != res.totals.CuratedFiles {
+			t.Errorf("CURATED holds %d mart files, the totals count %d written", files, res.totals.CuratedFiles)
+		}
+		rows := map[string]int64{}
+		for _, h := range res.hashes {
+			rows[h.Table] = h.Rows
+		}
+		for _, m := range ex.Latest.Marts {
+			if res.curated[m.Key] != m.SHA256 {
+				t.Errorf("%s: not in the lake with the manifest's sha256", m.Key)
+			}
+			if got, want := m.Rows, rows["marts."+m.Mart]; got != want {
+				t.Errorf("%s: %d rows exported, the warehouse has %d", m.Mart, got, want)
+			}
+		}
 	})
 }

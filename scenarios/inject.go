@@ -16,24 +16,56 @@ import (
 	"github.com/shoplake/shoplake/stream"
 )
 
-// s3Journal watches the requests the S3 endpoint accepts: which RAW keys
-// were written, how many times, and whether any was deleted. It sits next
-// to the server, so it sees only what the server processed.
+// s3Journal watches the requests the S3 endpoint accepts: which keys of
+// the write-once zones (writeOnceZones) were written, how many times, and
+// whether any was deleted. It sits next to the server, so it sees only
+// what the server processed: a conditional put the server refused (412
+// Precondition Failed: the key is written already, as when a derived
+// object is derived again with the same bytes) is not a write.
 type s3Journal struct {
 	prefix string // the lake's key prefix inside the bucket
 
 	mu      sync.Mutex
-	puts    map[string]int // RAW key -> successful writes
-	deletes []string       // RAW keys deleted
+	puts    map[string]int // write-once key -> successful writes
+	deletes []string       // write-once keys deleted
 }
 
 func newS3Journal(prefix string) *s3Journal {
 	return &s3Journal{prefix: strings.Trim(prefix, "/"), puts: map[string]int{}}
 }
 
-// rawKey returns the lake key of a path-style S3 request if it is in RAW.
-func (j *s3Journal) rawKey(r *http.Request) (string, bool) {
-	return lakeKey(r, j.prefix, lake.RawPrefix)
+// writeOnceZones are the prefixes whose keys are written once and never
+// deleted, with the zone's name for a person: RAW, and what is derived
+// from it under keys of its own, with conditional puts (STAGING and its
+// manifests, the transform's QUARANTINE, CURATED and its export
+// manifests). The stream's QUARANTINE and the checkpoints are not.
+var writeOnceZones = []struct{ prefix, name, count string }{
+	{lake.RawPrefix, "RAW", "raw_keys_written"},
+	{lake.StagingPrefix, "STAGING", "staging_keys_written"},
+	{lake.QuarantineTransform, "transform QUARANTINE", "quarantine_transform_keys_written"},
+	{lake.CuratedPrefix, "CURATED", "curated_keys_written"},
+}
+
+// writeOnceZone returns the index in writeOnceZones of key's zone; ok is
+// false when key is in none.
+func writeOnceZone(key string) (int, bool) {
+	for i, z := range writeOnceZones {
+		if strings.HasPrefix(key, z.prefix) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// writeOnceKey returns the lake key of a path-style S3 request if it is in
+// a write-once zone.
+func (j *s3Journal) writeOnceKey(r *http.Request) (string, bool) {
+	key, ok := lakeKey(r, j.prefix, "")
+	if !ok {
+		return "", false
+	}
+	_, ok = writeOnceZone(key)
+	return key, ok
 }
 
 // lakeKey returns the lake key of a path-style S3 request (/bucket/key)
@@ -54,8 +86,8 @@ func lakeKey(r *http.Request, prefix, zone string) (string, bool) {
 
 func (j *s3Journal) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, raw := j.rawKey(r)
-		if !raw || (r.Method != http.MethodPut && r.Method != http.MethodDelete) || r.URL.Query().Has("uploadId") {
+		key, watched := j.writeOnceKey(r)
+		if !watched || (r.Method != http.MethodPut && r.Method != http.MethodDelete) || r.URL.Query().Has("uploadId") {
 			h.ServeHTTP(w, r)
 			return
 		}

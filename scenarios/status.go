@@ -61,7 +61,8 @@ type FaultStatus struct {
 }
 
 // Status reads what the replay has done so far. It reads the lake's
-// QUARANTINE and the warehouse: call it from a goroutine that may block.
+// QUARANTINE and staging manifests: call it from a goroutine that may
+// block.
 func (p *Replay) Status(ctx context.Context) (Status, error) {
 	x := p.x
 	st := Status{
@@ -120,10 +121,13 @@ func (p *Replay) Oracle() *sim.World {
 // numbers, quoted values, numbers.
 var reasonNoise = regexp.MustCompile(`^record \d+: |"[^"]*"|\d[\d.:TZ+-]*`)
 
-// quarantineByReason counts QUARANTINE's records (the consumer's and
-// Load's) by the kind of their reason. It reads each QUARANTINE object
-// once: a replay calls it every tick. Not safe for concurrent use (a
-// Replay is driven by one goroutine at a time).
+// quarantineByReason counts QUARANTINE's records by the kind of their
+// reason: the consumer's (quarantine/events/) and the transform's, the
+// records Load rejected when it staged each RAW object (the
+// quarantine/transform/ files the staging manifests name; see staged.go).
+// Both come from the lake, and each object is read once: a replay calls
+// it every tick. Not safe for concurrent use (a Replay is driven by one
+// goroutine at a time).
 func (x *run) quarantineByReason(ctx context.Context) ([]Count, error) {
 	counts := map[string]int{}
 	store := x.r.Env.Lake
@@ -156,12 +160,39 @@ func (x *run) quarantineByReason(ctx context.Context) ([]Count, error) {
 			counts[k] += n
 		}
 	}
-	rows, err := countBy[string](ctx, x.r.Warehouse().DB(), `SELECT reason, count(*) FROM staging.quarantine WHERE disposition = 'rejected' GROUP BY reason`)
+	// The transform's, by staging manifest (written once, never changed).
+	staged, err := store.List(ctx, lake.StagedPrefix)
 	if err != nil {
 		return nil, err
 	}
-	for reason, n := range rows {
-		counts["load: "+reasonKind(reason)] += n
+	var fresh lake.StagedManifests
+	for _, info := range staged {
+		if _, ok := x.quarantined[info.Key]; ok {
+			continue
+		}
+		body, err := store.Get(ctx, info.Key)
+		if err != nil {
+			continue // read again next time
+		}
+		if err := fresh.Add(info, body, nil); err != nil {
+			return nil, err
+		}
+	}
+	byManifest, err := rejectedByReason(ctx, store, fresh.Valid)
+	if err != nil {
+		return nil, err
+	}
+	for key, byReason := range byManifest {
+		kinds := map[string]int{}
+		for reason, n := range byReason {
+			kinds["load: "+reasonKind(reason)] += n
+		}
+		x.quarantined[key] = kinds
+	}
+	for _, info := range staged {
+		for k, n := range x.quarantined[info.Key] {
+			counts[k] += n
+		}
 	}
 	out := make([]Count, 0, len(counts))
 	for k, n := range counts {

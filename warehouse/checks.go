@@ -73,7 +73,13 @@ func loadChecks(d Dialect) (map[string]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check %s: %w", c.name, err)
 		}
-		out[c.name] = text
+		// A check is one SELECT; the dialect adapts it as it adapts a
+		// model's statement (Redshift: string_agg, DISTINCT FROM).
+		stmts := d.Adapt(text)
+		if len(stmts) != 1 {
+			return nil, fmt.Errorf("check %s: the %s dialect makes %d statements of it, want 1", c.name, d.Name(), len(stmts))
+		}
+		out[c.name] = stmts[0]
 	}
 	return out, nil
 }

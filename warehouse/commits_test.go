@@ -79,7 +79,7 @@ func TestWarehouse_Load_CommitsInTheLake(t *testing.T) {
 	// Nothing left to load but the uncommitted object: its date's commits
 	// are read again (the bad one held, not set aside twice); day 1's are
 	// not read.
-	src := &countingSource{Source: store, reads: map[string]int{}}
+	src := &countingSource{Lake: store, reads: map[string]int{}}
 	st, err = w.Load(ctx, src)
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ import (
 // each engine is one implementation of this interface, not a second copy of
 // the models.
 type Dialect interface {
-	// Name is a short name for logs and errors: "duckdb", "postgres".
+	// Name is a short name for logs and errors: "duckdb", "postgres",
+	// "redshift".
 	Name() string
 	// Open opens the database that dsn names: a file path for DuckDB (""
 	// is a private in-memory database), a connection string for

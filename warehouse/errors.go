@@ -34,7 +34,8 @@ var (
 	// check and why.
 	ErrCheckFailed = errors.New("blocking data-quality check failed")
 	// ErrNoRun is wrapped by CheckResults when the run asked for was never
-	// recorded; the error says which runs exist.
+	// recorded; the error says which runs exist. ExportMarts wraps it when
+	// no run was promoted yet: there are no marts to export.
 	ErrNoRun = errors.New("no such transform run")
 	// ErrInvalidOption is wrapped by Transform when an option is
 	// impossible (a negative lateness, an as-of before everything loaded):

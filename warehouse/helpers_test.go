@@ -29,7 +29,7 @@ var testEmailKey = []byte("test-email-hash-key")
 // lake is tested in lake/; the pipeline tests run the warehouse against it.
 type memSource struct{ objects map[string][]byte }
 
-var _ warehouse.Source = (*memSource)(nil)
+var _ warehouse.Lake = (*memSource)(nil)
 
 func newMemSource() *memSource { return &memSource{objects: map[string][]byte{}} }
 
@@ -50,6 +50,14 @@ func (s *memSource) Get(_ context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("get %s: %w", key, lake.ErrNotFound)
 	}
 	return b, nil
+}
+
+func (s *memSource) PutIfAbsent(_ context.Context, key string, body []byte) error {
+	if _, ok := s.objects[key]; ok {
+		return fmt.Errorf("put %s: %w", key, lake.ErrExists)
+	}
+	s.objects[key] = bytes.Clone(body)
+	return nil
 }
 
 // subset returns a source holding only the given keys of s.
@@ -186,14 +194,14 @@ func commitAll(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) {
 }
 
 // load commits src's FakeStore objects (commitAll) and loads src.
-func load(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) (warehouse.LoadStats, error) {
+func load(tb testing.TB, w *warehouse.Warehouse, src warehouse.Lake) (warehouse.LoadStats, error) {
 	tb.Helper()
 	commitAll(tb, w, src)
 	return w.Load(context.Background(), src)
 }
 
 // mustLoad is load that fails the test on error.
-func mustLoad(tb testing.TB, w *warehouse.Warehouse, src warehouse.Source) warehouse.LoadStats {
+func mustLoad(tb testing.TB, w *warehouse.Warehouse, src warehouse.Lake) warehouse.LoadStats {
 	tb.Helper()
 	st, err := load(tb, w, src)
 	if err != nil {

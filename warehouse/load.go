@@ -2,13 +2,13 @@ package warehouse
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/shoplake/shoplake/lake"
 )
@@ -33,10 +33,33 @@ type LoadStats struct {
 	// Their records are in neither count above.
 	ObjectsQuarantined int
 	ObjectsHeld        int
+	// ObjectsStaged counts the loaded objects this Load staged (derived
+	// from RAW and wrote to STAGING); StagingReused those whose staging
+	// was in the lake already (staged by another run or warehouse).
+	ObjectsStaged int
+	StagingReused int
+	// StagingNotUsed names the loaded objects whose staging in the lake
+	// was not used, and why (a file corrupt, missing or not what its
+	// manifest says; staged under other rules): they were staged again
+	// from RAW in memory and loaded from that, and the lake's copy left as
+	// it is (shoplake verify reports a damaged one).
+	StagingNotUsed []StagingNote
+}
+
+// StagingNote is one RAW object whose staging in the lake was not used.
+type StagingNote struct {
+	RawKey string
+	Reason string
 }
 
 // Load copies every RAW object that the ledger (meta.loaded_objects) does not
 // hold into STAGING: fakestore objects first, then events, each in key order.
+// STAGING is first the lake's: an object is staged (typed, cleaned, its bad
+// records set aside) into Parquet files under staging/ and
+// quarantine/transform/, committed by a manifest under staging/_staged/
+// written last; the warehouse then loads those files into its staging
+// tables. An object the lake has staged already is read from STAGING, not
+// RAW (see stage), so any warehouse, on any engine, loads the same bytes.
 // A FakeStore object is read only once an ingestion run has committed its key
 // in the ingestion ledger (IngestLedger): the objects of a date become
 // visible together, and those of a failed run not at all. Events objects do
@@ -73,7 +96,7 @@ type LoadStats struct {
 // between listing and reading), a write to the warehouse. It returns the
 // stats so far with an error naming the key. Objects loaded before the
 // failure stay loaded.
-func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
+func (w *Warehouse) Load(ctx context.Context, src Lake) (LoadStats, error) {
 	stats := LoadStats{Rows: map[string]int64{}}
 	for t := range stagingColumns {
 		stats.Rows["staging."+t] = 0
@@ -101,6 +124,10 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 		return stats, err
 	}
 	held, err := w.quarantinedObjects(ctx, conn)
+	if err != nil {
+		return stats, err
+	}
+	staged, err := listStaged(ctx, src, objs, loaded)
 	if err != nil {
 		return stats, err
 	}
@@ -151,6 +178,46 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 		}
 		stats.ObjectsQuarantined++
 	}
+	var batch []pendingLoad
+	var batchBytes int64
+	// flush loads the batch and counts it.
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := w.loadBatch(ctx, conn, batch); err != nil {
+			return fmt.Errorf("load %s (and %d objects after it): %w", batch[0].o.key, len(batch)-1, err)
+		}
+		for _, p := range batch {
+			so := p.so
+			switch {
+			case so.notUsed != "":
+				stats.StagingNotUsed = append(stats.StagingNotUsed, StagingNote{RawKey: p.o.key, Reason: so.notUsed})
+			case so.derived:
+				stats.ObjectsStaged++
+			default:
+				stats.StagingReused++
+			}
+			stats.ObjectsLoaded++
+			for _, f := range so.manifest.Files {
+				if f.Table != "quarantine" {
+					stats.Rows["staging."+f.Table] += f.Rows
+				}
+			}
+			stats.Quarantined += so.manifest.Rejected
+			stats.Repaired += so.manifest.Repaired
+			loaded[p.o.key] = true
+		}
+		batch, batchBytes = batch[:0], 0
+		return nil
+	}
+	// An error stops Load, but what is staged so far is loaded first.
+	fail := func(err error) (LoadStats, error) {
+		if ferr := flush(); ferr != nil {
+			return stats, errors.Join(err, ferr)
+		}
+		return stats, err
+	}
 	for _, o := range objs {
 		if loaded[o.key] {
 			stats.ObjectsSkipped++
@@ -168,7 +235,7 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 				p.head = gp.head
 			}
 			if err := w.quarantineObject(ctx, conn, o, p); err != nil {
-				return stats, fmt.Errorf("load: %w", err)
+				return fail(fmt.Errorf("load: %w", err))
 			}
 			stats.ObjectsQuarantined++
 			continue
@@ -178,31 +245,61 @@ func (w *Warehouse) Load(ctx context.Context, src Source) (LoadStats, error) {
 			continue
 		}
 		_, wasHeld := held[o.key]
-		p, prob, err := w.loadObject(ctx, conn, src, o, wasHeld)
+		so, prob, err := w.stage(ctx, src, o, staged)
 		if err != nil {
-			return stats, fmt.Errorf("load %s: %w", o.key, err)
+			return fail(fmt.Errorf("load %s: %w", o.key, err))
 		}
 		if prob != nil {
 			if err := w.quarantineObject(ctx, conn, o, prob); err != nil {
-				return stats, fmt.Errorf("load: %w", err)
+				return fail(fmt.Errorf("load: %w", err))
 			}
 			stats.ObjectsQuarantined++
 			continue
 		}
-		stats.ObjectsLoaded++
-		for t, rs := range p.rows {
-			stats.Rows["staging."+t] += int64(len(rs))
-		}
-		for _, q := range p.quarantine {
-			if q.disposition == dispRejected {
-				stats.Quarantined++
-			} else {
-				stats.Repaired++
+		batch = append(batch, pendingLoad{o: o, so: so, wasHeld: wasHeld})
+		batchBytes += so.size()
+		if len(batch) >= loadBatchObjects || batchBytes >= loadBatchBytes {
+			if err := flush(); err != nil {
+				return stats, err
 			}
 		}
-		loaded[o.key] = true
 	}
-	return stats, nil
+	return stats, flush()
+}
+
+// A Load writes the objects it loads in batches of at most this many
+// objects or bytes of Parquet, one transaction each: a batch is loaded
+// whole or not at all, and each object in it has its own load_seq and
+// ledger row.
+const (
+	loadBatchObjects = 256
+	loadBatchBytes   = 64 << 20
+)
+
+// listStaged returns the keys of the staging manifests in the lake for the
+// objects of objs not loaded yet. It lists only their partitions (a run
+// loads the day's objects, not the year's): the folders of their manifests.
+func listStaged(ctx context.Context, src Source, objs []objectRef, loaded map[string]bool) (map[string]bool, error) {
+	dirs := map[string]bool{}
+	for _, o := range objs {
+		if o.keyErr != nil || loaded[o.key] {
+			continue
+		}
+		if k, err := lake.StagedKey(o.key); err == nil {
+			dirs[k[:strings.LastIndexByte(k, '/')+1]] = true
+		}
+	}
+	staged := map[string]bool{}
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
+		infos, err := src.List(ctx, dir)
+		if err != nil {
+			return nil, fmt.Errorf("load: list %s: %w", dir, err)
+		}
+		for _, info := range infos {
+			staged[info.Key] = true
+		}
+	}
+	return staged, nil
 }
 
 // pendingDates returns the logical dates (YYYY-MM-DD) of the FakeStore
@@ -252,90 +349,6 @@ func (w *Warehouse) releaseGone(ctx context.Context, conn *sql.Conn, held map[st
 		delete(held, k)
 	}
 	return nil
-}
-
-// loadObject gets, parses and writes one object with its ledger row, in one
-// transaction; with wasHeld it also deletes the object's row of
-// meta.quarantined_objects there. A body that cannot be loaded comes back
-// as a problem, with nothing written; an error is a failure that is not the
-// object's.
-func (w *Warehouse) loadObject(ctx context.Context, conn *sql.Conn, src Source, o objectRef, wasHeld bool) (parsed, *objectProblem, error) {
-	body, err := src.Get(ctx, o.key)
-	if err != nil {
-		if p := getProblem(o, err); p != nil {
-			return parsed{}, p, nil
-		}
-		return parsed{}, nil, err
-	}
-	sum := o.sha256
-	if sum == "" {
-		h := sha256.Sum256(body)
-		sum = hex.EncodeToString(h[:])
-	}
-	plain, err := decompress(o.raw, body)
-	if err != nil {
-		return parsed{}, bodyProblem(body, gzipReason(body, err), fmt.Errorf("gunzip: %w", err)), nil
-	}
-	tolerance := w.opts.FutureTolerance
-	if tolerance <= 0 {
-		tolerance = DefaultFutureTolerance
-	}
-	maxAge := w.opts.MaxEventAge
-	if maxAge <= 0 {
-		maxAge = DefaultMaxEventAge
-	}
-	p, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey, eventBounds{future: tolerance, maxAge: maxAge})
-	if errors.Is(err, ErrNoEmailHashKey) {
-		return parsed{}, nil, err
-	} else if err != nil {
-		return parsed{}, bodyProblem(plain, notArrayReason(o.raw), err), nil
-	}
-	rows := p.rows
-
-	next, err := readSQL("queries/next_load_seq.sql")
-	if err != nil {
-		return parsed{}, nil, err
-	}
-	err = inTx(ctx, conn, func() error {
-		var seq int64
-		if err := conn.QueryRowContext(ctx, next).Scan(&seq); err != nil {
-			return fmt.Errorf("next load_seq: %w", err)
-		}
-		tables := make([]string, 0, len(rows))
-		var total int64
-		for t, rs := range rows {
-			tables = append(tables, t)
-			total += int64(len(rs))
-			for _, r := range rs {
-				r[1] = seq
-			}
-		}
-		sort.Strings(tables)
-		for _, t := range tables {
-			if err := w.dialect.Insert(ctx, conn, "staging", t, stagingColumns[t], rows[t]); err != nil {
-				return err
-			}
-		}
-		qrows := make([][]any, 0, len(p.quarantine))
-		for _, q := range p.quarantine {
-			qrows = append(qrows, []any{o.key, seq, o.raw.entity, q.rowNo, q.disposition, q.reason, q.record})
-		}
-		if err := w.dialect.Insert(ctx, conn, "staging", "quarantine", quarantineColumns, qrows); err != nil {
-			return err
-		}
-		if wasHeld {
-			if err := w.releaseObject(ctx, conn, o.key); err != nil {
-				return err
-			}
-		}
-		return w.dialect.Insert(ctx, conn, "meta", "loaded_objects",
-			[]string{"object_key", "sha256", "size_bytes", "row_count", "entity", "load_seq"},
-			[][]any{{o.key, sum, int64(len(body)), total, o.raw.entity, seq}})
-	})
-	if err != nil {
-		return parsed{}, nil, err
-	}
-	return p, nil, nil
 }
 
 // notArrayReason is why a body whose parse failed cannot be loaded.

@@ -18,9 +18,12 @@ import (
 	"github.com/shoplake/shoplake/internal/money"
 )
 
-// Postgres is the PostgreSQL dialect (pgx v5), the stand-in for Redshift:
-// same wire protocol, MERGE since PostgreSQL 15. Inserts go through COPY on
-// the connection of the open transaction.
+// Postgres is the PostgreSQL dialect (pgx v5): the same wire protocol as
+// Redshift (see Redshift for where their SQL differs), MERGE since
+// PostgreSQL 15. Inserts go through COPY on the connection of the open
+// transaction. A STAGING file loads through a temporary table with the
+// statements Redshift runs around its COPY from S3 (loadParquet,
+// newStagingLoad), filled here by COPY FROM STDIN.
 //
 // What it adapts, so that the models stay one copy written for DuckDB:
 //   - CREATE OR REPLACE [TEMP] TABLE x AS ...: DROP TABLE IF EXISTS x, then
@@ -93,10 +96,22 @@ func (Postgres) Insert(ctx context.Context, conn *sql.Conn, schema, table string
 	if len(rows) == 0 {
 		return nil
 	}
+	vals, err := pgValues(schema, table, columns, rows)
+	if err != nil {
+		return err
+	}
+	return copyRows(ctx, conn, pgx.Identifier{schema, table}, columns, vals)
+}
+
+// pgValues converts the warehouse's Go values (see Dialect.Insert) into
+// what pgx binds: money.Cents as a NUMERIC with scale 2, times in UTC. It
+// refuses a row of the wrong width and a string holding a NUL byte
+// (ErrNULByte).
+func pgValues(schema, table string, columns []string, rows [][]any) ([][]any, error) {
 	vals := make([][]any, len(rows))
 	for i, row := range rows {
 		if len(row) != len(columns) {
-			return fmt.Errorf("insert into %s.%s: row %d has %d values, want %d", schema, table, i, len(row), len(columns))
+			return nil, fmt.Errorf("insert into %s.%s: row %d has %d values, want %d", schema, table, i, len(row), len(columns))
 		}
 		out := make([]any, len(row))
 		for j, v := range row {
@@ -107,7 +122,7 @@ func (Postgres) Insert(ctx context.Context, conn *sql.Conn, schema, table string
 				out[j] = x.UTC()
 			case string:
 				if strings.IndexByte(x, 0) >= 0 {
-					return fmt.Errorf("insert into %s.%s: row %d column %s: %w", schema, table, i, columns[j], ErrNULByte)
+					return nil, fmt.Errorf("insert into %s.%s: row %d column %s: %w", schema, table, i, columns[j], ErrNULByte)
 				}
 				out[j] = x
 			default:
@@ -116,20 +131,55 @@ func (Postgres) Insert(ctx context.Context, conn *sql.Conn, schema, table string
 		}
 		vals[i] = out
 	}
+	return vals, nil
+}
+
+// copyRows copies vals (from pgValues) into the table ident with COPY FROM
+// STDIN (binary), on the connection that holds the open transaction, and
+// checks that every row was copied.
+func copyRows(ctx context.Context, conn *sql.Conn, ident pgx.Identifier, columns []string, vals [][]any) error {
+	name := strings.Join(ident, ".")
 	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("insert into %s.%s: driver connection is %T", schema, table, dc)
+			return fmt.Errorf("insert into %s: driver connection is %T", name, dc)
 		}
-		n, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{schema, table}, columns, pgx.CopyFromRows(vals))
+		n, err := sc.Conn().CopyFrom(ctx, ident, columns, pgx.CopyFromRows(vals))
 		if err != nil {
-			return fmt.Errorf("insert into %s.%s: %w", schema, table, err)
+			return fmt.Errorf("insert into %s: %w", name, err)
 		}
 		if n != int64(len(vals)) {
-			return fmt.Errorf("insert into %s.%s: copied %d rows of %d", schema, table, n, len(vals))
+			return fmt.Errorf("insert into %s: copied %d rows of %d", name, n, len(vals))
 		}
 		return nil
 	})
+}
+
+// loadParquet loads one STAGING file through a temporary table with the
+// file's columns (newStagingLoad, the statements Redshift runs around its
+// COPY from S3): the temporary table is filled with COPY FROM STDIN from
+// the rows the codec decodes, then appended to the staging table with the
+// load's sequence.
+func (p Postgres) loadParquet(ctx context.Context, conn *sql.Conn, codec *parquetCodec, t parquetTable, seq int64, f stagingFile) (int64, error) {
+	rows, err := codec.decode(ctx, f.body, t.file)
+	if err != nil {
+		return 0, err
+	}
+	vals, err := pgValues(t.schema, t.table, t.file, rows)
+	if err != nil {
+		return 0, err
+	}
+	l := newStagingLoad(p, t, seq)
+	n, err := l.run(ctx, conn, func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		return copyRows(ctx, conn, pgx.Identifier{l.temp}, t.file, vals)
+	})
+	if err == nil && n != int64(len(vals)) {
+		err = fmt.Errorf("load %s into %s.%s: inserted %d rows of %d", f.key, t.schema, t.table, n, len(vals))
+	}
+	return n, err
 }
 
 // Canonical renders a NUMERIC (scanned as its text, "110.00", or as a

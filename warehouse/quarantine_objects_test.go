@@ -15,7 +15,7 @@ import (
 
 // countingSource counts the reads of each key.
 type countingSource struct {
-	warehouse.Source
+	warehouse.Lake
 	mu    sync.Mutex
 	reads map[string]int
 }
@@ -24,7 +24,7 @@ func (s *countingSource) Get(ctx context.Context, key string) ([]byte, error) {
 	s.mu.Lock()
 	s.reads[key]++
 	s.mu.Unlock()
-	return s.Source.Get(ctx, key)
+	return s.Lake.Get(ctx, key)
 }
 
 // TestWarehouse_Load_QuarantinesObjects puts, in a real local lake, one good
@@ -95,7 +95,7 @@ func testLoadQuarantinesObjects(t *testing.T, w *warehouse.Warehouse) {
 	}
 	commitAll(t, w, store)
 
-	src := &countingSource{Source: store, reads: map[string]int{}}
+	src := &countingSource{Lake: store, reads: map[string]int{}}
 	st, err := w.Load(ctx, src)
 	if err != nil {
 		t.Fatalf("Load stopped: %v", err)

@@ -1,12 +1,14 @@
-// Package warehouse loads the RAW zone into a SQL warehouse and builds the
-// analytics tables from it: RAW -> STAGING (typed rows, one transaction per
-// object, recorded in a ledger) -> CORE (MERGE on business keys) -> MARTS.
+// Package warehouse loads the lake into a SQL warehouse and builds the
+// analytics tables from it: RAW -> the lake's STAGING (typed, cleaned
+// Parquet per RAW object, committed by a manifest) -> the warehouse's
+// staging tables (recorded in a ledger) -> CORE (MERGE on business keys) ->
+// MARTS -> the lake's CURATED (the marts as Parquet).
 //
 // The SQL lives in embedded files: migrations/NNN_name.sql (schema, applied
 // once each, recorded in meta.schema_migrations), models/*.sql (the CORE
 // merges and MARTS, run by Transform in a fixed dependency order) and
-// queries/*.sql (small reads). Engine differences go through a Dialect;
-// DuckDB is the only one for now.
+// queries/*.sql (small reads). Engine differences go through a Dialect:
+// DuckDB (embedded, the default), PostgreSQL and Redshift.
 //
 // Every step is idempotent: Load skips objects already in the ledger, and
 // Transform recomputes CORE from all of STAGING, so running either twice, or
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/shoplake/shoplake/internal/clock"
@@ -94,6 +97,9 @@ type Warehouse struct {
 	checks  map[string]string // check name -> rendered SQL
 	// schema is what a read-only open found: readers cannot migrate.
 	schema schemaState
+	// codec writes and reads the lake's Parquet, opened on first use.
+	codecMu sync.Mutex
+	codec   *parquetCodec
 }
 
 // Open opens (creating it and its directory if needed) the DuckDB warehouse at path, "" for an
@@ -150,8 +156,19 @@ func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse
 	return w, nil
 }
 
-// Close closes the database.
-func (w *Warehouse) Close() error { return w.db.Close() }
+// Close closes the database (and the Parquet codec, if opened).
+func (w *Warehouse) Close() error {
+	err := w.db.Close()
+	w.codecMu.Lock()
+	defer w.codecMu.Unlock()
+	if w.codec != nil {
+		if cerr := w.codec.Close(); err == nil {
+			err = cerr
+		}
+		w.codec = nil
+	}
+	return err
+}
 
 // DB returns the underlying database, for ad-hoc reads. Writing through it
 // bypasses the ledger and the merges.

@@ -55,10 +55,9 @@ when no run is recorded yet.`,
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = dataDir
 			}
-			dsn = cfg.WarehouseDSN(dsn) // --postgres, or warehouse.engine postgres
 			needs := config.NeedWarehouse
 			if dsn != "" {
-				needs = 0 // the warehouse is the DSN's
+				needs = 0 // the warehouse is --postgres's
 			}
 			if err := cfg.Check("shoplake check", needs); err != nil {
 				return err
@@ -105,14 +104,10 @@ when no run is recorded yet.`,
 // read-only (warehouse.Options.ReadOnly): no migration, no write. A missing
 // DuckDB file is an error wrapping os.ErrNotExist; a file another process
 // is writing gets a plain answer.
-func openWarehouseReadOnly(ctx context.Context, cfg config.Config, dsn string) (*warehouse.Warehouse, error) {
+func openWarehouseReadOnly(ctx context.Context, cfg config.Config, flag string) (*warehouse.Warehouse, error) {
 	opts := warehouse.Options{ReadOnly: true}
-	if dsn != "" {
-		w, err := warehouse.OpenPostgres(ctx, dsn, opts)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres warehouse: %w", err)
-		}
-		return w, nil
+	if w, ok, err := openServer(ctx, cfg, flag, opts); ok {
+		return w, err
 	}
 	path := warehousePath(cfg)
 	w, err := warehouse.Open(ctx, path, opts)

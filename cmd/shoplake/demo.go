@@ -186,6 +186,7 @@ func printDemo(w io.Writer, res demoResult) {
 	fmt.Fprintf(w, "generated %d  sent %d  acknowledged %d  refused by the producer %d\n", t.Generated, t.Sent, t.Acknowledged, t.Rejected)
 	printAccount(w, res.Account)
 	fmt.Fprintf(w, "RAW objects: events %d written, %d already present; batch %d written, %d already present\n", t.RawObjects, t.RawExisting, t.IngestWrites, t.IngestSkips)
+	fmt.Fprintf(w, "CURATED: %d exports of the marts written, %d Parquet files (curated/<mart>/<sha256>.parquet; manifests in curated/_exports/, the highest is the newest)\n", t.CuratedExports, t.CuratedFiles)
 
 	fmt.Fprintln(w, "\nTABLE HASHES")
 	hashes := &table{head: []string{"table", "rows", "sha256"}, right: []bool{false, true, false}}

@@ -65,7 +65,6 @@ unchanged); a failed date is safe to rerun.`,
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = opts.dataDir
 			}
-			opts.dsn = cfg.WarehouseDSN(opts.dsn) // --postgres, or warehouse.engine postgres
 			if opts.source != "" {
 				cfg.FakeStore.BaseURL = opts.source
 			}

@@ -30,6 +30,7 @@ type transformOptions struct {
 	// backfillLimit: TransformOptions.BackfillLimit.
 	backfillLimit int
 	noLoad        bool
+	noExport      bool
 	asOf          string
 	lateness      time.Duration
 	maxEventAge   string
@@ -66,8 +67,16 @@ stops the promotion (nothing moves, nothing is lost; exit status 1) and says
 which check failed and why. shoplake check shows the results. A users or
 products snapshot that comes back empty after one with rows blocks the run
 (an upstream outage answering []); if the source really has none,
---accept-empty products (or users, carts) accepts it, recorded with the run.`,
-		Example: "  shoplake transform\n  shoplake transform --backfill\n  shoplake transform --full-refresh --json\n  shoplake transform --accept-empty products",
+--accept-empty products (or users, carts) accepts it, recorded with the run.
+
+After a promoted run the marts are exported to the lake's CURATED zone as
+Parquet, for any query engine to read without the warehouse: one file per
+mart at curated/<mart>/<sha256>.parquet, named by the numbered manifest
+curated/_exports/<NNNNNNNN>.json with the run's as-of and check results. An
+unchanged mart writes no file, and a run that changed no mart (same as-of)
+writes no manifest: the newest export stands. Nothing in CURATED is
+overwritten. --no-export skips it.`,
+		Example: "  shoplake transform\n  shoplake transform --backfill\n  shoplake transform --full-refresh --json\n  shoplake transform --accept-empty products\n  shoplake transform --no-export",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -78,7 +87,6 @@ products snapshot that comes back empty after one with rows blocks the run
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = opts.dataDir
 			}
-			opts.dsn = cfg.WarehouseDSN(opts.dsn) // --postgres, or warehouse.engine postgres
 			if opts.fullRefresh && opts.backfill {
 				return errors.New("give --full-refresh or --backfill, not both")
 			}
@@ -89,8 +97,11 @@ products snapshot that comes back empty after one with rows blocks the run
 			if opts.dsn == "" {
 				needs |= config.NeedWarehouse
 			}
-			if !opts.noLoad {
+			if !opts.noLoad || !opts.noExport {
 				needs |= config.NeedLake
+			}
+			if !opts.noLoad {
+				needs |= config.NeedLoad // engine redshift COPYs the lake's STAGING
 			}
 			if err := cfg.Check("shoplake transform", needs); err != nil {
 				return err
@@ -106,6 +117,7 @@ products snapshot that comes back empty after one with rows blocks the run
 	fs.BoolVar(&opts.backfill, "backfill", false, "rebuild every final day queued by late events, whatever --backfill-limit")
 	fs.IntVar(&opts.backfillLimit, "backfill-limit", warehouse.DefaultBackfillLimit, "rebuild at most this many queued days (oldest first) in an incremental run")
 	fs.BoolVar(&opts.noLoad, "no-load", false, "do not load RAW first: promote what STAGING holds")
+	fs.BoolVar(&opts.noExport, "no-export", false, "do not export the marts to the lake's CURATED zone after a promoted run")
 	fs.StringVar(&opts.asOf, "as-of", "", "exclusive end of the observed range, YYYY-MM-DD (default: the day after the latest date committed in the lake)")
 	fs.DurationVar(&opts.lateness, "lateness", warehouse.DefaultAllowedLateness, "allowed lateness of events: the watermark is the latest event time minus this")
 	fs.StringVar(&opts.maxEventAge, "max-event-age", warehouse.FormatAge(warehouse.DefaultMaxEventAge),
@@ -181,20 +193,18 @@ func shortDuration(d time.Duration) string {
 	return strings.TrimSuffix(s, "0m")
 }
 
-// openWarehouse opens the PostgreSQL warehouse at dsn, or the DuckDB file
-// of cfg when dsn is empty. Attempts are dated by the wall clock.
-// Each of set may change the options first.
-func openWarehouse(ctx context.Context, cfg config.Config, dsn string, set ...func(*warehouse.Options)) (*warehouse.Warehouse, error) {
+// openWarehouse opens the warehouse a command uses: the PostgreSQL
+// warehouse at flag (its --postgres DSN) when given, else the one the
+// configuration names (warehouse.engine: the DuckDB file of cfg, or the
+// PostgreSQL or Redshift database at warehouse.dsn). Attempts are dated by
+// the wall clock. Each of set may change the options first.
+func openWarehouse(ctx context.Context, cfg config.Config, flag string, set ...func(*warehouse.Options)) (*warehouse.Warehouse, error) {
 	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: clock.Real{}}
 	for _, f := range set {
 		f(&opts)
 	}
-	if dsn != "" {
-		w, err := warehouse.OpenPostgres(ctx, dsn, opts)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres warehouse: %w", err)
-		}
-		return w, nil
+	if w, ok, err := openServer(ctx, cfg, flag, opts); ok {
+		return w, err
 	}
 	path := cfg.Warehouse.Path
 	if !filepath.IsAbs(path) {
@@ -207,6 +217,26 @@ func openWarehouse(ctx context.Context, cfg config.Config, dsn string, set ...fu
 	return w, nil
 }
 
+// openServer opens the warehouse of flag (a --postgres DSN) or of cfg when
+// it is a database server (engine postgres or redshift); ok is false for
+// the DuckDB file, which the caller opens.
+func openServer(ctx context.Context, cfg config.Config, flag string, opts warehouse.Options) (w *warehouse.Warehouse, ok bool, err error) {
+	engine, dsn := cfg.WarehouseEngine(flag), cfg.WarehouseDSN(flag)
+	switch engine {
+	case config.EnginePostgres:
+		w, err = warehouse.OpenPostgres(ctx, dsn, opts)
+	case config.EngineRedshift:
+		w, err = warehouse.OpenRedshift(ctx, dsn, opts, warehouse.RedshiftOptions{
+			IAMRole: cfg.Warehouse.Redshift.IAMRole, Bucket: cfg.S3.Bucket, Prefix: cfg.S3.Prefix})
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("open %s warehouse: %w", engine, err)
+	}
+	return w, true, nil
+}
+
 // transformReport is the --json output.
 type transformReport struct {
 	Load      *warehouse.LoadStats     `json:"load,omitempty"`
@@ -215,6 +245,9 @@ type transformReport struct {
 	// Accounting is what the run's staging rows left out of CORE, read
 	// from the tables after the run.
 	Accounting *warehouse.RunAccounting `json:"accounting,omitempty"`
+	// Export is the export of the marts to CURATED after a promoted run;
+	// absent with --no-export or when the run was not promoted.
+	Export *warehouse.ExportStats `json:"export,omitempty"`
 }
 
 func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts transformOptions) error {
@@ -252,18 +285,20 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			topts.AsOf = d.Add(24 * time.Hour)
 		}
 	}
-	if !opts.noLoad {
+	var env *pipeline.Env
+	if !opts.noLoad || !opts.noExport {
 		// The lake: in mode local the data directory's, served in-process.
 		// This step calls no FakeStore, so none is started.
 		local := pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())}
-		env, err := pipeline.Open(ctx, cfg, local)
-		if err != nil {
+		if env, err = pipeline.Open(ctx, cfg, local); err != nil {
 			return err
 		}
 		defer env.Close()
 		if err := requireBucket(ctx, env, cfg.Mode); err != nil {
 			return err
 		}
+	}
+	if !opts.noLoad {
 		if opts.asOf == "" {
 			// The latest date committed in the lake, whatever warehouse
 			// ingested it (or none).
@@ -301,8 +336,22 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			return errors.Join(err, fmt.Errorf("read what run %d kept out of CORE: %w", rep.Transform.RunID, aerr))
 		}
 		rep.Accounting = &acc
+		// The marts to CURATED, after a promoted run only: a blocked run
+		// moved nothing. A failed export is reported after the run's.
+		var exportErr error
+		if err == nil && !opts.noExport && rep.Transform.Status == warehouse.StatusPromoted {
+			st, eerr := wh.ExportMarts(ctx, env.Lake, warehouse.ExportOptions{})
+			if eerr != nil {
+				exportErr = fmt.Errorf("run %d promoted; %w (shoplake transform exports them again)", rep.Transform.RunID, eerr)
+			} else {
+				rep.Export = &st
+			}
+		}
 		if err := report(out, opts.asJSON, rep, printTransform); err != nil {
 			return err
+		}
+		if exportErr != nil {
+			return exportErr
 		}
 	}
 	return err
@@ -312,6 +361,12 @@ func printTransform(w io.Writer, rep transformReport) {
 	if l := rep.Load; l != nil {
 		fmt.Fprintf(w, "load: %d objects loaded, %d already loaded, %d not committed yet; %d records quarantined, %d repaired\n",
 			l.ObjectsLoaded, l.ObjectsSkipped, l.ObjectsUncommitted, l.Quarantined, l.Repaired)
+		if l.ObjectsLoaded > 0 {
+			fmt.Fprintf(w, "staging: %d objects staged into the lake, %d read from the lake's STAGING\n", l.ObjectsStaged, l.StagingReused)
+		}
+		for _, n := range l.StagingNotUsed {
+			fmt.Fprintf(w, "staging: %s: the lake's copy not used (%s); staged again from RAW\n", n.RawKey, n.Reason)
+		}
 		if n := l.ObjectsQuarantined + l.ObjectsHeld; n > 0 {
 			fmt.Fprintf(w, "load: %d RAW objects quarantined (%d new, %d held from earlier loads): not loaded, see meta.quarantined_objects and shoplake verify\n",
 				n, l.ObjectsQuarantined, l.ObjectsHeld)
@@ -353,6 +408,25 @@ func printTransform(w io.Writer, rep transformReport) {
 		marts.print(w)
 	}
 	printChecks(w, t.Checks)
+	if e := rep.Export; e != nil {
+		printExport(w, *e)
+	}
+}
+
+// printExport prints the export of the marts to CURATED in one line, and
+// the manifests it passed over.
+func printExport(w io.Writer, e warehouse.ExportStats) {
+	switch {
+	case e.Written:
+		fmt.Fprintf(w, "curated: export %d, %d of %d marts written (%s)\n", e.Export, e.FilesWritten, e.Marts, e.Key)
+	case e.FilesWritten > 0:
+		fmt.Fprintf(w, "curated: export %d unchanged; %d of its %d mart files were missing and written again (%s)\n", e.Export, e.FilesWritten, e.Marts, e.Key)
+	default:
+		fmt.Fprintf(w, "curated: export %d unchanged, nothing written (%d marts, %s)\n", e.Export, e.Marts, e.Key)
+	}
+	for _, s := range e.Skipped {
+		fmt.Fprintf(w, "curated: passed over %s\n", s)
+	}
 }
 
 // printRunAccounting prints what a run's staging rows left out of CORE:

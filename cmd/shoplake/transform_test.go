@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,31 @@ func TestTransformAndCheckCmd(t *testing.T) {
 		if rep.Load == nil || rep.Load.ObjectsLoaded != 0 || rep.Transform.EventsIn != 0 || rep.Transform.DaysRebuilt != 0 ||
 			rep.Transform.Status != "promoted" || rep.AsOf == nil {
 			t.Fatalf("report = %+v", rep)
+		}
+		// The same marts, the same checks: the demo's last export stands.
+		if e := rep.Export; e == nil || e.Written || e.FilesWritten != 0 || e.Export != len(exportsOnDisk(t, dir)) {
+			t.Fatalf("export = %+v, want the demo's last export unchanged", rep.Export)
+		}
+	})
+	t.Run("CuratedOnDisk", func(t *testing.T) {
+		testCuratedOnDisk(t, dir)
+	})
+	t.Run("NoExport", func(t *testing.T) {
+		out, stderr, err := execute(t, append([]string{"transform", "--no-export", "--as-of", "2026-02-01"}, world...)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if strings.Contains(out, "curated:") {
+			t.Fatalf("--no-export exported:\n%s", out)
+		}
+		before := len(exportsOnDisk(t, dir))
+		// The next transform exports the marts as of 2026-02-01.
+		out, stderr, err = execute(t, append([]string{"transform", "--no-load", "--as-of", "2026-02-01"}, world...)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if want := fmt.Sprintf("curated: export %d, ", before+1); !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
 	})
 	t.Run("FullRefresh", func(t *testing.T) {

@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// TestVerifyCmd runs a demo into a data directory and verifies its lake:
-// clean, it exits 0; after one loaded object is corrupted on disk, another
-// deleted, and a file dropped into the lake folder by hand, it names each
-// and fails, in text and in JSON; without the warehouse it cannot see the
-// deleted one.
+// TestVerifyCmd runs a demo into a data directory and verifies its whole
+// lake: clean, it exits 0; after one loaded object is corrupted on disk,
+// another deleted, and a file dropped into the lake folder by hand, it
+// names each and fails, in text and in JSON; without the warehouse the
+// deleted one is still found, by the staging manifest that names it.
 func TestVerifyCmd(t *testing.T) {
 	dir := t.TempDir()
 	if _, stderr, err := execute(t, "demo", "--seed", "5", "--days", "1", "--users", "20", "--data-dir", dir); err != nil {
@@ -23,8 +23,10 @@ func TestVerifyCmd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify of a clean lake: %v\n%s\n%s", err, out, stderr)
 	}
-	if !strings.Contains(out, "0 corrupt, 0 missing, 0 foreign") || !strings.Contains(out, "raw/events") {
-		t.Fatalf("verify of a clean lake:\n%s", out)
+	for _, want := range []string{"verify the whole lake", "0 corrupt, 0 missing, 0 foreign", "raw/events", "staging/_staged/events", "staging/events", "0 not staged yet"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("verify of a clean lake lacks %q:\n%s", want, out)
+		}
 	}
 
 	bucket := filepath.Join(dir, "lake", "buckets", "shoplake")
@@ -94,8 +96,27 @@ func TestVerifyCmd(t *testing.T) {
 	})
 	t.Run("NoWarehouse", func(t *testing.T) {
 		out, _, err := execute(t, "verify", "--data-dir", dir, "--no-warehouse")
-		if err == nil || !strings.Contains(out, "1 corrupt, 0 missing, 1 foreign") || !strings.Contains(out, "lake only") {
+		if err == nil || !strings.Contains(out, "1 corrupt, 1 missing, 1 foreign") || !strings.Contains(out, "lake only") ||
+			!strings.Contains(out, key(gone)+": missing: gone from the lake, staged by staging/_staged/events/") {
 			t.Fatalf("--no-warehouse: %v\n%s", err, out)
+		}
+	})
+	t.Run("RawOnly", func(t *testing.T) {
+		out, _, err := execute(t, "verify", "--data-dir", dir, "--prefix", "raw/", "--json")
+		if err == nil {
+			t.Fatal("exit 0")
+		}
+		var rep verifyReport
+		if jerr := json.Unmarshal([]byte(out), &rep); jerr != nil {
+			t.Fatalf("--json output is not JSON: %v\n%s", jerr, out)
+		}
+		if rep.Prefix != "raw/" || rep.Staged == 0 || rep.NotStaged != 0 || len(rep.Corrupt)+len(rep.Missing)+len(rep.Foreign) != 3 {
+			t.Fatalf("report = %+v", rep)
+		}
+		for _, z := range rep.Zones {
+			if !strings.HasPrefix(z.Zone, "raw/") {
+				t.Fatalf("zone %s read under raw/", z.Zone)
+			}
 		}
 	})
 }

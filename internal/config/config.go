@@ -80,20 +80,35 @@ type FakeStore struct {
 // Warehouse chooses the warehouse engine and locates it, and keys the
 // email hash.
 type Warehouse struct {
-	// Engine is EngineDuckDB (the embedded file at Path, the default) or
-	// EnginePostgres (the database at DSN: PostgreSQL, the stand-in for
-	// Redshift). A command's --postgres DSN overrides both.
+	// Engine is EngineDuckDB (the embedded file at Path, the default),
+	// EnginePostgres (the PostgreSQL database at DSN) or EngineRedshift
+	// (the Amazon Redshift database at DSN, which loads STAGING from the
+	// lake's S3 bucket with COPY). A command's --postgres DSN overrides
+	// them (WarehouseEngine).
 	Engine string `yaml:"engine"`
 	// Path of the DuckDB file; relative paths are under DataDir.
 	Path string `yaml:"path"`
-	// DSN of the PostgreSQL warehouse (engine postgres), a URL or
-	// key=value pairs as pgx reads them. It may hold a password: set it
-	// from the environment (SHOPLAKE_WAREHOUSE_DSN), never in a committed
-	// file; Redacted masks it.
+	// DSN of the PostgreSQL or Redshift warehouse, a URL or key=value
+	// pairs as pgx reads them. It may hold a password: set it from the
+	// environment (SHOPLAKE_WAREHOUSE_DSN), never in a committed file;
+	// Redacted masks it.
 	DSN string `yaml:"dsn"`
 	// EmailHashKey keys the HMAC that replaces emails in CORE. In mode aws
 	// it must be set (from the environment, not a committed file).
 	EmailHashKey string `yaml:"email_hash_key"`
+	// Redshift configures engine redshift.
+	Redshift Redshift `yaml:"redshift"`
+}
+
+// Redshift is what engine redshift needs besides its DSN: Redshift reads
+// the lake's STAGING files from S3 itself (COPY ... IAM_ROLE), from
+// s3.bucket under s3.prefix.
+type Redshift struct {
+	// IAMRole is the ARN of the IAM role the cluster assumes to read the
+	// lake (arn:aws:iam::<account>:role/<name>), or "default" for the
+	// cluster's default role; it must allow s3:GetObject on staging/ and
+	// quarantine/transform/ under s3.prefix (SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE).
+	IAMRole string `yaml:"iam_role"`
 }
 
 // Sim sizes the simulated shop of a local run.
@@ -191,16 +206,22 @@ const (
 	NeedStream
 	// NeedSource: the FakeStore API, the batch source.
 	NeedSource
-	// NeedWarehouse: the warehouse file.
+	// NeedWarehouse: the warehouse the configuration names (when no
+	// --postgres flag names another): the DuckDB file, or the DSN.
 	NeedWarehouse
 	// NeedEmailKey: the key of the email hash, for commands that turn
 	// source rows into CORE rows.
 	NeedEmailKey
 	// NeedWorld: the simulated shop (sim.*), for commands that simulate.
 	NeedWorld
+	// NeedLoad: what the warehouse needs to load the lake, for commands
+	// that load it: with engine redshift, the IAM role the cluster
+	// assumes and a lake in S3 (mode aws, s3.bucket), since Redshift
+	// COPYs from S3 itself. Checked with NeedWarehouse.
+	NeedLoad
 
 	// NeedAll is every part: what the demo, and Validate, check.
-	NeedAll = NeedLake | NeedStream | NeedSource | NeedWarehouse | NeedEmailKey | NeedWorld
+	NeedAll = NeedLake | NeedStream | NeedSource | NeedWarehouse | NeedEmailKey | NeedWorld | NeedLoad
 )
 
 // Validate checks every part of the configuration (Check with NeedAll).
@@ -281,10 +302,13 @@ func (c Config) Check(command string, needs Need) error {
 			if c.Warehouse.DSN == "" {
 				add("warehouse.dsn is empty: with engine postgres, %s connects to the warehouse there; set SHOPLAKE_WAREHOUSE_DSN (it may hold a password: not in a committed file), or give --postgres DSN", who)
 			}
-		case "redshift":
-			add("warehouse.engine redshift: not available yet (its COPY from the lake's STAGING is still to come); Redshift speaks PostgreSQL's protocol, and engine postgres with its DSN is the tested stand-in")
+		case EngineRedshift:
+			if c.Warehouse.DSN == "" {
+				add("warehouse.dsn is empty: with engine redshift, %s connects to the cluster there (postgres://user:pass@<endpoint>:5439/<db>?sslmode=require); set SHOPLAKE_WAREHOUSE_DSN (it holds a password: not in a committed file)", who)
+			}
+			c.checkRedshift(who, needs, add)
 		default:
-			add("warehouse.engine %q: want %s (the embedded file, default) or %s (SHOPLAKE_WAREHOUSE_ENGINE)", c.Warehouse.Engine, EngineDuckDB, EnginePostgres)
+			add("warehouse.engine %q: want %s (the embedded file, default), %s or %s (SHOPLAKE_WAREHOUSE_ENGINE)", c.Warehouse.Engine, EngineDuckDB, EnginePostgres, EngineRedshift)
 		}
 	}
 	if needs&NeedEmailKey != 0 && c.Mode == ModeAWS && c.Warehouse.EmailHashKey == "" {
@@ -317,6 +341,33 @@ func (c Config) Check(command string, needs Need) error {
 	return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 }
 
+// checkRedshift adds what is wrong with engine redshift's IAM role and,
+// for a command that loads the lake (NeedLoad), what it lacks to load it:
+// Redshift's COPY reads the STAGING files from S3 itself, as an IAM role
+// the cluster assumes.
+func (c Config) checkRedshift(who string, needs Need, add func(string, ...any)) {
+	role := c.Warehouse.Redshift.IAMRole
+	if role != "" && role != "default" && !iamRoleARN.MatchString(role) {
+		add("warehouse.redshift.iam_role %q: want the ARN of an IAM role, arn:aws:iam::<12-digit account>:role/<name>, or default (the cluster's default role) (SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE)", role)
+	}
+	if needs&NeedLoad == 0 {
+		return
+	}
+	if role == "" {
+		add("warehouse.redshift.iam_role is empty: with engine redshift, %s loads STAGING with COPY from S3, as the IAM role the cluster assumes (s3:GetObject on staging/ and quarantine/transform/ of the lake); set SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE to its ARN, or to default for the cluster's default role", who)
+	}
+	if c.Mode != ModeAWS {
+		add("mode %q: with engine redshift, %s loads STAGING with COPY from the lake's S3 bucket, which Redshift reads itself: the lake must be in S3 (mode aws, SHOPLAKE_MODE=aws), not served in-process", c.Mode, who)
+	}
+	if c.S3.Bucket == "" && needs&NeedLake == 0 { // else NeedLake says so
+		add("s3.bucket is empty: with engine redshift, %s COPYs STAGING from the lake's bucket (SHOPLAKE_S3_BUCKET)", who)
+	}
+}
+
+// iamRoleARN is an IAM role's ARN in any partition, as
+// warehouse.RedshiftOptions accepts it.
+var iamRoleARN = regexp.MustCompile(`^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+
 // validBucketName reports whether name follows S3's naming rules for
 // general purpose buckets (the parts that matter to a key or a URL).
 func validBucketName(name string) bool {
@@ -338,16 +389,30 @@ func validBucketName(name string) bool {
 const (
 	EngineDuckDB   = "duckdb"
 	EnginePostgres = "postgres"
+	EngineRedshift = "redshift"
 )
 
-// WarehouseDSN returns the DSN of the PostgreSQL warehouse a command uses:
-// flag (its --postgres) when given, else the configuration's DSN when the
-// engine is postgres, else "" (the DuckDB file).
+// WarehouseEngine returns the engine of the warehouse a command uses:
+// postgres when flag (its --postgres DSN) is given, else the configured
+// engine (duckdb when empty).
+func (c Config) WarehouseEngine(flag string) string {
+	switch {
+	case flag != "":
+		return EnginePostgres
+	case c.Warehouse.Engine == "":
+		return EngineDuckDB
+	}
+	return c.Warehouse.Engine
+}
+
+// WarehouseDSN returns the DSN of the warehouse a command uses: flag (its
+// --postgres) when given, else the configuration's DSN when the engine is
+// postgres or redshift, else "" (the DuckDB file).
 func (c Config) WarehouseDSN(flag string) string {
 	if flag != "" {
 		return flag
 	}
-	if c.Warehouse.Engine == EnginePostgres {
+	if c.Warehouse.Engine == EnginePostgres || c.Warehouse.Engine == EngineRedshift {
 		return c.Warehouse.DSN
 	}
 	return ""

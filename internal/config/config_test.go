@@ -166,9 +166,9 @@ func TestEnvNames(t *testing.T) {
 }
 
 // TestConfig_WarehouseEngine: the engine chooses the warehouse; engine
-// postgres needs a DSN, which a --postgres flag overrides; an unknown or
-// not yet available engine is named with what to use; the DSN's password
-// never reaches a printed configuration.
+// postgres needs a DSN, which a --postgres flag overrides; an unknown
+// engine is named with what to use; the DSN's password never reaches a
+// printed configuration.
 func TestConfig_WarehouseEngine(t *testing.T) {
 	c := config.DefaultConfig()
 	if c.Warehouse.Engine != config.EngineDuckDB || c.WarehouseDSN("") != "" {
@@ -188,7 +188,7 @@ func TestConfig_WarehouseEngine(t *testing.T) {
 	if got := c.WarehouseDSN("postgres://other/db"); got != "postgres://other/db" {
 		t.Fatalf("the flag does not win: %q", got)
 	}
-	for engine, want := range map[string]string{"redshift": "not available yet", "oracle": `warehouse.engine "oracle": want duckdb`} {
+	for engine, want := range map[string]string{"oracle": `warehouse.engine "oracle": want duckdb (the embedded file, default), postgres or redshift`} {
 		c.Warehouse.Engine = engine
 		if err := c.Check("shoplake check", config.NeedWarehouse); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("engine %s: err = %v, want %q", engine, err, want)
@@ -205,4 +205,97 @@ func TestConfig_WarehouseEngine(t *testing.T) {
 			t.Errorf("Redacted DSN of %q = %q, want %q", dsn, got, want)
 		}
 	}
+}
+
+// TestConfig_Redshift: engine redshift takes its DSN and IAM role from the
+// configuration or the environment; Check names what it lacks: the DSN
+// always, and for a command that loads the lake (NeedLoad) the IAM role
+// and a lake in S3 (mode aws, a bucket), since Redshift COPYs from S3
+// itself; a role that is not an IAM role ARN is refused; a --postgres flag
+// still chooses PostgreSQL.
+func TestConfig_Redshift(t *testing.T) {
+	const role = "arn:aws:iam::123456789012:role/shoplake-redshift-copy"
+	t.Run("OK", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "shoplake.yaml")
+		yaml := "mode: aws\nwarehouse:\n  engine: redshift\n  redshift:\n    iam_role: " + role + "\n"
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := config.Load(path, []string{"SHOPLAKE_WAREHOUSE_DSN=postgres://u:pw@cluster:5439/dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Warehouse.Redshift.IAMRole; got != role {
+			t.Errorf("IAMRole = %q, want %q (from the file)", got, role)
+		}
+		if err := c.Check("shoplake transform", config.NeedWarehouse|config.NeedLoad|config.NeedLake); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.WarehouseEngine(""), config.EngineRedshift; got != want {
+			t.Errorf("WarehouseEngine = %q, want %q", got, want)
+		}
+		if got := c.WarehouseDSN(""); got != c.Warehouse.DSN {
+			t.Errorf("WarehouseDSN = %q, want the configured DSN", got)
+		}
+		if got := c.WarehouseEngine("postgres://other/db"); got != config.EnginePostgres {
+			t.Errorf("WarehouseEngine with --postgres = %q, want postgres", got)
+		}
+		if strings.Contains(c.Redacted().Warehouse.DSN, "pw") {
+			t.Error("Redacted kept the DSN's password")
+		}
+	})
+	t.Run("Env", func(t *testing.T) {
+		c, err := config.Load("", []string{"SHOPLAKE_WAREHOUSE_ENGINE=redshift", "SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE=default"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Warehouse.Engine != config.EngineRedshift || c.Warehouse.Redshift.IAMRole != "default" {
+			t.Fatalf("engine %q, role %q", c.Warehouse.Engine, c.Warehouse.Redshift.IAMRole)
+		}
+		if !strings.Contains(strings.Join(config.EnvNames(), " "), "SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE") {
+			t.Error("EnvNames lacks SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE")
+		}
+	})
+	t.Run("Missing", func(t *testing.T) {
+		c := config.DefaultConfig()
+		c.Warehouse.Engine = config.EngineRedshift
+		c.S3.Bucket = ""
+		err := c.Check("shoplake transform", config.NeedWarehouse|config.NeedLoad)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		for _, want := range []string{
+			"warehouse.dsn is empty: with engine redshift, shoplake transform connects to the cluster",
+			"warehouse.redshift.iam_role is empty: with engine redshift, shoplake transform loads STAGING with COPY from S3",
+			"SHOPLAKE_WAREHOUSE_REDSHIFT_IAM_ROLE",
+			`mode "local": with engine redshift, shoplake transform loads STAGING with COPY from the lake's S3 bucket`,
+			"s3.bucket is empty: with engine redshift",
+		} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q:\n%v", want, err)
+			}
+		}
+	})
+	t.Run("ReaderNeedsNoRole", func(t *testing.T) {
+		c := config.DefaultConfig()
+		c.Warehouse.Engine = config.EngineRedshift
+		c.Warehouse.DSN = "postgres://u:pw@cluster:5439/dev"
+		if err := c.Check("shoplake check", config.NeedWarehouse); err != nil {
+			t.Fatalf("a command that does not load needs no IAM role: %v", err)
+		}
+	})
+	t.Run("ErrRole", func(t *testing.T) {
+		for _, bad := range []string{"shoplake-redshift-copy", "arn:aws:iam::123456789012:user/me", "arn:aws:iam::1234:role/x", role + "' --"} {
+			c := config.DefaultConfig()
+			c.Mode = config.ModeAWS
+			c.Warehouse.Engine = config.EngineRedshift
+			c.Warehouse.DSN = "postgres://u:pw@cluster:5439/dev"
+			c.Warehouse.Redshift.IAMRole = bad
+			err := c.Check("shoplake check", config.NeedWarehouse)
+			if err == nil || !strings.Contains(err.Error(), "warehouse.redshift.iam_role") || !strings.Contains(err.Error(), "want the ARN of an IAM role") {
+				t.Errorf("role %q: err = %v", bad, err)
+			}
+		}
+	})
 }

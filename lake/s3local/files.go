@@ -13,8 +13,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
@@ -55,7 +57,7 @@ type fileBackend struct {
 // more.
 
 func (b *fileBackend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
-	list, err := b.MultiBucketBackend.ListBucket(bucket, prefix, page)
+	list, err := b.listBucket(bucket, prefix, page)
 	if !unexplained(err) {
 		return list, err
 	}
@@ -66,7 +68,72 @@ func (b *fileBackend) ListBucket(bucket string, prefix *gofakes3.Prefix, page go
 	if rerr := b.adopt(bucket, scope); rerr != nil {
 		return nil, rerr
 	}
-	return b.MultiBucketBackend.ListBucket(bucket, prefix, page)
+	return b.listBucket(bucket, prefix, page)
+}
+
+// listBucket lists the objects under a prefix without a delimiter by
+// walking only the folder of the prefix's last '/': gofakes3's file backend
+// walks the whole bucket for such a listing, and reads the metadata of
+// every object in it, so a listing of one day's partition cost as much as
+// the whole lake's. Each object found is read as HeadObject reads it (its
+// metadata, adopted if missing). Other listings go to gofakes3.
+func (b *fileBackend) listBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	if prefix == nil || !prefix.HasPrefix || prefix.HasDelimiter || !page.IsEmpty() || gofakes3.ValidateBucketName(bucket) != nil {
+		return b.MultiBucketBackend.ListBucket(bucket, prefix, page)
+	}
+	root := filepath.Join(b.dir, "buckets", bucket)
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return b.MultiBucketBackend.ListBucket(bucket, prefix, page)
+	}
+	dir := prefix.Prefix[:strings.LastIndexByte(prefix.Prefix, '/')+1]
+	type found struct {
+		key   string
+		mtime time.Time
+	}
+	var files []found
+	err := filepath.WalkDir(filepath.Join(root, filepath.FromSlash(dir)), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix.Prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil // deleted since the folder was read
+			}
+			return err
+		}
+		files = append(files, found{key: key, mtime: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].key < files[j].key })
+	list := gofakes3.NewObjectList()
+	for _, f := range files {
+		obj, err := b.MultiBucketBackend.HeadObject(bucket, f.key)
+		if gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) {
+			continue // deleted since the walk
+		} else if err != nil {
+			return nil, err
+		}
+		list.Add(&gofakes3.Content{Key: f.key, LastModified: gofakes3.NewContentTime(f.mtime), ETag: gofakes3.FormatETag(obj.Hash), Size: obj.Size})
+	}
+	return list, nil
 }
 
 func (b *fileBackend) HeadObject(bucket, key string) (*gofakes3.Object, error) {

@@ -1,0 +1,193 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/shoplake/shoplake/internal/money"
+)
+
+// parquetCodec writes and reads the lake's Parquet (STAGING, the transform's
+// QUARANTINE, CURATED) with a private in-memory DuckDB that has the
+// warehouse's schema: a file's columns and types are those of the table it
+// comes from, whatever engine the warehouse runs on. DuckDB has no access to
+// the lake (no httpfs): bytes pass through a temporary file.
+//
+// Encoding is deterministic: one thread, rows in the order given, no
+// timestamp in the file. The same rows give the same bytes, which is what
+// lets a derived object be written with a conditional put and found equal
+// when it is derived again.
+type parquetCodec struct {
+	mu  sync.Mutex
+	wh  *Warehouse
+	dir string
+}
+
+// newParquetCodec opens the codec's in-memory database and migrates it.
+func newParquetCodec(ctx context.Context) (*parquetCodec, error) {
+	wh, err := open(ctx, DuckDB{}, "", Options{})
+	if err != nil {
+		return nil, fmt.Errorf("parquet codec: %w", err)
+	}
+	// One thread: a Parquet file's row groups in one order, the same bytes.
+	if _, err := wh.db.ExecContext(ctx, "SET threads = 1"); err != nil {
+		_ = wh.Close()
+		return nil, fmt.Errorf("parquet codec: %w", err)
+	}
+	wh.db.SetMaxOpenConns(1)
+	dir, err := os.MkdirTemp("", "shoplake-parquet-")
+	if err != nil {
+		_ = wh.Close()
+		return nil, fmt.Errorf("parquet codec: %w", err)
+	}
+	return &parquetCodec{wh: wh, dir: dir}, nil
+}
+
+// Close closes the database and removes its temporary directory.
+func (c *parquetCodec) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.wh.Close()
+	if rmErr := os.RemoveAll(c.dir); err == nil {
+		err = rmErr
+	}
+	return err
+}
+
+// parquetTable names a table of the warehouse's schema and the columns a
+// file of it holds, in order.
+type parquetTable struct {
+	schema, table string
+	// columns are the table's columns the rows fill, in row order; file
+	// those the file keeps (a subset, in this order).
+	columns, file []string
+}
+
+// encode writes rows (in t.columns order) as one Parquet file of t.file's
+// columns, in the order given.
+func (c *parquetCodec) encode(ctx context.Context, t parquetTable, rows [][]any) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.wh.dialect
+	path := filepath.Join(c.dir, "out.parquet")
+	conn, err := c.wh.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	target := qualified(d, t.schema, t.table)
+	err = func() (err error) {
+		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		// Nothing the codec writes is kept: the table is a buffer.
+		defer func() {
+			if _, rbErr := conn.ExecContext(context.Background(), "ROLLBACK"); err == nil && rbErr != nil {
+				err = rbErr
+			}
+		}()
+		if err := d.Insert(ctx, conn, t.schema, t.table, t.columns, rows); err != nil {
+			return err
+		}
+		cols := make([]string, len(t.file))
+		for i, col := range t.file {
+			cols[i] = d.QuoteIdent(col)
+		}
+		// rowid keeps the appender's order: the order given.
+		q := fmt.Sprintf("COPY (SELECT %s FROM %s ORDER BY rowid) TO %s (FORMAT parquet, COMPRESSION zstd)",
+			strings.Join(cols, ", "), target, sqlString(path))
+		_, err = conn.ExecContext(ctx, q)
+		return err
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s as parquet: %w", target, err)
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s as parquet: %w", target, err)
+	}
+	return body, os.Remove(path)
+}
+
+// decode reads a Parquet file of columns cols into rows of Go values, as
+// Insert takes them (money.Cents for DECIMAL(18,2)).
+func (c *parquetCodec) decode(ctx context.Context, body []byte, cols []string) ([][]any, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A new name each time: DuckDB may cache a file's metadata by its
+	// path and modification time, which a rewrite within the same second
+	// would not change.
+	f, err := os.CreateTemp(c.dir, "in-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("decode parquet: %w", err)
+	}
+	path := f.Name()
+	defer os.Remove(path)
+	if _, err := f.Write(body); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("decode parquet: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("decode parquet: %w", err)
+	}
+	d := c.wh.dialect
+	quoted := make([]string, len(cols))
+	for i, col := range cols {
+		quoted[i] = d.QuoteIdent(col)
+	}
+	rs, err := c.wh.db.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM read_parquet(%s)", strings.Join(quoted, ", "), sqlString(path)))
+	if err != nil {
+		return nil, fmt.Errorf("decode parquet: %w", err)
+	}
+	defer rs.Close()
+	var out [][]any
+	for rs.Next() {
+		row := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("decode parquet: %w", err)
+		}
+		for i, v := range row {
+			if dec, ok := v.(duckdb.Decimal); ok {
+				if dec.Scale != 2 || !dec.Value.IsInt64() {
+					return nil, fmt.Errorf("decode parquet: column %s: decimal with scale %d", cols[i], dec.Scale)
+				}
+				row[i] = money.Cents(dec.Value.Int64())
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rs.Err()
+}
+
+// sqlString quotes s as a SQL string literal. It is used only for the
+// paths of the codec's temporary files, never for data.
+func sqlString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// stagingTable is the parquetTable of staging table t ("events",
+// "fakestore_users"..., "quarantine"): every column but load_seq, which
+// each warehouse numbers for itself.
+func stagingTable(t string) parquetTable {
+	cols := stagingColumns[t]
+	if t == "quarantine" {
+		cols = quarantineColumns
+	}
+	file := make([]string, 0, len(cols)-1)
+	for _, c := range cols {
+		if c != "load_seq" {
+			file = append(file, c)
+		}
+	}
+	return parquetTable{schema: "staging", table: t, columns: cols, file: file}
+}
