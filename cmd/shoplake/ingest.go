@@ -37,8 +37,10 @@ func newIngestCmd(g *globalFlags) *cobra.Command {
 		Short: "Ingest logical dates from a FakeStore-compatible API into RAW",
 		Long: `ingest pulls the users and products snapshots and the carts of each logical
 date from a FakeStore-compatible API into the lake's RAW zone, and commits
-each date's objects together in the ingestion ledger of the warehouse, so
-that nothing partial is ever loaded. It retries what is worth retrying
+each date's objects together by a commit in the lake, written last, so
+that nothing partial is ever loaded. Each run's history (its attempt, its
+outcome, the objects it saw) is kept in the lake too, under raw/_runs/:
+ingest needs no warehouse. It retries what is worth retrying
 (5xx, 429 with Retry-After, timeouts, resets, truncated bodies) with jittered
 backoff, within a retry budget per date and behind a circuit breaker. The
 jitter is drawn from a seed of its own per process (logged with -v, printed
@@ -73,9 +75,6 @@ unchanged); a failed date is safe to rerun.`,
 				return err
 			}
 			needs := config.NeedLake | config.NeedSource
-			if opts.dsn == "" {
-				needs |= config.NeedWarehouse
-			}
 			if cfg.Mode == config.ModeLocal && cfg.FakeStore.BaseURL == "" {
 				needs |= config.NeedWorld // the in-process FakeStore serves the simulated shop
 			}
@@ -91,8 +90,9 @@ unchanged); a failed date is safe to rerun.`,
 	fs.StringVar(&opts.from, "from", "", "first date of a backfill (inclusive)")
 	fs.StringVar(&opts.to, "to", "", "last date of a backfill (inclusive)")
 	fs.StringVar(&opts.source, "source", "", "base URL of a FakeStore-compatible API (default: fakestore.base_url, or the simulator in mode local)")
-	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
-	fs.StringVar(&opts.dsn, "postgres", "", "keep the ingestion ledger in the PostgreSQL (Redshift) warehouse at this DSN instead of the data directory's DuckDB file (overrides warehouse.engine and warehouse.dsn)")
+	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the local lake is")
+	fs.StringVar(&opts.dsn, "postgres", "", "no effect: the ingestion history is kept in the lake")
+	_ = fs.MarkDeprecated("postgres", "ingest keeps its runs' history in the lake (raw/_runs/) and needs no warehouse")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the results as JSON")
 	fs.BoolVar(&opts.filterCarts, "filter-carts-by-date", false,
 		"the source ignores startdate/enddate: keep the carts dated within each logical date and count the others, instead of failing the date")
@@ -148,7 +148,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	ctx := cmd.Context()
 	errw := cmd.ErrOrStderr()
 	log := g.logger(errw)
-	dsn, asJSON := opts.dsn, opts.asJSON
+	asJSON := opts.asJSON
 	// The retry jitter of this process, not of the configuration's seed:
 	// see jitterFlag.
 	jitterSeed, err := opts.jitter.resolve(cmd.Flags(), log)
@@ -173,20 +173,13 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	if err := requireBucket(ctx, env, cfg.Mode); err != nil {
 		return err
 	}
-	// The ingestion ledger lives in the warehouse that will load the
-	// dates: the data directory's DuckDB file, or --postgres.
-	wh, err := openWarehouse(ctx, cfg, dsn)
-	if err != nil {
-		return err
-	}
-	defer wh.Close()
 	policy := ingest.DefaultPolicy()
 	policy.RequestTimeout = cfg.FakeStore.Timeout
 	client, err := ingest.NewClient(env.HTTP, env.FakeStoreURL, clock.Real{}, rng.New(jitterSeed, "ingest/retry"), policy, 0, log)
 	if err != nil {
 		return err
 	}
-	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: wh.IngestLedger(), Log: log, FilterCartsByDate: opts.filterCarts}
+	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: &ingest.LakeLedger{Store: env.Lake}, Log: log, FilterCartsByDate: opts.filterCarts}
 	if localSim {
 		in.BeforeDate = func(d time.Time) error {
 			if at := d.Add(24*time.Hour + pipeline.IngestDelay); simClock.Now().Before(at) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,14 +14,17 @@ import (
 	"time"
 
 	"github.com/shoplake/shoplake/ingest"
-	"github.com/shoplake/shoplake/warehouse"
+	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/lake"
+	"github.com/shoplake/shoplake/pipeline"
 )
 
-// TestIngestCmd_Ledger: what ingest did to a date is in the ingestion
-// ledger and in its table. A source that ignores startdate/enddate fails
+// TestIngestCmd_Ledger: what ingest did to a date is in the runs' history
+// in the lake (raw/_runs/) and in its table. A source that ignores startdate/enddate fails
 // the date (the run recorded failed, with the error); with
 // --filter-carts-by-date the carts of other dates are dropped and their
-// count recorded with the run (meta.ingest_objects.outside_date). A run
+// count recorded with the run's objects. A run
 // left running by a process that died is closed by the next run of its
 // date, which the table names in its superseded column.
 func TestIngestCmd_Ledger(t *testing.T) {
@@ -43,18 +45,9 @@ func TestIngestCmd_Ledger(t *testing.T) {
 	}))
 	t.Cleanup(unfiltered.Close)
 	day := time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC)
-	runs := func(t *testing.T, date time.Time) []warehouse.IngestRun {
+	runs := func(t *testing.T, date time.Time) []ingest.RunHistory {
 		t.Helper()
-		wh, err := warehouse.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), warehouse.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer wh.Close()
-		rs, err := wh.IngestLedger().Runs(ctx, date)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rs
+		return lakeRuns(t, dir, date)
 	}
 
 	t.Run("OutsideDateFails", func(t *testing.T) {
@@ -63,8 +56,8 @@ func TestIngestCmd_Ledger(t *testing.T) {
 			t.Fatalf("err = %v, want ErrOutsideDate\n%s", err, out)
 		}
 		rs := runs(t, day)
-		if len(rs) != 1 || rs[0].Status != "failed" || rs[0].Error == nil ||
-			!strings.Contains(*rs[0].Error, "carts outside the logical date") || !strings.Contains(*rs[0].Error, "3 of 7 carts") {
+		if len(rs) != 1 || rs[0].Status != ingest.StatusFailed ||
+			!strings.Contains(rs[0].Error, "carts outside the logical date") || !strings.Contains(rs[0].Error, "3 of 7 carts") {
 			t.Fatalf("ledger runs = %+v, want the failed run with the carts outside the date", rs)
 		}
 	})
@@ -79,18 +72,14 @@ func TestIngestCmd_Ledger(t *testing.T) {
 			t.Fatalf("report = %+v (%v), want 3 carts outside the date", rep, err)
 		}
 		rs := runs(t, day)
-		if len(rs) != 2 || rs[1].Status != "committed" || rs[1].OutsideDate != 3 {
+		if len(rs) != 2 || rs[1].Status != ingest.StatusCommitted || len(rs[1].Objects) != 3 || rs[1].Objects[2].OutsideDate != 3 {
 			t.Fatalf("ledger runs = %+v, want the committed run with outside_date 3", rs)
 		}
 	})
 	t.Run("Superseded", func(t *testing.T) {
 		date := day.AddDate(0, 0, 1)
-		wh, err := warehouse.Open(ctx, filepath.Join(dir, "warehouse.duckdb"), warehouse.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		crashed, err := wh.IngestLedger().BeginRun(ctx, date, date)
-		wh.Close()
+		// A run whose process died: begun in the lake, never finished.
+		crashed, err := (&ingest.LakeLedger{Store: lakeIn(t, dir)}).BeginRun(ctx, date, date)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,4 +100,28 @@ func TestIngestCmd_Ledger(t *testing.T) {
 			t.Errorf("a rerun that supersedes nothing: %v\n%s", err, out)
 		}
 	})
+}
+
+// lakeIn opens the local lake of the data directory dir.
+func lakeIn(tb testing.TB, dir string) lake.Store {
+	tb.Helper()
+	cfg := config.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.FakeStore.BaseURL = "http://127.0.0.1:1" // no simulator: only the lake is used
+	env, err := pipeline.Open(context.Background(), cfg, pipeline.Local{Clock: clock.NewSim(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { env.Close() })
+	return env.Lake
+}
+
+// lakeRuns reads the runs of date from the lake of dir.
+func lakeRuns(tb testing.TB, dir string, date time.Time) []ingest.RunHistory {
+	tb.Helper()
+	rs, err := (&ingest.LakeLedger{Store: lakeIn(tb, dir)}).Runs(context.Background(), date)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rs
 }

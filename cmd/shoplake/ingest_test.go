@@ -112,8 +112,8 @@ func TestIngestCmd(t *testing.T) {
 			}
 		}
 		// The rerun of a failed date is its second try.
-		if !strings.Contains(out, "2020-03-02  committed    5    2") {
-			t.Errorf("2020-03-02 is not run 5, try 2:\n%s", out)
+		if !strings.Contains(out, "2020-03-02  committed  20200302002    2") {
+			t.Errorf("2020-03-02 is not run 20200302002, try 2:\n%s", out)
 		}
 	})
 	t.Run("LocalSimulator", func(t *testing.T) {

@@ -74,6 +74,11 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 	if !strings.Contains(out, " 0 not committed yet") {
 		t.Errorf("the rebuild left batch objects uncommitted:\n%s", out)
 	}
+	// The rebuild loads the lake's STAGING, written by the demo: it stages
+	// nothing again, and reads every object from STAGING, not RAW.
+	if !strings.Contains(out, "staging: 0 objects staged into the lake, ") || strings.Contains(out, ", 0 read from the lake's STAGING") {
+		t.Errorf("the rebuild did not load the lake's STAGING:\n%s", out)
+	}
 	after := fileHashes()
 	if !slices.Equal(after, before) {
 		t.Fatalf("rebuilt from the lake:\n%v\nthe demo's warehouse:\n%v", after, before)
@@ -87,6 +92,9 @@ func TestTransformCmd_RebuildFromLake(t *testing.T) {
 		}
 		if !strings.Contains(out, " 0 not committed yet") {
 			t.Errorf("PostgreSQL did not see the lake's commits:\n%s", out)
+		}
+		if !strings.Contains(out, "staging: 0 objects staged into the lake, ") {
+			t.Errorf("PostgreSQL did not load the lake's STAGING:\n%s", out)
 		}
 		pg, err := warehouse.OpenPostgres(ctx, dsn, warehouse.Options{ReadOnly: true})
 		if err != nil {
