@@ -213,7 +213,7 @@ func (r *Runner) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: r.wh.IngestLedger(), Log: r.log}
+	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: &ingest.LakeLedger{Store: r.Env.Lake}, Log: r.log}
 	return nil
 }
 

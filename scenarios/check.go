@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shoplake/shoplake/ingest"
 	"slices"
 	"sort"
 	"strings"
@@ -507,7 +508,8 @@ func first(xs []string) string {
 
 // fingerprint is what must not change between two runs of a seed, or
 // across a rerun: every CORE and MARTS table's hash, and every object of
-// the lake's data zones with its checksum.
+// the lake's data zones with its checksum. The runs' history
+// (raw/_runs/) is not data: a rerun adds its attempts there.
 type fingerprint struct {
 	Tables  []warehouse.TableHash
 	Objects map[string]string // key -> size and sha256 (listings may lack it)
@@ -525,6 +527,9 @@ func (x *run) fingerprint(ctx context.Context) (fingerprint, error) {
 			return fp, err
 		}
 		for _, i := range infos {
+			if strings.HasPrefix(i.Key, ingest.RawRunsFakestore) {
+				continue
+			}
 			fp.Objects[i.Key] = fmt.Sprintf("%d %s", i.Size, i.SHA256)
 		}
 	}

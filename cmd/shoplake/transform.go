@@ -276,14 +276,6 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			return fmt.Errorf("--as-of %q: want a date YYYY-MM-DD", opts.asOf)
 		}
 		topts.AsOf = d
-	} else if opts.noLoad {
-		// Without the lake, the warehouse's own ledger says which dates it
-		// ingested.
-		if d, ok, err := wh.IngestLedger().LatestDate(ctx); err != nil {
-			return err
-		} else if ok {
-			topts.AsOf = d.Add(24 * time.Hour)
-		}
 	}
 	var env *pipeline.Env
 	if !opts.noLoad || !opts.noExport {
@@ -298,18 +290,29 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 			return err
 		}
 	}
-	if !opts.noLoad {
-		if opts.asOf == "" {
-			// The latest date committed in the lake, whatever warehouse
-			// ingested it (or none).
-			cs, err := lake.ReadCommits(ctx, env.Lake, time.Time{})
-			if err != nil {
-				return err
-			}
-			if d, ok := cs.Latest(); ok {
-				topts.AsOf = d.Add(24 * time.Hour)
-			}
+	switch {
+	case opts.asOf != "":
+	case env != nil:
+		// The latest date committed in the lake, whatever warehouse
+		// ingested it (or none).
+		cs, err := lake.ReadCommits(ctx, env.Lake, time.Time{})
+		if err != nil {
+			return err
 		}
+		if d, ok := cs.Latest(); ok {
+			topts.AsOf = d.Add(24 * time.Hour)
+		}
+	default:
+		// No lake at all (--no-load --no-export): the ingestion ledger of
+		// a warehouse that ingested before the runs' history moved to the
+		// lake says which dates it ingested.
+		if d, ok, err := wh.IngestLedger().LatestDate(ctx); err != nil {
+			return err
+		} else if ok {
+			topts.AsOf = d.Add(24 * time.Hour)
+		}
+	}
+	if !opts.noLoad {
 		ls, err := wh.Load(ctx, env.Lake)
 		rep.Load = &ls
 		if err != nil {
