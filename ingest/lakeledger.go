@@ -147,11 +147,15 @@ func (l *LakeLedger) BeginRun(ctx context.Context, date, startedAt time.Time) (R
 		if err != nil {
 			return fail(err)
 		}
-		err = l.Store.PutIfAbsent(ctx, runDir(day, next)+"begin.json", body)
-		if errors.Is(err, lake.ErrExists) {
-			continue // a run begun at the same moment took it
-		} else if err != nil {
+		// Two runs begun at the same moment write the same bytes: only the
+		// put decides whose attempt it is (a try whose answer was lost
+		// leaves an attempt the date's next run closes).
+		mine, err := l.put(ctx, runDir(day, next)+"begin.json", body, false)
+		if err != nil {
 			return fail(err)
+		}
+		if !mine {
+			continue // a run begun at the same moment took it
 		}
 		break
 	}
@@ -165,21 +169,21 @@ func (l *LakeLedger) BeginRun(ctx context.Context, date, startedAt time.Time) (R
 		if err != nil {
 			return fail(err)
 		}
-		switch err := l.Store.PutIfAbsent(ctx, runDir(day, n)+"end.json", body); {
-		case errors.Is(err, lake.ErrExists):
-			// It finished in time: not superseded.
-		case err != nil:
+		mine, err := l.put(ctx, runDir(day, n)+"end.json", body, true)
+		if err != nil {
 			return fail(err)
-		default:
-			run.Superseded = append(run.Superseded, end.Run)
 		}
+		if mine {
+			run.Superseded = append(run.Superseded, end.Run)
+		} // else it finished in time: not superseded
 	}
 	return run, nil
 }
 
 // FinishRun writes the run's end record with its outcome and objects. It
-// fails, writing nothing, when the run's end is written already: with
-// ErrSuperseded when a later run closed it.
+// fails, writing nothing, when the run's end is written already with
+// another record: with ErrSuperseded when a later run closed it. The same
+// record again is a retry whose answer was lost, and succeeds.
 func (l *LakeLedger) FinishRun(ctx context.Context, rec RunRecord) error {
 	switch rec.Status {
 	case StatusCommitted, StatusUnchanged, StatusFailed:
@@ -197,12 +201,12 @@ func (l *LakeLedger) FinishRun(ctx context.Context, rec RunRecord) error {
 		return err
 	}
 	key := runDir(day, rec.Attempt) + "end.json"
-	err = l.Store.PutIfAbsent(ctx, key, body)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, lake.ErrExists) {
+	mine, err := l.put(ctx, key, body, true)
+	if err != nil {
 		return fmt.Errorf("ingest ledger: finish run %d of %s as %s: %w", rec.ID, end.Date, rec.Status, err)
+	}
+	if mine {
+		return nil
 	}
 	prev, rerr := l.Store.Get(ctx, key)
 	if rerr != nil {
@@ -213,6 +217,33 @@ func (l *LakeLedger) FinishRun(ctx context.Context, rec RunRecord) error {
 		return fmt.Errorf("ingest ledger: finish run %d: run %d is not running: %w: superseded by run %d", rec.ID, rec.ID, ErrSuperseded, was.SupersededBy)
 	}
 	return fmt.Errorf("ingest ledger: finish run %d: run %d is not running: it finished already (%s)", rec.ID, rec.ID, was.Status)
+}
+
+// putAttempts is how many times a run record's put is tried.
+const putAttempts = 3
+
+// put writes a run record with a conditional put. A put that fails (a body
+// refused in transit, a dropped connection: S3 writes nothing then) is
+// tried again, up to putAttempts times: the history must not fail a date
+// whose data is written. mine is true when this put wrote the record, or,
+// with same, when the record there is this body (an earlier try whose
+// answer was lost); false when another record is there.
+func (l *LakeLedger) put(ctx context.Context, key string, body []byte, same bool) (mine bool, err error) {
+	for try := 1; ; try++ {
+		err := l.Store.PutIfAbsent(ctx, key, body)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, lake.ErrExists):
+			if !same {
+				return false, nil
+			}
+			got, gerr := l.Store.Get(ctx, key)
+			return gerr == nil && bytes.Equal(got, body), nil
+		case ctx.Err() != nil || try >= putAttempts:
+			return false, fmt.Errorf("write %s (%d tries): %w", key, try, err)
+		}
+	}
 }
 
 // encodeRecord is a run record's bytes: indented JSON.

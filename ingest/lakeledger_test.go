@@ -15,8 +15,8 @@ import (
 // TestLakeLedger runs the ledger's history in a real local lake: attempts
 // numbered per date, ids YYYYMMDDNNN; a run that never finished is closed
 // as failed by the next run of its date, and its late FinishRun then fails
-// with ErrSuperseded; a run finishes once; two runs begun at once take two
-// attempts; other dates are untouched; every record is written once.
+// with ErrSuperseded; a run finishes once (the same finish again is a retry
+// and succeeds); two runs begun at once take two attempts; other dates are untouched; every record is written once.
 func TestLakeLedger(t *testing.T) {
 	ctx := context.Background()
 	store := laketest.NewStore(t)
@@ -56,8 +56,14 @@ func TestLakeLedger(t *testing.T) {
 	if err := l.FinishRun(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.FinishRun(ctx, rec); err == nil || errors.Is(err, ingest.ErrSuperseded) || !strings.Contains(err.Error(), "finished already (committed)") {
-		t.Fatalf("second FinishRun: %v, want 'finished already (committed)'", err)
+	// The same finish again is a retry whose answer was lost: it succeeds.
+	if err := l.FinishRun(ctx, rec); err != nil {
+		t.Fatalf("FinishRun repeated with the same record: %v", err)
+	}
+	changed := rec
+	changed.Status, changed.Error = ingest.StatusFailed, "GET /carts: 503"
+	if err := l.FinishRun(ctx, changed); err == nil || errors.Is(err, ingest.ErrSuperseded) || !strings.Contains(err.Error(), "finished already (committed)") {
+		t.Fatalf("a second, different FinishRun: %v, want 'finished already (committed)'", err)
 	}
 	// The run of the other date was not superseded: it finishes.
 	if err := l.FinishRun(ctx, ingest.RunRecord{Run: other, Status: ingest.StatusFailed, FinishedAt: at, Error: "GET /carts: 503"}); err != nil {

@@ -29,12 +29,19 @@ if [[ ! $d =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
 fi
 : "${REDSHIFT_DSN:?shoplake-batch: REDSHIFT_DSN is not set (the task definition takes it from Secrets Manager)}"
 
+# step runs one step; with WAREHOUSE=1 against the warehouse (the DSN is
+# added here, never echoed: it holds a password).
 step() {
 	echo "shoplake-batch: $d: $*" >&2
-	shoplake "$@" --postgres "$REDSHIFT_DSN" --json
+	if [ "${WAREHOUSE:-0}" = 1 ]; then
+		shoplake "$@" --postgres "$REDSHIFT_DSN" --json
+	else
+		shoplake "$@" --json
+	fi
 }
 
+# ingest keeps its history in the lake: only transform and check use the warehouse.
 step ingest --date "$d"
-step transform
-step check
+WAREHOUSE=1 step transform
+WAREHOUSE=1 step check
 echo "shoplake-batch: $d: done" >&2

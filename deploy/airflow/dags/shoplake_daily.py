@@ -3,7 +3,7 @@
 Each run takes one logical date D (Airflow's ds, UTC) through three steps, in order:
 
     ingest     shoplake ingest --date D: the FakeStore snapshots and carts of D into RAW,
-               committed in the ingestion ledger of the warehouse
+               committed by a commit in the lake (no warehouse needed)
     transform  shoplake transform --as-of D+1: RAW to STAGING to CORE to the marts, behind
                the data-quality gate (D+1 is the exclusive end of the observed range)
     check      shoplake check: the data-quality results of that transform run
@@ -88,7 +88,7 @@ SCHEDULE = "5 0 * * *"
 
 # The command lines. cmd/shoplake/airflow_test.go renders their templates and parses
 # them with the real CLI: keep each one a single string literal starting with "shoplake ".
-INGEST_CMD = 'shoplake ingest --date {{ ds }} --postgres "$REDSHIFT_DSN" --json'
+INGEST_CMD = 'shoplake ingest --date {{ ds }} --json'
 TRANSFORM_CMD = 'shoplake transform --as-of {{ next_ds }} --postgres "$REDSHIFT_DSN" --json'
 CHECK_CMD = 'shoplake check --postgres "$REDSHIFT_DSN" --json'
 
