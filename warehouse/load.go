@@ -277,8 +277,9 @@ const (
 )
 
 // listStaged returns the keys of the staging manifests in the lake for the
-// objects of objs not loaded yet. It lists only their partitions (a run
-// loads the day's objects, not the year's): the folders of their manifests.
+// objects of objs not loaded yet. It lists only their dt= partitions (a
+// run loads the day's objects, not the year's), once each: one listing for
+// a day's events, not one per hour.
 func listStaged(ctx context.Context, src Source, objs []objectRef, loaded map[string]bool) (map[string]bool, error) {
 	dirs := map[string]bool{}
 	for _, o := range objs {
@@ -286,7 +287,9 @@ func listStaged(ctx context.Context, src Source, objs []objectRef, loaded map[st
 			continue
 		}
 		if k, err := lake.StagedKey(o.key); err == nil {
-			dirs[k[:strings.LastIndexByte(k, '/')+1]] = true
+			// StagedKey has a dt= segment, which ends in '/'.
+			i := strings.Index(k, "/dt=") + 1
+			dirs[k[:i+strings.IndexByte(k[i:], '/')+1]] = true
 		}
 	}
 	staged := map[string]bool{}

@@ -390,49 +390,6 @@ func rewriteGenerateSeries(s string) string {
 	}
 }
 
-// withoutComments is s without its comments (-- to the end of the line,
-// /* ... */), line breaks kept, trimmed. String literals and quoted
-// identifiers are kept as they are.
-func withoutComments(s string) string {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for ; j < len(s); j++ {
-				if s[j] == c {
-					if j+1 < len(s) && s[j+1] == c {
-						j++
-						continue
-					}
-					break
-				}
-			}
-			j = min(j, len(s)-1)
-			b = append(b, s[i:j+1]...)
-			i = j
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			// The blanks before the comment go with it.
-			for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-				b = b[:len(b)-1]
-			}
-			for i+1 < len(s) && s[i+1] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			if end := strings.Index(s[i+2:], "*/"); end >= 0 {
-				i += 2 + end + 1
-			} else {
-				i = len(s)
-			}
-			b = append(b, ' ')
-		default:
-			b = append(b, c)
-		}
-	}
-	return strings.TrimSpace(string(b))
-}
-
 // scanDepths returns, for each byte of s, its parenthesis depth, or -1
 // inside a string literal ('...') or a quoted identifier ("...").
 func scanDepths(s string) []int {

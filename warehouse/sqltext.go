@@ -52,9 +52,21 @@ func splitStatements(text string) []string {
 }
 
 // stripComments returns s without its comments and surrounding whitespace,
-// for looking at what kind of statement s is. String literals are kept.
-func stripComments(s string) string {
-	var b strings.Builder
+// for looking at what kind of statement s is: each comment becomes a
+// space. String literals are kept.
+func stripComments(s string) string { return scanComments(s, false) }
+
+// withoutComments is s without its comments (-- to the end of the line,
+// /* ... */), line breaks kept, trimmed: the text a dialect rewrites and
+// runs. String literals and quoted identifiers are kept as they are.
+func withoutComments(s string) string { return scanComments(s, true) }
+
+// scanComments removes the comments of s outside string literals and
+// quoted identifiers. A -- comment becomes a space with its line break,
+// or, with keepLines, goes with the blanks before it and leaves the line
+// break; a /* */ comment becomes a space. The result is trimmed.
+func scanComments(s string, keepLines bool) string {
+	var b []byte
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\'' || c == '"':
@@ -68,28 +80,35 @@ func stripComments(s string) string {
 					break
 				}
 			}
-			if j >= len(s) {
-				j = len(s) - 1
-			}
-			b.WriteString(s[i : j+1])
+			j = min(j, len(s)-1)
+			b = append(b, s[i:j+1]...)
 			i = j
 		case c == '-' && i+1 < len(s) && s[i+1] == '-':
+			if keepLines {
+				for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+					b = b[:len(b)-1]
+				}
+				for i+1 < len(s) && s[i+1] != '\n' {
+					i++
+				}
+				continue
+			}
 			for i < len(s) && s[i] != '\n' {
 				i++
 			}
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		case c == '/' && i+1 < len(s) && s[i+1] == '*':
 			if end := strings.Index(s[i+2:], "*/"); end >= 0 {
 				i += 2 + end + 1
 			} else {
 				i = len(s)
 			}
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(string(b))
 }
 
 // statementKind is the first keyword of a statement, upper-cased: "MERGE",

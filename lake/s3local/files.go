@@ -91,24 +91,7 @@ func (b *fileBackend) listBucket(bucket string, prefix *gofakes3.Prefix, page go
 		mtime time.Time
 	}
 	var files []found
-	err := filepath.WalkDir(filepath.Join(root, filepath.FromSlash(dir)), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix.Prefix) {
-			return nil
-		}
+	err := walkKeys(root, filepath.Join(root, filepath.FromSlash(dir)), prefix.Prefix, func(_, key string, d fs.DirEntry) error {
 		info, err := d.Info()
 		if err != nil {
 			if os.IsNotExist(err) {
@@ -227,24 +210,7 @@ func (b *fileBackend) adopt(bucket, scope string) error {
 	}
 	adopted := 0
 	var bad error
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, scope) {
-			return nil
-		}
+	err := walkKeys(root, start, scope, func(p, key string, _ fs.DirEntry) error {
 		mp := b.metaPath(bucket, key)
 		raw, err := os.ReadFile(mp)
 		switch {
@@ -275,6 +241,33 @@ func (b *fileBackend) adopt(bucket, scope string) error {
 		return gofakes3.ErrorMessage(gofakes3.ErrInternal, bad.Error())
 	}
 	return gofakes3.ErrorMessagef(gofakes3.ErrInternal, "lake folder %s: the file backend failed, and every file there has readable metadata", start)
+}
+
+// walkKeys calls fn with the path and key of every file under start (a
+// folder of the bucket's folder root, or one file) whose key, its path
+// relative to root with '/' separators, starts with prefix. A start that
+// does not exist, or a file gone during the walk, is no error.
+func walkKeys(root, start, prefix string, fn func(path, key string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		return fn(p, key, d)
+	})
 }
 
 // metaPath is where gofakes3's file backend keeps the metadata of key
