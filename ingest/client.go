@@ -98,14 +98,20 @@ func (c *Client) NewBudget() *Budget {
 // last failure and, when the client gave up early, ErrBudget, ErrDeadline,
 // ErrBreakerOpen or ErrRetryAfterTooLong.
 func (c *Client) Get(ctx context.Context, b *Budget, endpoint string, q url.Values, accept func([]byte) error) error {
+	return c.GetWithHeader(ctx, b, endpoint, q, func(body []byte, _ http.Header) error { return accept(body) })
+}
+
+// GetWithHeader is Get passing the response's header to accept too (a
+// paginated list says there how long it is).
+func (c *Client) GetWithHeader(ctx context.Context, b *Budget, endpoint string, q url.Values, accept func([]byte, http.Header) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := c.breaker.Allow(); err != nil {
 			return fmt.Errorf("GET %s: %w", endpoint, err)
 		}
 		b.sent()
-		body, err := c.once(ctx, endpoint, q)
+		body, header, err := c.once(ctx, endpoint, q)
 		if err == nil {
-			err = accept(body)
+			err = accept(body, header)
 		}
 		if ctx.Err() != nil {
 			// The caller gave up (or the run's context ended): not the
@@ -157,7 +163,7 @@ func (c *Client) backoff(n int) time.Duration {
 // once sends one request and reads its body within RequestTimeout. The
 // request's context ends when once returns, so a response that never comes
 // leaves no goroutine behind: the transport abandons the connection.
-func (c *Client) once(ctx context.Context, endpoint string, q url.Values) ([]byte, error) {
+func (c *Client) once(ctx context.Context, endpoint string, q url.Values) ([]byte, http.Header, error) {
 	reqCtx, cancel := context.WithTimeout(ctx, c.policy.RequestTimeout)
 	defer cancel()
 	u := c.baseURL + endpoint
@@ -166,7 +172,7 @@ func (c *Client) once(ctx context.Context, endpoint string, q url.Values) ([]byt
 	}
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	// Asking for gzip ourselves turns off the transport's transparent
@@ -180,32 +186,32 @@ func (c *Client) once(ctx context.Context, endpoint string, q url.Values) ([]byt
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, timedOut(err)
+		return nil, nil, timedOut(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		se := &StatusError{Endpoint: endpoint, Code: resp.StatusCode}
 		se.RetryAfter, se.HasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
-		return nil, se
+		return nil, nil, se
 	}
 	var r io.Reader = resp.Body
 	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
 		zr, err := gzip.NewReader(resp.Body)
 		if err != nil {
-			return nil, timedOut(truncated(fmt.Errorf("gzip: %w", err)))
+			return nil, nil, timedOut(truncated(fmt.Errorf("gzip: %w", err)))
 		}
 		defer zr.Close()
 		r = zr
 	}
 	body, err := io.ReadAll(io.LimitReader(r, c.maxBody+1))
 	if err != nil {
-		return nil, timedOut(truncated(fmt.Errorf("read body: %w", err)))
+		return nil, nil, timedOut(truncated(fmt.Errorf("read body: %w", err)))
 	}
 	if int64(len(body)) > c.maxBody {
-		return nil, fmt.Errorf("%w: more than %d bytes after decompression", ErrTooLarge, c.maxBody)
+		return nil, nil, fmt.Errorf("%w: more than %d bytes after decompression", ErrTooLarge, c.maxBody)
 	}
-	return body, nil
+	return body, resp.Header, nil
 }
 
 // truncated marks an unexpected end of body as ErrTruncated.

@@ -54,6 +54,11 @@ var (
 	// the filter. It is permanent (the source would answer the same); a
 	// source known not to filter is ingested with Ingester.FilterCartsByDate.
 	ErrOutsideDate = errors.New("carts outside the logical date")
+	// ErrListMoved is wrapped when a paginated list changed length while it
+	// was read page by page (X-Total-Count differs between pages): the
+	// pages may have skipped or repeated objects, so nothing of it is kept.
+	// A rerun reads the list again.
+	ErrListMoved = errors.New("list changed while it was paged")
 	// ErrNoClient is returned when an Ingester has no Client, Store or
 	// Clock.
 	ErrNoClient = errors.New("ingester not configured")
@@ -92,7 +97,7 @@ func IsRetryable(err error) bool {
 	case errors.Is(err, ErrBudget), errors.Is(err, ErrBreakerOpen),
 		errors.Is(err, ErrDeadline), errors.Is(err, ErrRetryAfterTooLong):
 		return false
-	case errors.Is(err, ErrTimeout), errors.Is(err, ErrTruncated):
+	case errors.Is(err, ErrTimeout), errors.Is(err, ErrTruncated), errors.Is(err, ErrListMoved):
 		return true
 	case errors.Is(err, ErrSchema), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge), errors.Is(err, ErrOutsideDate):
 		return false

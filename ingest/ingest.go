@@ -25,8 +25,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +53,9 @@ type Ingester struct {
 	// to bring the source to the date (the CLI's local mode serves the
 	// simulated shop as of the date's ingestion time).
 	BeforeDate func(date time.Time) error
+	// PageSize is the per_page asked of a list (DefaultPageSize when 0);
+	// negative asks for whole lists in one response (no page parameters).
+	PageSize int
 	// FilterCartsByDate says that the source does not implement the carts'
 	// startdate/enddate filter: the carts it serves outside the date are
 	// dropped (they belong to their own date, which its own run fetches),
@@ -256,18 +261,12 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 		q.Set("startdate", day.Format(lake.DateFormat))
 		q.Set("enddate", day.AddDate(0, 0, 1).Format(lake.DateFormat))
 	}
-	var snap Snapshot
-	var outside dateSpread
-	err := in.Client.Get(ctx, b, "/"+entity, q, func(raw []byte) error {
-		var err error
-		if snap, err = Parse(entity, raw); err != nil || entity != "carts" {
-			return err
-		}
-		snap, outside, err = cartsOfDate(snap, day, in.FilterCartsByDate)
-		return err
-	})
+	snap, outside, pages, err := in.fetchList(ctx, b, entity, q, day)
 	if err != nil {
 		return Object{}, err
+	}
+	if pages > 1 {
+		log.Info("list read page by page", "entity", entity, "pages", pages, "rows", snap.Rows)
 	}
 	sum := sha256.Sum256(snap.Body)
 	hash := hex.EncodeToString(sum[:])
@@ -298,6 +297,102 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 	return obj, nil
 }
 
+// DefaultPageSize is Ingester.PageSize when it is 0.
+const DefaultPageSize = 5000
+
+// fetchList fetches the list of entity with query q, page by page when the
+// source paginates, and returns it as one snapshot: the canonical bytes of
+// the whole list are the same whether it came in one response or in many,
+// so paging changes no RAW key. Each page is one request, retried on its
+// own, and each is capped by the client's body limit, so the cap protects
+// memory without capping the shop's size.
+//
+// Pages are asked for with page and per_page (the simulator's API and
+// most JSON APIs that paginate); a source that ignores them (FakeStore)
+// answers the whole list, without X-Total-Count, and that response is the
+// list. A paginated list must keep its X-Total-Count from page to page: a
+// list that grows or shrinks while it is read may skip or repeat objects,
+// so the run fails with ErrListMoved and keeps nothing.
+func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q url.Values, day time.Time) (Snapshot, dateSpread, int, error) {
+	per := in.PageSize
+	if per == 0 {
+		per = DefaultPageSize
+	}
+	var (
+		outside dateSpread
+		parts   [][]byte // the pages' canonical arrays
+		rows    int
+		dups    int
+		seen    = map[string]bool{}
+		total   = -1 // X-Total-Count of the first page; -1: not paginated
+	)
+	for page := 1; ; page++ {
+		pq := url.Values{}
+		for k, v := range q {
+			pq[k] = v
+		}
+		if per > 0 {
+			pq.Set("page", strconv.Itoa(page))
+			pq.Set("per_page", strconv.Itoa(per))
+		}
+		var snap Snapshot
+		var spread dateSpread
+		pageTotal := -1
+		err := in.Client.GetWithHeader(ctx, b, "/"+entity, pq, func(raw []byte, h http.Header) error {
+			pageTotal = -1
+			if v := h.Get("X-Total-Count"); v != "" && per > 0 {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return fmt.Errorf("%w: X-Total-Count %q is not a count", ErrMalformed, v)
+				}
+				pageTotal = n
+			}
+			var err error
+			if snap, err = Parse(entity, raw); err != nil || entity != "carts" {
+				return err
+			}
+			snap, spread, err = cartsOfDate(snap, day, in.FilterCartsByDate)
+			return err
+		})
+		if err != nil {
+			if page > 1 {
+				return Snapshot{}, outside, page, fmt.Errorf("page %d: %w", page, err)
+			}
+			return Snapshot{}, outside, page, err
+		}
+		if page == 1 {
+			total = pageTotal
+		} else if pageTotal != total {
+			return Snapshot{}, outside, page, fmt.Errorf("page %d: %w: X-Total-Count was %d on page 1, %d now; nothing of the list was kept",
+				page, ErrListMoved, total, pageTotal)
+		}
+		// An id counts as a duplicate when any earlier row of the list
+		// had it, on this page or an earlier one, as in one response.
+		for _, id := range snap.ids {
+			if seen[id] {
+				dups++
+			}
+			seen[id] = true
+		}
+		rows += snap.Rows
+		outside.merge(spread)
+		parts = append(parts, snap.Body)
+		// Distinct ids: a source may repeat a row (kept as served, counted
+		// in DuplicateIDs), but more objects than the list has means it grew.
+		if total >= 0 && len(seen)+outside.n > total {
+			return Snapshot{}, outside, page, fmt.Errorf("page %d: %w: %d distinct objects served, more than X-Total-Count's %d; nothing of the list was kept",
+				page, ErrListMoved, len(seen)+outside.n, total)
+		}
+		if total >= 0 && page*per < total && snap.Rows+spread.n == 0 {
+			return Snapshot{}, outside, page, fmt.Errorf("page %d: %w: the page is empty but X-Total-Count says %d objects (%d read); nothing of the list was kept",
+				page, ErrListMoved, total, rows)
+		}
+		if total < 0 || page*per >= total {
+			return Snapshot{Body: joinArrays(parts), Rows: rows, DuplicateIDs: dups}, outside, page, nil
+		}
+	}
+}
+
 // dateSpread counts the carts dated outside a logical date and the span
 // of their dates.
 type dateSpread struct {
@@ -313,6 +408,41 @@ func (d *dateSpread) add(day time.Time) {
 		d.last = day
 	}
 	d.n++
+}
+
+// merge adds the dates of o to d.
+func (d *dateSpread) merge(o dateSpread) {
+	if o.n == 0 {
+		return
+	}
+	d.add(o.first)
+	d.add(o.last)
+	d.n += o.n - 2
+}
+
+// joinArrays joins canonical JSON arrays into one: "[a,b]" and "[c]" make
+// "[a,b,c]", the bytes Parse gives for the whole list at once.
+func joinArrays(parts [][]byte) []byte {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	n := 2
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for _, p := range parts {
+		inner := p[1 : len(p)-1]
+		if len(inner) == 0 {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, inner...)
+	}
+	return append(out, ']')
 }
 
 // String is "2026-01-03" or "2026-01-03 … 2026-01-09".
@@ -338,6 +468,7 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 	}
 	end := day.AddDate(0, 0, 1)
 	kept := make([]json.RawMessage, 0, len(elems))
+	var ids []string
 	seen := map[string]bool{}
 	dups := 0
 	for _, e := range elems {
@@ -360,6 +491,7 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 			dups++
 		}
 		seen[c.ID.String()] = true
+		ids = append(ids, c.ID.String())
 		kept = append(kept, e)
 	}
 	if spread.n == 0 {
@@ -372,7 +504,7 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 	}
 	body := append([]byte{'['}, bytes.Join(toBytes(kept), []byte{','})...)
 	body = append(body, ']')
-	return Snapshot{Body: body, Rows: len(kept), DuplicateIDs: dups}, spread, nil
+	return Snapshot{Body: body, Rows: len(kept), DuplicateIDs: dups, ids: ids}, spread, nil
 }
 
 func toBytes(rs []json.RawMessage) [][]byte {
@@ -458,6 +590,7 @@ type Snapshot struct {
 	Body         []byte // canonical JSON, passwords removed
 	Rows         int
 	DuplicateIDs int
+	ids          []string // every row's id, in order
 }
 
 // Canonicalize is Parse returning the body and the row count.
@@ -501,6 +634,7 @@ func Parse(entity string, raw []byte) (Snapshot, error) {
 	}
 	seen := map[string]bool{}
 	dups := 0
+	ids := make([]string, 0, len(rows))
 	for i, r := range rows {
 		obj, ok := r.(map[string]any)
 		if !ok {
@@ -514,6 +648,7 @@ func Parse(entity string, raw []byte) (Snapshot, error) {
 			dups++
 		}
 		seen[id] = true
+		ids = append(ids, id)
 		stripSecrets(obj)
 	}
 	var buf bytes.Buffer
@@ -522,7 +657,7 @@ func Parse(entity string, raw []byte) (Snapshot, error) {
 	if err := enc.Encode(rows); err != nil {
 		return Snapshot{}, err
 	}
-	return Snapshot{Body: bytes.TrimRight(buf.Bytes(), "\n"), Rows: len(rows), DuplicateIDs: dups}, nil
+	return Snapshot{Body: bytes.TrimRight(buf.Bytes(), "\n"), Rows: len(rows), DuplicateIDs: dups, ids: ids}, nil
 }
 
 func idOf(obj map[string]any) string {

@@ -75,6 +75,12 @@ type Kinesis struct {
 type FakeStore struct {
 	BaseURL string        `yaml:"base_url"`
 	Timeout time.Duration `yaml:"timeout"`
+	// PageSize is the per_page asked of each list (users, products,
+	// carts): a source that paginates (page, per_page, X-Total-Count)
+	// serves a list of any length in pages of this many objects; one that
+	// ignores the parameters (FakeStore) answers the whole list. 0 asks
+	// for every list whole.
+	PageSize int `yaml:"page_size"`
 }
 
 // Warehouse chooses the warehouse engine and locates it, and keys the
@@ -98,6 +104,10 @@ type Warehouse struct {
 	EmailHashKey string `yaml:"email_hash_key"`
 	// Redshift configures engine redshift.
 	Redshift Redshift `yaml:"redshift"`
+	// DuckDBMemoryLimit caps the memory of the DuckDB warehouse ("256MB",
+	// "1GiB"); past it DuckDB spills to temporary files beside the
+	// database. Empty is the warehouse's default (256MB).
+	DuckDBMemoryLimit string `yaml:"duckdb_memory_limit"`
 }
 
 // Redshift is what engine redshift needs besides its DSN: Redshift reads
@@ -142,7 +152,8 @@ func DefaultConfig() Config {
 		S3:      S3{Bucket: "shoplake"},
 		Kinesis: Kinesis{Stream: "clickstream", Shards: 4, Group: "shoplake", BatchRecords: 500},
 		FakeStore: FakeStore{
-			Timeout: 10 * time.Second,
+			Timeout:  10 * time.Second,
+			PageSize: 5000,
 		},
 		Warehouse: Warehouse{Engine: EngineDuckDB, Path: "warehouse.duckdb"},
 		Sim:       Sim{Start: "2026-01-05", Days: 7, Users: 1000, Products: 20},
@@ -287,12 +298,18 @@ func (c Config) Check(command string, needs Need) error {
 		if c.FakeStore.Timeout <= 0 {
 			add("fakestore.timeout %s: want a positive duration (SHOPLAKE_FAKESTORE_TIMEOUT)", c.FakeStore.Timeout)
 		}
+		if c.FakeStore.PageSize < 0 {
+			add("fakestore.page_size %d: want 0 (every list whole) or more objects per page (SHOPLAKE_FAKESTORE_PAGE_SIZE)", c.FakeStore.PageSize)
+		}
 		checkURL("fakestore.base_url", "SHOPLAKE_FAKESTORE_BASE_URL", c.FakeStore.BaseURL)
 		if c.Mode == ModeAWS && c.FakeStore.BaseURL == "" {
 			add("fakestore.base_url is empty: %s reads the batch source from it, and mode aws starts no in-process FakeStore (SHOPLAKE_FAKESTORE_BASE_URL)", who)
 		}
 	}
 	if needs&NeedWarehouse != 0 {
+		if v := c.Warehouse.DuckDBMemoryLimit; v != "" && !memoryLimitRE.MatchString(v) {
+			add("warehouse.duckdb_memory_limit %q: want a number and a unit, such as 256MB or 1GiB (SHOPLAKE_WAREHOUSE_DUCKDB_MEMORY_LIMIT)", v)
+		}
 		switch c.Warehouse.Engine {
 		case EngineDuckDB, "":
 			if c.Warehouse.Path == "" {
@@ -457,4 +474,17 @@ func RedactDSN(dsn string) string {
 		return u.String()
 	}
 	return dsnPassword.ReplaceAllString(dsn, "${1}<redacted>")
+}
+
+// memoryLimitRE is a DuckDB memory size, as warehouse.CheckMemoryLimit
+// reads it.
+var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+// IngestPageSize is fakestore.page_size as ingest.Ingester.PageSize takes
+// it: negative for whole lists.
+func (c Config) IngestPageSize() int {
+	if c.FakeStore.PageSize == 0 {
+		return -1
+	}
+	return c.FakeStore.PageSize
 }
