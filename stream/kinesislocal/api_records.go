@@ -1,6 +1,7 @@
 package kinesislocal
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -88,6 +89,11 @@ func (s *Server) putRecords(in *putRecordsInput) (any, error) {
 	for i, r := range in.Records {
 		sh, seq, err := s.write(st, keys[i], *r.PartitionKey, r.Data, &entries)
 		if err != nil {
+			if _, refused := errors.AsType[*apiError](err); !refused {
+				// An I/O error of a record file: the server has failed,
+				// and the request is not acknowledged (nor journaled).
+				return nil, err
+			}
 			e := asAPIError(err)
 			out.Records[i] = putRecordsResultEntry{ErrorCode: &e.code, ErrorMessage: &e.message}
 			out.FailedRecordCount++
@@ -126,11 +132,15 @@ func checkRecord(st *stream, prefix string, data []byte, key, explicit *string, 
 
 // write stores one valid record at the clock's current time in the open
 // shard its hash key falls in, unless the WriteLimiter or the shard's write
-// quota refuses it, and appends its journal entry to entries.
+// quota refuses it, and appends its journal entry to entries. An error that
+// is not an *apiError is an I/O error of the shard's record file, which
+// fails the server.
 func (s *Server) write(st *stream, hk *big.Int, key string, data []byte, entries *[]journalEntry) (*shard, string, error) {
 	now := s.now()
 	sh := st.shardFor(hk)
-	sh.trim(now.Add(-s.opts.retention))
+	if err := sh.trim(now.Add(-s.opts.retention)); err != nil {
+		return nil, "", s.fail(err)
+	}
 	n := len(data) + len(key)
 	if l := s.opts.limiter; l != nil && !l.AllowWrite(st.name, sh.id, now, n) {
 		return nil, "", s.errThroughput(st, sh)
@@ -141,7 +151,10 @@ func (s *Server) write(st *stream, hk *big.Int, key string, data []byte, entries
 	if data == nil {
 		data = []byte{}
 	}
-	seq := sh.put(st, key, data, now)
+	seq, err := sh.put(st, key, data, now)
+	if err != nil {
+		return nil, "", s.fail(err)
+	}
 	*entries = append(*entries, journalEntry{Op: "put", Time: now.UnixNano(), Shard: sh.index, Key: key, Data: data})
 	return sh, seq, nil
 }
@@ -166,7 +179,9 @@ func (s *Server) getShardIterator(in *getShardIteratorInput) (any, error) {
 		return nil, errNotFound("Shard %s in stream %s under account %s does not exist", *in.ShardId, st.name, s.opts.accountID)
 	}
 	now := s.now()
-	sh.trim(now.Add(-s.opts.retention))
+	if err := sh.trim(now.Add(-s.opts.retention)); err != nil {
+		return nil, s.fail(err)
+	}
 	var seq string
 	if in.StartingSequenceNumber != nil {
 		seq = *in.StartingSequenceNumber
@@ -178,6 +193,9 @@ func (s *Server) getShardIterator(in *getShardIteratorInput) (any, error) {
 	}
 	pos, err := startPosition(st, sh, in.ShardIteratorType, seq, at)
 	if err != nil {
+		if _, invalid := errors.AsType[*apiError](err); !invalid {
+			return nil, s.fail(err) // an I/O error of the record file
+		}
 		return nil, err
 	}
 	it := iterator{Stream: st.name, Ordinal: st.ordinal, Shard: sh.index, Pos: pos, Issued: now.UnixNano()}
@@ -221,8 +239,13 @@ func (s *Server) getRecords(in *getRecordsInput) (any, error) {
 	if s.opts.limits.reads() && !sh.quota.allowRead(s.opts.limits, now) {
 		return nil, s.errThroughput(st, sh)
 	}
-	sh.trim(now.Add(-s.opts.retention))
-	recs, next := sh.read(it.Pos, limit, maxGetRecordsBytes)
+	if err := sh.trim(now.Add(-s.opts.retention)); err != nil {
+		return nil, s.fail(err)
+	}
+	recs, next, err := sh.read(st, it.Pos, limit, maxGetRecordsBytes)
+	if err != nil {
+		return nil, s.fail(err)
+	}
 	if s.opts.limits.reads() {
 		n := 0
 		for _, r := range recs {
@@ -236,9 +259,11 @@ func (s *Server) getRecords(in *getRecordsInput) (any, error) {
 		out.Records[i] = recordOut{SequenceNumber: r.seq, ApproximateArrivalTimestamp: ts(r.arrival), Data: r.data, PartitionKey: r.key}
 	}
 	if next < sh.next() {
-		last := sh.records[next-sh.base].arrival
+		var last time.Time
 		if len(recs) > 0 {
 			last = recs[len(recs)-1].arrival
+		} else if last, err = sh.arrival(next); err != nil {
+			return nil, s.fail(err)
 		}
 		// At least 1: 0 tells the reader it is caught up (AWS: "there are
 		// no new records to process at this moment"), even when the records

@@ -64,7 +64,7 @@ func (s *Server) createStream(in *createStreamInput) (any, error) {
 	}
 	s.ordinal++
 	now := s.now()
-	st := newStream(in.StreamName, s.arn(in.StreamName), s.ordinal, mode, shards, recordKiB<<10, now)
+	st := newStream(in.StreamName, s.arn(in.StreamName), s.ordinal, mode, shards, recordKiB<<10, s.opts.spillDir, now)
 	if err := s.record(st, journalEntry{Op: "create", Time: now.UnixNano(), Name: st.name, Ordinal: st.ordinal, Mode: mode, Shards: shards, MaxRecordBytes: st.maxRecordBytes}); err != nil {
 		return nil, err
 	}
@@ -84,6 +84,7 @@ func (s *Server) deleteStream(in *deleteStreamInput) (any, error) {
 		return nil, err
 	}
 	delete(s.streams, st.name)
+	_ = st.closeFiles() // its records are gone: a close error loses nothing
 	return struct{}{}, nil
 }
 

@@ -79,7 +79,7 @@ func startPosition(st *stream, sh *shard, typ, seq string, at *time.Time) (uint6
 		if at == nil {
 			return 0, errInvalid("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
-		return sh.firstAtOrAfter(*at), nil
+		return sh.firstAtOrAfter(*at) // an error is an I/O error of the record file
 	case iterAtSequenceNumber, iterAfterSequenceNumber:
 		if seq == "" {
 			return 0, errInvalid("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and no StartingSequenceNumber.", typ)

@@ -87,15 +87,23 @@ func Open(dir string, clk clock.Clock, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Close closes the journals of a server made by Open; it does nothing for
-// one made by New.
+// Close closes the record files of the server's streams and the journals
+// of a server made by Open. The server refuses every call after it. A
+// server made by New that is never closed leaves nothing behind: its record
+// files are unlinked, and closed when garbage-collected.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.journal == nil {
-		return nil
-	}
 	var errs []error
+	for _, st := range s.streams {
+		errs = append(errs, st.closeFiles())
+	}
+	if s.failure == nil {
+		s.failure = errServerClosed
+	}
+	if s.journal == nil {
+		return errors.Join(errs...)
+	}
 	for name, f := range s.journal.files {
 		errs = append(errs, f.Close())
 		delete(s.journal.files, name)
@@ -136,6 +144,9 @@ func (s *Server) replay(path string) error {
 		}
 		now := time.Unix(0, e.Time).UTC()
 		if e.Op == "delete" {
+			if st != nil {
+				_ = st.closeFiles() // its records are gone: nothing to lose
+			}
 			st = nil
 			continue
 		}
@@ -143,7 +154,7 @@ func (s *Server) replay(path string) error {
 			if e.Ordinal != ordinal {
 				return fmt.Errorf("line %d: ordinal %d in a journal named %d", line, e.Ordinal, ordinal)
 			}
-			st = newStream(e.Name, s.arn(e.Name), e.Ordinal, e.Mode, e.Shards, e.MaxRecordBytes, now)
+			st = newStream(e.Name, s.arn(e.Name), e.Ordinal, e.Mode, e.Shards, e.MaxRecordBytes, s.opts.spillDir, now)
 			continue
 		}
 		if st == nil {
@@ -168,7 +179,8 @@ func (s *Server) replay(path string) error {
 	return nil
 }
 
-// applyEntry replays a put, split or merge.
+// applyEntry replays a put, split or merge. It fails on a contradiction of
+// the journal or an I/O error of a record file.
 func applyEntry(st *stream, e journalEntry, now time.Time) error {
 	if e.Shard < 0 || e.Shard >= len(st.shards) {
 		return fmt.Errorf("%s: no shard %d", e.Op, e.Shard)
@@ -183,7 +195,9 @@ func applyEntry(st *stream, e journalEntry, now time.Time) error {
 		if data == nil {
 			data = []byte{}
 		}
-		sh.put(st, e.Key, data, now)
+		if _, err := sh.put(st, e.Key, data, now); err != nil {
+			return err
+		}
 	case "split":
 		k, ok := new(big.Int).SetString(e.NewStart, 10)
 		if !ok {

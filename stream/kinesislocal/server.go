@@ -4,11 +4,19 @@
 // aws-sdk-go-v2 kinesis client, the AWS CLI or any SDK using JSON works
 // against it unchanged once pointed at its URL.
 //
-// The server keeps streams in memory. It reads time only from the
-// clock.Clock it is given: arrival timestamps, iterator expiry, retention
-// and MillisBehindLatest all follow that clock, and sequence numbers depend
-// on nothing but the order of the calls, so a run driven by a simulated
-// clock is reproducible.
+// The server keeps streams in memory, except the records: each shard
+// appends its records (partition key, data, arrival) to a file of its own,
+// unlinked as soon as it is created (see WithSpillDir), and keeps in memory
+// only a sparse index (a few bytes per 256 records) and the last records
+// written, up to about 256 KiB, so that its memory does not grow with the
+// records it retains. Sequence numbers are computed, not stored. If a
+// record file fails to be written or read, the server answers that call
+// and every later one with InternalFailure (HTTP 500).
+//
+// The server reads time only from the clock.Clock it is given: arrival
+// timestamps, iterator expiry, retention and MillisBehindLatest all follow
+// that clock, and sequence numbers depend on nothing but the order of the
+// calls, so a run driven by a simulated clock is reproducible.
 //
 // Request signatures are not checked: any credentials and any region work.
 // CBOR (application/x-amz-cbor-1.1, the default of the AWS SDK for Java) is
@@ -67,7 +75,7 @@ const (
 	maxBodyBytes = 32 << 20
 )
 
-// Server is an in-memory Kinesis endpoint. It is safe for concurrent use:
+// Server is an in-process Kinesis endpoint. It is safe for concurrent use:
 // one mutex serializes every operation, so the calls are applied in a single
 // order and each sees the effects of the ones before it.
 type Server struct {
@@ -79,6 +87,10 @@ type Server struct {
 	streams  map[string]*stream
 	ordinal  uint64 // streams created so far
 	requests uint64 // requests answered so far, for request ids
+	// failure is the first I/O error of a record file (or errServerClosed):
+	// after it the server refuses every call, as it cannot serve its
+	// records any more.
+	failure error
 }
 
 // Option configures a Server.
@@ -90,6 +102,7 @@ type options struct {
 	retention time.Duration
 	limiter   WriteLimiter
 	limits    ShardLimits
+	spillDir  string
 }
 
 // WithRegion sets the region written in stream ARNs (default us-east-1).
@@ -104,6 +117,14 @@ func WithAccountID(id string) Option { return func(o *options) { o.accountID = i
 // (default 24 hours, as on AWS). Older records are dropped: TRIM_HORIZON
 // then starts at the oldest record that is still retained.
 func WithRetention(d time.Duration) Option { return func(o *options) { o.retention = d } }
+
+// WithSpillDir sets the directory where the shards create their record
+// files (default os.TempDir()). The files are unlinked at once, so nothing
+// is left there, but they take disk space until the server is closed or the
+// stream deleted: all the records a shard ever took (retention frees no
+// space). Point it to a disk when the temporary directory is a tmpfs, which
+// would keep the records in memory.
+func WithSpillDir(dir string) Option { return func(o *options) { o.spillDir = dir } }
 
 // WithWriteLimiter makes the server ask l before writing each record. A
 // record l refuses is not written: PutRecords reports it as failed with
@@ -156,6 +177,9 @@ func op[In any](f func(s *Server, in *In) (any, error)) handler {
 		defer s.mu.Unlock()
 		if s.journal != nil && s.journal.err != nil {
 			return nil, s.journal.err
+		}
+		if s.failure != nil {
+			return nil, s.failure
 		}
 		return f(s, &in)
 	}
@@ -255,6 +279,18 @@ func writeError(w http.ResponseWriter, e *apiError) {
 // arn returns the ARN of the stream called name.
 func (s *Server) arn(name string) string {
 	return "arn:aws:kinesis:" + s.opts.region + ":" + s.opts.accountID + ":stream/" + name
+}
+
+// errServerClosed is the failure of a server after Close.
+var errServerClosed = errors.New("kinesislocal: server closed")
+
+// fail makes err, an I/O error of a record file, the server's failure, and
+// returns it.
+func (s *Server) fail(err error) error {
+	if s.failure == nil {
+		s.failure = err
+	}
+	return err
 }
 
 // now returns the server's time.

@@ -1,6 +1,7 @@
 package kinesislocal
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -27,6 +28,9 @@ type stream struct {
 	created time.Time
 	// maxRecordBytes bounds the data of one record (MaxRecordSizeInKiB).
 	maxRecordBytes int
+	// spillDir is where the shards create their record files ("" for
+	// os.TempDir()); see recordLog.
+	spillDir string
 	// shards holds every shard the stream ever had, open or closed, by
 	// index: shard i is shardId-<i>. Resharding appends the children.
 	shards []*shard
@@ -35,7 +39,8 @@ type stream struct {
 	open []*shard
 }
 
-// A shard holds the records of one hash key range in arrival order.
+// A shard holds the records of one hash key range in arrival order. Their
+// bodies are in its recordLog, a file; memory holds a sparse index of them.
 type shard struct {
 	index      int
 	id         string
@@ -49,15 +54,19 @@ type shard struct {
 	// more writes; readers reach its end and move on to its children.
 	closed   bool
 	closedAt time.Time
-	// base is the record index of records[0]: records before it were
-	// trimmed because they outlived the retention period.
-	base    uint64
-	records []record
+	// base is the index of the first record retained: records before it
+	// were trimmed because they outlived the retention period.
+	base uint64
+	// baseArrival is the arrival of record base in Unix milliseconds, when
+	// there is such a record: trim needs no I/O while it is not due.
+	baseArrival int64
+	// log holds records 0 to next()-1 (those before base are dead).
+	log recordLog
 	// quota is the shard's throughput allowance, when limits are enforced.
 	quota quota
 }
 
-// A record is one data record as stored in a shard.
+// A record is one data record of a shard, as read from its recordLog.
 type record struct {
 	seq     string
 	key     string
@@ -65,7 +74,7 @@ type record struct {
 	arrival time.Time // clk.Now() at the put, truncated to the millisecond
 }
 
-func newStream(name, arn string, ordinal uint64, mode string, shards int, maxRecordBytes int, now time.Time) *stream {
+func newStream(name, arn string, ordinal uint64, mode string, shards int, maxRecordBytes int, spillDir string, now time.Time) *stream {
 	st := &stream{
 		name:           name,
 		arn:            arn,
@@ -73,10 +82,11 @@ func newStream(name, arn string, ordinal uint64, mode string, shards int, maxRec
 		mode:           mode,
 		created:        now,
 		maxRecordBytes: maxRecordBytes,
+		spillDir:       spillDir,
 	}
 	starts, ends := splitHashKeySpace(shards)
 	for i := range shards {
-		st.shards = append(st.shards, &shard{index: i, id: shardID(i), start: starts[i], end: ends[i], created: now})
+		st.shards = append(st.shards, &shard{index: i, id: shardID(i), start: starts[i], end: ends[i], created: now, log: recordLog{dir: spillDir}})
 	}
 	st.reopen()
 	return st
@@ -96,7 +106,7 @@ func (st *stream) reopen() {
 // addShard appends a new open shard over [start, end] and returns it.
 func (st *stream) addShard(start, end *big.Int, parent, adjacent string, now time.Time) *shard {
 	i := len(st.shards)
-	sh := &shard{index: i, id: shardID(i), start: start, end: end, parent: parent, adjacentParent: adjacent, created: now}
+	sh := &shard{index: i, id: shardID(i), start: start, end: end, parent: parent, adjacentParent: adjacent, created: now, log: recordLog{dir: st.spillDir}}
 	st.shards = append(st.shards, sh)
 	return sh
 }
@@ -105,6 +115,16 @@ func (st *stream) addShard(start, end *big.Int, parent, adjacent string, now tim
 func (sh *shard) closeShard(now time.Time) {
 	sh.closed = true
 	sh.closedAt = now
+}
+
+// closeFiles releases the record files of every shard of st, which is
+// being deleted or whose server is closing.
+func (st *stream) closeFiles() error {
+	var errs []error
+	for _, sh := range st.shards {
+		errs = append(errs, sh.log.close())
+	}
+	return errors.Join(errs...)
 }
 
 // expired reports whether sh is a closed shard whose every record is past
@@ -189,51 +209,77 @@ func parseSeq(s string) (ordinal uint64, shardIndex int, index uint64, ok bool) 
 }
 
 // next returns the index the next record put into the shard will get.
-func (sh *shard) next() uint64 { return sh.base + uint64(len(sh.records)) }
+func (sh *shard) next() uint64 { return sh.log.n }
 
-// put appends a record and returns its sequence number.
-func (sh *shard) put(st *stream, key string, data []byte, now time.Time) string {
-	seq := formatSeq(st, sh, sh.next())
-	sh.records = append(sh.records, record{seq: seq, key: key, data: data, arrival: now.Truncate(time.Millisecond)})
-	return seq
-}
-
-// trim drops the records that arrived before cutoff.
-func (sh *shard) trim(cutoff time.Time) {
-	n := sort.Search(len(sh.records), func(i int) bool { return !sh.records[i].arrival.Before(cutoff) })
-	if n == 0 {
-		return
+// put appends a record and returns its sequence number. It fails only on
+// an I/O error of the record file.
+func (sh *shard) put(st *stream, key string, data []byte, now time.Time) (string, error) {
+	i := sh.next()
+	arrival := now.Truncate(time.Millisecond).UnixMilli()
+	if err := sh.log.append(arrival, key, data); err != nil {
+		return "", err
 	}
-	sh.base += uint64(n)
-	// Copy so that the trimmed records can be garbage-collected.
-	sh.records = append([]record(nil), sh.records[n:]...)
+	if sh.base == i {
+		sh.baseArrival = arrival
+	}
+	return formatSeq(st, sh, i), nil
 }
 
-// firstAtOrAfter returns the index of the first record that arrived at or
-// after t, or next() if there is none.
-func (sh *shard) firstAtOrAfter(t time.Time) uint64 {
-	n := sort.Search(len(sh.records), func(i int) bool { return !sh.records[i].arrival.Before(t) })
-	return sh.base + uint64(n)
+// trim drops the records that arrived before cutoff. Their room in the
+// record file is not reclaimed; only their marks are freed.
+func (sh *shard) trim(cutoff time.Time) error {
+	if sh.base == sh.next() || sh.baseArrival >= ceilMilli(cutoff) {
+		return nil
+	}
+	i, arrival, err := sh.log.search(sh.base, ceilMilli(cutoff))
+	if err != nil {
+		return err
+	}
+	sh.base, sh.baseArrival = i, arrival
+	sh.log.forget(i)
+	return nil
 }
 
-// read returns the records from index from on, at most limit of them and,
-// beyond the first, at most maxBytes of data in all. It also returns the
-// index that follows the last record returned.
-func (sh *shard) read(from uint64, limit, maxBytes int) ([]record, uint64) {
+// firstAtOrAfter returns the index of the first retained record that
+// arrived at or after t, or next() if there is none.
+func (sh *shard) firstAtOrAfter(t time.Time) (uint64, error) {
+	i, _, err := sh.log.search(sh.base, ceilMilli(t))
+	return i, err
+}
+
+// arrival returns the arrival of record i, retained (base <= i < next()).
+func (sh *shard) arrival(i uint64) (time.Time, error) {
+	ms, err := sh.log.arrival(i)
+	return time.UnixMilli(ms).UTC(), err
+}
+
+// read returns the records of sh, a shard of st, from index from on, at
+// most limit of them and, beyond the first, at most maxBytes of data in
+// all. It also returns the index that follows the last record returned.
+func (sh *shard) read(st *stream, from uint64, limit, maxBytes int) ([]record, uint64, error) {
 	if from < sh.base {
 		from = sh.base
 	}
 	if from >= sh.next() {
-		return nil, from
+		return nil, from, nil
 	}
-	var out []record
-	size := 0
-	for _, r := range sh.records[from-sh.base:] {
-		if len(out) == limit || (len(out) > 0 && size+len(r.data) > maxBytes) {
-			break
-		}
-		out = append(out, r)
-		size += len(r.data)
+	out, err := sh.log.read(from, limit, maxBytes)
+	if err != nil {
+		return nil, from, err
 	}
-	return out, from + uint64(len(out))
+	for i := range out {
+		out[i].seq = formatSeq(st, sh, from+uint64(i))
+	}
+	return out, from + uint64(len(out)), nil
+}
+
+// ceilMilli returns the first whole Unix millisecond at or after t: a
+// record arrived (at a whole millisecond) at or after t if and only if its
+// arrival in milliseconds is at least ceilMilli(t).
+func ceilMilli(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		ms++
+	}
+	return ms
 }
