@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -140,16 +141,22 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 	}
 	kinURL := cfg.Kinesis.Endpoint
 	if kinURL == "" {
-		opts := append([]kinesislocal.Option{kinesislocal.WithRegion(cfg.Region())}, local.KinesisOptions...)
-		kin := kinesislocal.New(local.Clock, opts...)
+		// The shards keep their records in files (unlinked at once) in
+		// the data directory, on disk even where /tmp is a tmpfs.
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, errors.Join(fmt.Errorf("create data directory %s: %w", cfg.DataDir, err), env.Close())
+		}
+		opts := append([]kinesislocal.Option{kinesislocal.WithRegion(cfg.Region()), kinesislocal.WithSpillDir(cfg.DataDir)}, local.KinesisOptions...)
+		var kin *kinesislocal.Server
+		var err error
 		if local.PersistStreams {
-			var err error
 			if kin, err = kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), local.Clock, opts...); err != nil {
 				return nil, errors.Join(err, env.Close())
 			}
-			env.closers = append(env.closers, kin.Close)
+		} else {
+			kin = kinesislocal.New(local.Clock, opts...)
 		}
-		var err error
+		env.closers = append(env.closers, kin.Close)
 		if kinURL, err = env.serve(local.wrap("kinesis", kin)); err != nil {
 			return nil, errors.Join(err, env.Close())
 		}

@@ -56,7 +56,7 @@ func TestRunner_MartsEqualOracle(t *testing.T) {
 			cfg.Sim.Days, cfg.Sim.Users = tc.days, tc.users
 			cfg.Sim.Realistic, cfg.Sim.HostileRate = tc.realistic, tc.hostile
 			ctx := context.Background()
-			r, err := pipeline.NewRunner(ctx, cfg, nil)
+			r, err := pipeline.NewRunnerWith(ctx, cfg, pipeline.Options{KeepEvents: true}) // the oracle reads them
 			if err != nil {
 				t.Fatal(err)
 			}

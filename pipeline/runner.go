@@ -64,6 +64,12 @@ type Options struct {
 	// World, if set, edits the world's configuration built from the
 	// configuration (campaigns, rates) before the world is simulated.
 	World func(*sim.Config)
+	// KeepEvents keeps every event of the world in Runner.World.Events,
+	// as the oracle and the scenarios' checks need. Without it the world
+	// holds no event (sim.NewWorldWithoutEvents) and the runner draws
+	// them from a generator as it sends them, so that a run's memory does
+	// not grow with its events.
+	KeepEvents bool
 	// Anomalies is what the client fleet does to the events it sends:
 	// duplicates, late and out-of-order sends, clocks ahead, malformed
 	// records. The zero value sends every event once, on time.
@@ -150,9 +156,23 @@ func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runne
 	if opts.World != nil {
 		opts.World(&wcfg)
 	}
-	world, err := sim.NewWorld(wcfg)
+	newWorld := sim.NewWorldWithoutEvents
+	if opts.KeepEvents {
+		newWorld = sim.NewWorld
+	}
+	world, err := newWorld(wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("simulate world: %w", err)
+	}
+	events := slices.Values(world.Events)
+	if !opts.KeepEvents {
+		// The events are drawn again as they are sent, from a generator
+		// of the same configuration: the same events, never all held.
+		g, err := sim.NewGenerator(world.Config)
+		if err != nil {
+			return nil, fmt.Errorf("simulate world: %w", err)
+		}
+		events = g.Events
 	}
 	anom, err := sim.NewAnomalizer(cfg.Seed, opts.Anomalies)
 	if err != nil {
@@ -170,7 +190,7 @@ func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runne
 		return nil, err
 	}
 	r := &Runner{Config: cfg, World: world, Clock: clk, Env: env, log: log, opts: opts, anom: anom}
-	r.nextSend, r.stopSend = iter.Pull(anom.Deliveries(slices.Values(world.Events)))
+	r.nextSend, r.stopSend = iter.Pull(anom.Deliveries(events))
 	if err := r.open(ctx); err != nil {
 		return nil, errors.Join(err, r.Close())
 	}
@@ -199,7 +219,7 @@ func (r *Runner) open(ctx context.Context) error {
 	if !filepath.IsAbs(whPath) {
 		whPath = filepath.Join(cfg.DataDir, whPath)
 	}
-	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock})
+	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit})
 	if err != nil {
 		return fmt.Errorf("open warehouse %s: %w", whPath, err)
 	}
@@ -213,7 +233,7 @@ func (r *Runner) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: &ingest.LakeLedger{Store: r.Env.Lake}, Log: r.log}
+	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: &ingest.LakeLedger{Store: r.Env.Lake}, Log: r.log, PageSize: cfg.IngestPageSize()}
 	return nil
 }
 
@@ -275,7 +295,7 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 			return err
 		}
 	}
-	n := len(r.World.EventsBetween(from, to))
+	n := r.World.EventCount(from, to)
 	day.Events += n
 	r.totals.Generated += n
 	put, err := r.Produce(ctx, to)

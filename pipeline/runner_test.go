@@ -16,6 +16,7 @@ import (
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/lake"
 	"github.com/shoplake/shoplake/pipeline"
+	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/warehouse"
 )
 
@@ -144,7 +145,15 @@ func TestRunner_OtherWorldRefused(t *testing.T) {
 func TestRunner_Result(t *testing.T) {
 	dir := t.TempDir()
 	res := run(t, testConfig(dir, 3))
-	w := res.runner.World
+	// The runner holds no event (sim.NewWorldWithoutEvents): the world it
+	// sent is built again, whole, to count them.
+	w, err := sim.NewWorld(res.runner.World.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.runner.World.Events != nil {
+		t.Fatalf("the runner holds %d events; it should stream them", len(res.runner.World.Events))
+	}
 
 	t.Run("NothingLostNothingDuplicated", func(t *testing.T) {
 		tot := res.totals

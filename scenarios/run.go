@@ -447,6 +447,7 @@ func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
 			}
 		},
 		OnDelivery: x.sent.add,
+		KeepEvents: true, // the oracle and the checks read every event
 	}
 	if sc.Stream.Quotas {
 		x.popts.KinesisOptions = append(x.popts.KinesisOptions, kinesislocal.WithShardLimits(kinesislocal.AWSShardLimits()))

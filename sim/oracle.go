@@ -43,7 +43,7 @@ type sessionSummary struct {
 // order.
 func (w *World) summarizeSessions() map[string]*sessionSummary {
 	bySession := make(map[string][]stream.Event)
-	for _, e := range w.Events {
+	for _, e := range w.events() {
 		bySession[e.SessionID] = append(bySession[e.SessionID], e)
 	}
 	out := make(map[string]*sessionSummary, len(bySession))
@@ -194,7 +194,7 @@ func (w *World) Horizon() time.Time {
 			latest = o.Date
 		}
 	}
-	for _, e := range w.Events {
+	for _, e := range w.events() {
 		if e.EventTime.After(latest) {
 			latest = e.EventTime
 		}

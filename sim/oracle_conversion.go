@@ -125,7 +125,7 @@ func (w *World) conversionCounts() (map[productDay]*Conversion, map[categoryDay]
 		orders[w.Orders[i].ID] = &w.Orders[i]
 	}
 	sessions := make(map[string]*sessionProducts)
-	for i := range w.Events {
+	for i := range w.events() {
 		e := &w.Events[i]
 		s, ok := sessions[e.SessionID]
 		if !ok {

@@ -27,7 +27,7 @@ func (w *World) reconciliation() (tracked map[int64]bool, orphans []*stream.Even
 		known[o.ID] = true
 	}
 	tracked = make(map[int64]bool, len(w.Orders))
-	for i := range w.Events {
+	for i := range w.events() {
 		e := &w.Events[i]
 		if e.EventType != stream.Purchase {
 			continue
@@ -71,7 +71,7 @@ func (w *World) Reconciliation() []ReconciliationRow {
 			r.UntrackedOrders++
 		}
 	}
-	for i := range w.Events {
+	for i := range w.events() {
 		e := &w.Events[i]
 		if e.EventType != stream.Purchase {
 			continue

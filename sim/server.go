@@ -220,7 +220,7 @@ type server struct {
 
 	mu      sync.Mutex // guards the users snapshot
 	usersAt time.Time
-	users   []User // UsersAsOf(usersAt), or nil
+	users   []*User // UsersAsOf(usersAt), or nil
 }
 
 // NewServer returns a FakeStore-compatible API over w: GET (and HEAD)
@@ -396,15 +396,23 @@ func (s *server) categories(rw http.ResponseWriter, now time.Time) {
 	writeJSON(rw, http.StatusOK, slices.Compact(out))
 }
 
-// usersAsOf returns UsersAsOf(now), reusing the previous snapshot when the
-// clock has not moved (a paginated crawl under a simulated clock reads one
-// snapshot instead of copying every user per page). The slice is shared:
-// do not modify it.
-func (s *server) usersAsOf(now time.Time) []User {
+// usersAsOf returns the users UsersAsOf(now) returns, as pointers into the
+// World (sorted by ID), reusing the previous snapshot when the clock has
+// not moved: a paginated crawl under a simulated clock reads one snapshot,
+// and a snapshot costs a pointer per user, not a copy of each. The slice is
+// shared: do not modify it or the users.
+func (s *server) usersAsOf(now time.Time) []*User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users == nil || !s.usersAt.Equal(now) {
-		s.users, s.usersAt = s.w.UsersAsOf(now), now
+		us := make([]*User, 0, len(s.w.Users))
+		for i := range s.w.Users {
+			if u := &s.w.Users[i]; !u.CreatedAt.After(now) {
+				us = append(us, u)
+			}
+		}
+		slices.SortFunc(us, func(a, b *User) int { return compareInt64(a.ID, b.ID) })
+		s.users, s.usersAt = us, now
 	}
 	return s.users
 }
@@ -415,7 +423,7 @@ func (s *server) usersList(rw http.ResponseWriter, r *http.Request, rt route, no
 		writeError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
-	serveList(rw, r, rt, q, s.usersAsOf(now), toUserJSON)
+	serveList(rw, r, rt, q, s.usersAsOf(now), func(u *User) userJSON { return toUserJSON(*u) })
 }
 
 func (s *server) user(rw http.ResponseWriter, rt route, now time.Time) {

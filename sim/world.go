@@ -40,20 +40,52 @@ type World struct {
 	Orders   []Order        // by ID, which is by Date
 	Events   []stream.Event // sorted by (EventTime, EventID)
 	Stats    Stats          // what NewWorld generated; zero in a literal World
+
+	hourly []int // events per hour from Config.Start; nil in a literal World
+	// lean says the World was built without its events
+	// (NewWorldWithoutEvents): the oracle refuses it.
+	lean bool
+}
+
+// events returns w.Events for the oracle, which cannot answer without
+// them: it panics on a World built by NewWorldWithoutEvents, whose empty
+// Events would otherwise read as a shop without visitors.
+func (w *World) events() []stream.Event {
+	if w.lean {
+		panic("sim: the oracle needs the events; this World was built by NewWorldWithoutEvents (use NewWorld)")
+	}
+	return w.Events
 }
 
 // NewWorld builds the World of cfg: a Generator run collected into slices,
 // every user built. It returns an error wrapping ErrInvalidConfig if cfg does
 // not validate. Every event it generates passes (*stream.Event).Validate and
 // falls in [cfg.Start, cfg.End()).
-func NewWorld(cfg Config) (*World, error) {
+func NewWorld(cfg Config) (*World, error) { return newWorld(cfg, true) }
+
+// NewWorldWithoutEvents is NewWorld keeping no event: Events is nil, and
+// everything else (users, products, orders, Stats, EventCount) is the same.
+// Its memory does not grow with the number of events, so a run of any size
+// can hold it; the events themselves are drawn again, as a stream, from
+// NewGenerator(w.Config), which gives the very same events. The oracle needs
+// the events and cannot answer on such a World.
+func NewWorldWithoutEvents(cfg Config) (*World, error) { return newWorld(cfg, false) }
+
+func newWorld(cfg Config, keepEvents bool) (*World, error) {
 	g, err := NewGenerator(cfg)
 	if err != nil {
 		return nil, err
 	}
 	var events []stream.Event
+	start := g.Config().Start
+	hourly := make([]int, g.Config().Days*24)
 	for e := range g.Events {
-		events = append(events, e)
+		if keepEvents {
+			events = append(events, e)
+		}
+		if h := int(e.EventTime.Sub(start) / time.Hour); h >= 0 && h < len(hourly) {
+			hourly[h]++
+		}
 	}
 	users := make([]User, g.NumUsers())
 	for i := range users {
@@ -66,7 +98,29 @@ func NewWorld(cfg Config) (*World, error) {
 		Orders:   g.Orders(),
 		Events:   events,
 		Stats:    g.Stats(),
+		hourly:   hourly,
+		lean:     !keepEvents,
 	}, nil
+}
+
+// EventCount returns the number of events with from <= event_time < to.
+// On a World built by NewWorld or NewWorldWithoutEvents it answers from a
+// count per hour when from and to are whole hours of the run; otherwise it
+// counts Events.
+func (w *World) EventCount(from, to time.Time) int {
+	start := w.Config.Start
+	if w.hourly != nil && from.Sub(start)%time.Hour == 0 && to.Sub(start)%time.Hour == 0 {
+		lo := max(0, int(from.Sub(start)/time.Hour))
+		hi := min(len(w.hourly), int(to.Sub(start)/time.Hour))
+		n := 0
+		for h := lo; h < hi; h++ {
+			n += w.hourly[h]
+		}
+		return n
+	}
+	lo := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(from) })
+	hi := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(to) })
+	return max(0, hi-lo)
 }
 
 // EventsBetween returns the events with from <= event_time < to, sorted by

@@ -379,3 +379,81 @@ func firstDiff(a, b []byte) string {
 	}
 	return fmt.Sprintf("lengths differ: %d and %d lines", len(al), len(bl))
 }
+
+// TestNewWorldWithoutEvents: the lean World is NewWorld's in everything but
+// the events, its EventCount agrees with the events hour by hour and over
+// any span, and a fresh Generator gives back the very events NewWorld keeps.
+func TestNewWorldWithoutEvents(t *testing.T) {
+	cfg := sim.DefaultConfig()
+	cfg.Days, cfg.Users = 3, 300
+	full := newWorld(t, cfg)
+	lean, err := sim.NewWorldWithoutEvents(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lean.Events != nil {
+		t.Fatalf("lean world holds %d events", len(lean.Events))
+	}
+	if !reflect.DeepEqual(lean.Users, full.Users) || !reflect.DeepEqual(lean.Orders, full.Orders) ||
+		!reflect.DeepEqual(lean.Products, full.Products) || !reflect.DeepEqual(lean.Stats, full.Stats) {
+		t.Fatal("lean world differs from NewWorld's in users, orders, products or stats")
+	}
+	start := full.Config.Start
+	total := 0
+	for h := 0; h < cfg.Days*24; h++ {
+		from, to := start.Add(time.Duration(h)*time.Hour), start.Add(time.Duration(h+1)*time.Hour)
+		want := len(full.EventsBetween(from, to))
+		if got := lean.EventCount(from, to); got != want {
+			t.Fatalf("hour %d: lean EventCount %d, events %d", h, got, want)
+		}
+		total += want
+	}
+	if total != len(full.Events) || int64(total) != full.Stats.Events {
+		t.Fatalf("hours add up to %d events, the world has %d", total, len(full.Events))
+	}
+	// Spans that are not whole hours count the events themselves.
+	from, to := start.Add(90*time.Minute), start.Add(50*time.Hour+7*time.Second)
+	if got, want := full.EventCount(from, to), len(full.EventsBetween(from, to)); got != want || want == 0 {
+		t.Fatalf("EventCount over %s..%s = %d, want %d", from, to, got, want)
+	}
+	g, err := sim.NewGenerator(lean.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for e := range g.Events {
+		if i >= len(full.Events) || !reflect.DeepEqual(e, full.Events[i]) {
+			t.Fatalf("event %d of a fresh generator differs from NewWorld's", i)
+		}
+		i++
+	}
+	if i != len(full.Events) {
+		t.Fatalf("generator gave %d events, NewWorld %d", i, len(full.Events))
+	}
+}
+
+// TestNewWorldWithoutEvents_OracleRefuses: the oracle of a World without
+// its events does not answer as if nobody had visited.
+func TestNewWorldWithoutEvents_OracleRefuses(t *testing.T) {
+	cfg := sim.DefaultConfig()
+	cfg.Days, cfg.Users = 1, 50
+	lean, err := sim.NewWorldWithoutEvents(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]func(){
+		"DailyKPIs":         func() { lean.DailyKPIs() },
+		"SessionFunnel":     func() { lean.SessionFunnel() },
+		"ProductConversion": func() { lean.ProductConversion() },
+		"Reconciliation":    func() { lean.Reconciliation() },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "NewWorldWithoutEvents") {
+					t.Errorf("%s on a lean world: recovered %v, want a panic naming NewWorldWithoutEvents", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+}

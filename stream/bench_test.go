@@ -70,3 +70,48 @@ func BenchmarkProducer_Throttled(b *testing.B) {
 	b.ReportMetric(median(rates), "records/s/shard")
 	b.ReportMetric(median(calls), "calls/op")
 }
+
+// BenchmarkConsumer_Dedup is P5 of make bench: the drain of
+// BenchmarkConsumer_Drain over 20,000 events of which 2% are sent twice
+// (a producer's retries), with the dedup window on (the default) and
+// practically off (a window of one id), and the ratio of the two rates.
+// With the window on, every extra copy must be dropped.
+func BenchmarkConsumer_Dedup(b *testing.B) {
+	ctx := context.Background()
+	events := makeEvents(92, 20000)
+	var sent []stream.Event
+	for i, e := range events {
+		sent = append(sent, e)
+		if i%50 == 0 { // 2%
+			sent = append(sent, e)
+		}
+	}
+	copies := len(sent) - len(events)
+	rate := map[bool][]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, on := range []bool{true, false} {
+			b.StopTimer()
+			client, clk := newKinesisWith(b, 4)
+			mustPut(b, client, clk, sent)
+			store := laketest.NewStore(b)
+			c := consumerOn(client, store, "bench", clk)
+			c.BatchRecords = 500
+			if !on {
+				c.Dedup = stream.NewDedup(1, time.Nanosecond)
+			}
+			b.StartTimer()
+			start := time.Now()
+			st, err := c.Drain(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rate[on] = append(rate[on], float64(len(sent))/time.Since(start).Seconds())
+			if on && (st.Duplicates != copies || st.Valid != len(events)) {
+				b.Fatalf("dedup on: %d duplicates dropped, %d kept; want %d and %d", st.Duplicates, st.Valid, copies, len(events))
+			}
+		}
+	}
+	b.ReportMetric(median(rate[true]), "dedup_on_records/s")
+	b.ReportMetric(median(rate[false]), "dedup_off_records/s")
+	b.ReportMetric(median(rate[true])/median(rate[false]), "on/off")
+}

@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math/big"
+	"net/url"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -20,6 +22,41 @@ import (
 type DuckDB struct {
 	// ReadOnly opens the file with access_mode=read_only (Options.ReadOnly).
 	ReadOnly bool
+	// MemoryLimit is DuckDB's memory_limit ("256MB"; "" leaves DuckDB's
+	// default, 80% of the machine's memory): past it DuckDB spills to
+	// temporary files (beside the database file, or in TempDir) or fails
+	// the statement, instead of growing the process.
+	MemoryLimit string
+	// TempDir is where an in-memory database spills ("" : it cannot).
+	TempDir string
+}
+
+// DefaultDuckDBMemoryLimit is the memory_limit of the warehouse's DuckDB
+// when the configuration sets none: with the Go side's working set it
+// keeps a day of any size within half a GiB.
+const DefaultDuckDBMemoryLimit = "384MB"
+
+// memoryLimitRE is what MemoryLimit accepts: a number and a unit, as
+// DuckDB writes them.
+var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+// explainOutOfMemory adds to a DuckDB out-of-memory error what the user
+// can do about it, in the configuration's words (DuckDB's own advice names
+// its SQL settings).
+func (w *Warehouse) explainOutOfMemory(err error) error {
+	d, ok := w.dialect.(DuckDB)
+	if !ok || err == nil || !strings.Contains(err.Error(), "Out of Memory Error") {
+		return err
+	}
+	return fmt.Errorf("%w\nDuckDB reached the warehouse's memory limit (%s): raise warehouse.duckdb_memory_limit (SHOPLAKE_WAREHOUSE_DUCKDB_MEMORY_LIMIT), for instance to 1GB, and run again", err, d.MemoryLimit)
+}
+
+// CheckMemoryLimit says what is wrong with a DuckDB memory limit.
+func CheckMemoryLimit(v string) error {
+	if v != "" && !memoryLimitRE.MatchString(v) {
+		return fmt.Errorf("DuckDB memory limit %q: want a number and a unit, such as 256MB or 1GiB", v)
+	}
+	return nil
 }
 
 var _ Dialect = DuckDB{}
@@ -35,9 +72,22 @@ func (d DuckDB) Open(path string) (*sql.DB, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open duckdb %q: path must not contain '?'", path)
 	}
-	dsn := path
+	if err := CheckMemoryLimit(d.MemoryLimit); err != nil {
+		return nil, err
+	}
+	params := url.Values{}
 	if d.ReadOnly {
-		dsn += "?access_mode=read_only"
+		params.Set("access_mode", "read_only")
+	}
+	if d.MemoryLimit != "" {
+		params.Set("memory_limit", d.MemoryLimit)
+	}
+	if d.TempDir != "" {
+		params.Set("temp_directory", d.TempDir)
+	}
+	dsn := path
+	if len(params) > 0 {
+		dsn += "?" + params.Encode()
 	}
 	c, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
@@ -150,10 +200,46 @@ func (DuckDB) Funcs() template.FuncMap {
 // Adapt returns stmt unchanged: the models are written in DuckDB's SQL.
 func (DuckDB) Adapt(stmt string) []string { return []string{stmt} }
 
-// Merge runs stmt, which ends with RETURNING merge_action, and counts the
-// actions it returns.
+// Merge runs stmt, which ends with RETURNING merge_action, and counts what
+// it did. A MERGE without WHEN NOT MATCHED BY SOURCE runs without its
+// RETURNING clause, and the counts come from the target's row count before
+// and after (inserted = after - before, updated = rows affected - inserted):
+// returning one row per action materializes them all, which for a day of
+// ten million events is more memory than the rest of the run. One that
+// deletes by source (the snapshots' tables, small) counts the rows
+// RETURNING gives.
 func (DuckDB) Merge(ctx context.Context, conn *sql.Conn, stmt string) (MergeStats, error) {
 	var s MergeStats
+	if !bySource.MatchString(stripComments(stmt)) {
+		m := mergeHead.FindStringSubmatch(stripComments(stmt))
+		if m == nil {
+			return s, fmt.Errorf("duckdb: cannot count this MERGE (want MERGE INTO target AS t USING source AS s ON ... WHEN ...)")
+		}
+		count := func() (int64, error) {
+			var n int64
+			err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m[1]).Scan(&n)
+			return n, err
+		}
+		before, err := count()
+		if err != nil {
+			return s, err
+		}
+		res, err := conn.ExecContext(ctx, returningAction.ReplaceAllString(stripComments(stmt), ""))
+		if err != nil {
+			return s, err
+		}
+		merged, err := res.RowsAffected()
+		if err != nil {
+			return s, err
+		}
+		after, err := count()
+		if err != nil {
+			return s, err
+		}
+		s.Inserted = after - before
+		s.Updated = merged - s.Inserted
+		return s, nil
+	}
 	rows, err := conn.QueryContext(ctx, stmt)
 	if err != nil {
 		return s, err

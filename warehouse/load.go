@@ -186,7 +186,7 @@ func (w *Warehouse) Load(ctx context.Context, src Lake) (LoadStats, error) {
 			return nil
 		}
 		if err := w.loadBatch(ctx, conn, batch); err != nil {
-			return fmt.Errorf("load %s (and %d objects after it): %w", batch[0].o.key, len(batch)-1, err)
+			return w.explainOutOfMemory(fmt.Errorf("load %s (and %d objects after it): %w", batch[0].o.key, len(batch)-1, err))
 		}
 		for _, p := range batch {
 			so := p.so

@@ -31,23 +31,29 @@ type parquetCodec struct {
 
 // newParquetCodec opens the codec's in-memory database and migrates it.
 func newParquetCodec(ctx context.Context) (*parquetCodec, error) {
-	wh, err := open(ctx, DuckDB{}, "", Options{})
+	dir, err := os.MkdirTemp("", "shoplake-parquet-")
 	if err != nil {
+		return nil, fmt.Errorf("parquet codec: %w", err)
+	}
+	// The codec holds one RAW object's rows at a time; past its memory
+	// limit it spills into its own directory.
+	wh, err := open(ctx, DuckDB{MemoryLimit: codecMemoryLimit, TempDir: filepath.Join(dir, "spill")}, "", Options{})
+	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("parquet codec: %w", err)
 	}
 	// One thread: a Parquet file's row groups in one order, the same bytes.
 	if _, err := wh.db.ExecContext(ctx, "SET threads = 1"); err != nil {
 		_ = wh.Close()
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("parquet codec: %w", err)
 	}
 	wh.db.SetMaxOpenConns(1)
-	dir, err := os.MkdirTemp("", "shoplake-parquet-")
-	if err != nil {
-		_ = wh.Close()
-		return nil, fmt.Errorf("parquet codec: %w", err)
-	}
 	return &parquetCodec{wh: wh, dir: dir}, nil
 }
+
+// codecMemoryLimit is the Parquet codec's DuckDB memory_limit.
+const codecMemoryLimit = "128MB"
 
 // Close closes the database and removes its temporary directory.
 func (c *parquetCodec) Close() error {

@@ -324,7 +324,7 @@ func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (Trans
 		}
 		for _, m := range w.models {
 			if err := w.runModel(ctx, conn, m, &stats); err != nil {
-				return fmt.Errorf("model %s: %w", m.name, err)
+				return w.explainOutOfMemory(fmt.Errorf("model %s: %w", m.name, err))
 			}
 		}
 		if rec, err = w.runStats(ctx, conn, &stats, opts, prevMax, prevWM); err != nil {

@@ -74,6 +74,9 @@ type Options struct {
 	// error wrapping os.ErrNotExist, and nothing is created. PostgreSQL
 	// sessions are read-only transactions.
 	ReadOnly bool
+	// DuckDBMemoryLimit is DuckDB's memory_limit (DuckDB.MemoryLimit);
+	// "" is DefaultDuckDBMemoryLimit.
+	DuckDBMemoryLimit string
 }
 
 // DefaultFutureTolerance is the FutureTolerance when Options leaves it
@@ -118,14 +121,21 @@ func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open warehouse read-only: %w", err)
 		}
-		return open(ctx, DuckDB{ReadOnly: true}, path, opts)
+		return open(ctx, DuckDB{ReadOnly: true, MemoryLimit: opts.duckDBMemoryLimit()}, path, opts)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create the warehouse's directory %s: %w", dir, err)
 		}
 	}
-	return open(ctx, DuckDB{}, path, opts)
+	return open(ctx, DuckDB{MemoryLimit: opts.duckDBMemoryLimit()}, path, opts)
+}
+
+func (o Options) duckDBMemoryLimit() string {
+	if o.DuckDBMemoryLimit == "" {
+		return DefaultDuckDBMemoryLimit
+	}
+	return o.DuckDBMemoryLimit
 }
 
 func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse, error) {

@@ -96,6 +96,7 @@ func TestDemo_Account(t *testing.T) {
 	ctx := context.Background()
 	cfg := smallConfig(t, t.TempDir())
 	r, err := pipeline.NewRunnerWith(ctx, cfg, pipeline.Options{
+		KeepEvents: true,
 		Anomalies: sim.AnomalyConfig{
 			FutureClockRate: 0.05, FutureSkew: sim.DelayDist{Kind: sim.DelayFixed, Mean: 3 * time.Hour},
 			MalformedRate: 0.05, MalformedKinds: []sim.MalformedKind{sim.MalformedInvalidJSON, sim.MalformedOversized},

@@ -105,7 +105,7 @@ when no run is recorded yet.`,
 // DuckDB file is an error wrapping os.ErrNotExist; a file another process
 // is writing gets a plain answer.
 func openWarehouseReadOnly(ctx context.Context, cfg config.Config, flag string) (*warehouse.Warehouse, error) {
-	opts := warehouse.Options{ReadOnly: true}
+	opts := warehouse.Options{ReadOnly: true, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit}
 	if w, ok, err := openServer(ctx, cfg, flag, opts); ok {
 		return w, err
 	}

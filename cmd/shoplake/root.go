@@ -14,6 +14,9 @@ import (
 type globalFlags struct {
 	configPath string
 	verbose    bool
+	cpuProfile string
+	memProfile string
+	stopCPU    func()
 }
 
 func newRootCmd() *cobra.Command {
@@ -27,9 +30,17 @@ In mode local every endpoint runs in-process; mode aws uses the same clients
 against AWS.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return g.startProfiles()
+		},
+		PersistentPostRunE: func(*cobra.Command, []string) error {
+			return g.stopProfiles()
+		},
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "YAML configuration file (SHOPLAKE_* variables override it)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step to stderr")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
+	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile at the command's end to this file (go tool pprof reads it)")
 	root.AddCommand(newDemoCmd(g), newServeCmd(g), newSimCmd(g), newConfigCmd(g), newIngestCmd(g), newConsumeCmd(g))
 	root.AddCommand(newTransformCmd(g), newSetupCmd(g))
 	root.AddCommand(newCheckCmd(g))

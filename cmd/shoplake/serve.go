@@ -53,8 +53,9 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 				return err
 			}
 			// Streams persist under the data directory, so records put
-			// through serve survive a restart and shoplake consume reads them.
-			kin, err := kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), clk, kinesislocal.WithRegion(cfg.Region()))
+			// through serve survive a restart and shoplake consume reads them;
+			// the shards' record files (unlinked) are on the same disk.
+			kin, err := kinesislocal.Open(filepath.Join(cfg.DataDir, "kinesis"), clk, kinesislocal.WithRegion(cfg.Region()), kinesislocal.WithSpillDir(cfg.DataDir))
 			if err != nil {
 				return err
 			}
