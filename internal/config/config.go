@@ -150,7 +150,7 @@ func DefaultConfig() Config {
 		Seed:    42,
 		DataDir: "./data",
 		S3:      S3{Bucket: "shoplake"},
-		Kinesis: Kinesis{Stream: "clickstream", Shards: 4, Group: "shoplake", BatchRecords: 500},
+		Kinesis: Kinesis{Stream: "clickstream", Shards: 4, Group: "shoplake", BatchRecords: 5000},
 		FakeStore: FakeStore{
 			Timeout:  10 * time.Second,
 			PageSize: 5000,
