@@ -51,13 +51,22 @@ func (w *World) ProductsAsOf(t time.Time) []Product {
 // UsersAsOf returns the users with CreatedAt <= t, sorted by ID. The slice
 // is new; the users are copies.
 func (w *World) UsersAsOf(t time.Time) []User {
-	out := make([]User, 0, len(w.Users))
-	for _, u := range w.Users {
-		if !u.CreatedAt.After(t) {
-			out = append(out, u)
+	if w.derive == nil {
+		out := make([]User, 0, len(w.Users))
+		for _, u := range w.Users {
+			if !u.CreatedAt.After(t) {
+				out = append(out, u)
+			}
 		}
+		slices.SortFunc(out, func(a, b User) int { return compareInt64(a.ID, b.ID) })
+		return out
 	}
-	slices.SortFunc(out, func(a, b User) int { return compareInt64(a.ID, b.ID) })
+	ids := w.userIDsAsOf(t)
+	out := make([]User, 0, len(ids))
+	for _, id := range ids {
+		u, _ := w.User(id)
+		out = append(out, u)
+	}
 	return out
 }
 

@@ -220,7 +220,7 @@ type server struct {
 
 	mu      sync.Mutex // guards the users snapshot
 	usersAt time.Time
-	users   []*User // UsersAsOf(usersAt), or nil
+	users   []int64 // the IDs of UsersAsOf(usersAt), or nil
 }
 
 // NewServer returns a FakeStore-compatible API over w: GET (and HEAD)
@@ -396,23 +396,19 @@ func (s *server) categories(rw http.ResponseWriter, now time.Time) {
 	writeJSON(rw, http.StatusOK, slices.Compact(out))
 }
 
-// usersAsOf returns the users UsersAsOf(now) returns, as pointers into the
-// World (sorted by ID), reusing the previous snapshot when the clock has
-// not moved: a paginated crawl under a simulated clock reads one snapshot,
-// and a snapshot costs a pointer per user, not a copy of each. The slice is
-// shared: do not modify it or the users.
-func (s *server) usersAsOf(now time.Time) []*User {
+// usersAsOf returns the IDs of the users UsersAsOf(now) returns, ascending,
+// reusing the previous snapshot when the clock has not moved: a paginated
+// crawl under a simulated clock reads one snapshot, and a snapshot costs an
+// ID per user; each user of a page is read (or derived) as it is served.
+// The slice is shared: do not modify it.
+func (s *server) usersAsOf(now time.Time) []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users == nil || !s.usersAt.Equal(now) {
-		us := make([]*User, 0, len(s.w.Users))
-		for i := range s.w.Users {
-			if u := &s.w.Users[i]; !u.CreatedAt.After(now) {
-				us = append(us, u)
-			}
+		s.users, s.usersAt = s.w.userIDsAsOf(now), now
+		if s.users == nil {
+			s.users = []int64{}
 		}
-		slices.SortFunc(us, func(a, b *User) int { return compareInt64(a.ID, b.ID) })
-		s.users, s.usersAt = us, now
 	}
 	return s.users
 }
@@ -423,7 +419,10 @@ func (s *server) usersList(rw http.ResponseWriter, r *http.Request, rt route, no
 		writeError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
-	serveList(rw, r, rt, q, s.usersAsOf(now), func(u *User) userJSON { return toUserJSON(*u) })
+	serveList(rw, r, rt, q, s.usersAsOf(now), func(id int64) userJSON {
+		u, _ := s.w.User(id)
+		return toUserJSON(u)
+	})
 }
 
 func (s *server) user(rw http.ResponseWriter, rt route, now time.Time) {
@@ -439,19 +438,11 @@ func (s *server) user(rw http.ResponseWriter, rt route, now time.Time) {
 }
 
 // userAsOf finds the user id among those UsersAsOf(now) returns (CreatedAt
-// <= now) without copying every user: a million-user world answers
+// <= now) without reading every user: a million-user world answers
 // /users/{id} in constant time.
 func (s *server) userAsOf(id int64, now time.Time) (User, bool) {
-	us := s.w.Users
-	if i := id - 1; i >= 0 && i < int64(len(us)) && us[i].ID == id {
-		return us[i], !us[i].CreatedAt.After(now)
-	}
-	for _, u := range us {
-		if u.ID == id {
-			return u, !u.CreatedAt.After(now)
-		}
-	}
-	return User{}, false
+	u, ok := s.w.User(id)
+	return u, ok && !u.CreatedAt.After(now)
 }
 
 // carts answers /carts and, with a filter, /carts/user/{id}: the orders

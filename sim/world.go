@@ -34,8 +34,11 @@ type Line struct {
 // fields). A World is never modified after it is built, so it is safe for
 // concurrent readers.
 type World struct {
-	Config   Config // normalized: Start in UTC, Products defaulted
-	Users    []User // by ID; ID i is Users[i-1]
+	Config Config // normalized: Start in UTC, Products defaulted
+	// Users is every user, by ID (ID i is Users[i-1]); nil in a World of
+	// NewWorldWithoutEvents, which derives a user when asked: read users
+	// with NumUsers, User and UsersAsOf, which answer either way.
+	Users    []User
 	Products []Product
 	Orders   []Order        // by ID, which is by Date
 	Events   []stream.Event // sorted by (EventTime, EventID)
@@ -45,6 +48,54 @@ type World struct {
 	// lean says the World was built without its events
 	// (NewWorldWithoutEvents): the oracle refuses it.
 	lean bool
+	// derive, in a lean World, is the generator that derives its users.
+	derive *Generator
+}
+
+// NumUsers returns the number of users of the World.
+func (w *World) NumUsers() int {
+	if w.derive != nil {
+		return w.derive.NumUsers()
+	}
+	return len(w.Users)
+}
+
+// User returns the user with id, whenever created; false if there is none.
+func (w *World) User(id int64) (User, bool) {
+	if w.derive != nil {
+		return w.derive.User(id)
+	}
+	us := w.Users
+	if i := id - 1; i >= 0 && i < int64(len(us)) && us[i].ID == id {
+		return us[i], true
+	}
+	for _, u := range us {
+		if u.ID == id {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// userIDsAsOf returns the IDs of the users with CreatedAt <= t, ascending,
+// without building a derived World's users.
+func (w *World) userIDsAsOf(t time.Time) []int64 {
+	var ids []int64
+	if w.derive != nil {
+		for i, c := range w.derive.created {
+			if !time.UnixMilli(c).After(t) {
+				ids = append(ids, int64(i+1))
+			}
+		}
+		return ids
+	}
+	for _, u := range w.Users {
+		if !u.CreatedAt.After(t) {
+			ids = append(ids, u.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // events returns w.Events for the oracle, which cannot answer without
@@ -63,10 +114,11 @@ func (w *World) events() []stream.Event {
 // falls in [cfg.Start, cfg.End()).
 func NewWorld(cfg Config) (*World, error) { return newWorld(cfg, true) }
 
-// NewWorldWithoutEvents is NewWorld keeping no event: Events is nil, and
-// everything else (users, products, orders, Stats, EventCount) is the same.
-// Its memory does not grow with the number of events, so a run of any size
-// can hold it; the events themselves are drawn again, as a stream, from
+// NewWorldWithoutEvents is NewWorld keeping no event and no user: Events
+// and Users are nil, and everything else (products, orders, Stats,
+// EventCount) is the same; NumUsers, User and UsersAsOf derive the same
+// users on demand. Its memory grows with the orders only, so a run of any
+// size can hold it; the events themselves are drawn again, as a stream, from
 // NewGenerator(w.Config), which gives the very same events. The oracle needs
 // the events and cannot answer on such a World.
 func NewWorldWithoutEvents(cfg Config) (*World, error) { return newWorld(cfg, false) }
@@ -87,9 +139,15 @@ func newWorld(cfg Config, keepEvents bool) (*World, error) {
 			hourly[h]++
 		}
 	}
-	users := make([]User, g.NumUsers())
-	for i := range users {
-		users[i], _ = g.User(int64(i + 1))
+	var users []User
+	var derive *Generator
+	if keepEvents {
+		users = make([]User, g.NumUsers())
+		for i := range users {
+			users[i], _ = g.User(int64(i + 1))
+		}
+	} else {
+		derive = g
 	}
 	return &World{
 		Config:   g.Config(),
@@ -100,6 +158,7 @@ func newWorld(cfg Config, keepEvents bool) (*World, error) {
 		Stats:    g.Stats(),
 		hourly:   hourly,
 		lean:     !keepEvents,
+		derive:   derive,
 	}, nil
 }
 

@@ -391,12 +391,28 @@ func TestNewWorldWithoutEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lean.Events != nil {
-		t.Fatalf("lean world holds %d events", len(lean.Events))
+	if lean.Events != nil || lean.Users != nil {
+		t.Fatalf("lean world holds %d events and %d users", len(lean.Events), len(lean.Users))
 	}
-	if !reflect.DeepEqual(lean.Users, full.Users) || !reflect.DeepEqual(lean.Orders, full.Orders) ||
-		!reflect.DeepEqual(lean.Products, full.Products) || !reflect.DeepEqual(lean.Stats, full.Stats) {
-		t.Fatal("lean world differs from NewWorld's in users, orders, products or stats")
+	if !reflect.DeepEqual(lean.Orders, full.Orders) || !reflect.DeepEqual(lean.Products, full.Products) ||
+		!reflect.DeepEqual(lean.Stats, full.Stats) {
+		t.Fatal("lean world differs from NewWorld's in orders, products or stats")
+	}
+	if lean.NumUsers() != len(full.Users) {
+		t.Fatalf("lean world has %d users, NewWorld %d", lean.NumUsers(), len(full.Users))
+	}
+	for _, u := range full.Users {
+		if got, ok := lean.User(u.ID); !ok || !reflect.DeepEqual(got, u) {
+			t.Fatalf("user %d derived %+v, NewWorld holds %+v", u.ID, got, u)
+		}
+	}
+	if _, ok := lean.User(int64(len(full.Users) + 1)); ok {
+		t.Fatal("lean world derives a user past NumUsers")
+	}
+	for _, at := range []time.Time{cfg.Start.Add(-time.Hour), cfg.Start.Add(30 * time.Hour), full.Users[7].CreatedAt, cfg.End()} {
+		if got, want := lean.UsersAsOf(at), full.UsersAsOf(at); !reflect.DeepEqual(got, want) {
+			t.Fatalf("UsersAsOf(%s): lean %d users, NewWorld %d", at, len(got), len(want))
+		}
 	}
 	start := full.Config.Start
 	total := 0

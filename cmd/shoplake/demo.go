@@ -82,7 +82,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, cfg config.Config, asJSON bool)
 	}
 	defer r.Close()
 	fmt.Fprintf(errw, "world: %d users, %d products, %d orders, %d events; replaying hour by hour\n",
-		len(r.World.Users), len(r.World.Products), len(r.World.Orders), r.World.Stats.Events)
+		r.World.NumUsers(), len(r.World.Products), len(r.World.Orders), r.World.Stats.Events)
 	_, err = r.Run(ctx, func(d pipeline.DayReport) {
 		if d.Day == 0 {
 			fmt.Fprintf(errw, "  opening snapshot %s  batch %d new, %d same  warehouse +%d objects  [%s]\n",

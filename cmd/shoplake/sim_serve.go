@@ -65,7 +65,7 @@ not yet placed are hidden). It runs until interrupted.`,
 			}
 			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "FakeStore API of seed %d (%d users, %d products, %d orders) as of %s on http://%s\n",
-				cfg.Seed, len(w.Users), len(w.Products), len(w.Orders), at.Format(time.RFC3339), ln.Addr())
+				cfg.Seed, w.NumUsers(), len(w.Products), len(w.Orders), at.Format(time.RFC3339), ln.Addr())
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			select {
