@@ -320,7 +320,7 @@ func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q u
 	}
 	var (
 		outside dateSpread
-		parts   [][]byte // the pages' canonical arrays
+		body    []byte // the pages' canonical arrays joined so far (appendArray)
 		rows    int
 		dups    int
 		seen    = map[string]bool{}
@@ -376,7 +376,11 @@ func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q u
 		}
 		rows += snap.Rows
 		outside.merge(spread)
-		parts = append(parts, snap.Body)
+		if page == 1 {
+			body = snap.Body // a list in one page keeps its own bytes
+		} else {
+			body = appendArray(body, snap.Body)
+		}
 		// Distinct ids: a source may repeat a row (kept as served, counted
 		// in DuplicateIDs), but more objects than the list has means it grew.
 		if total >= 0 && len(seen)+outside.n > total {
@@ -388,7 +392,7 @@ func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q u
 				page, ErrListMoved, total, rows)
 		}
 		if total < 0 || page*per >= total {
-			return Snapshot{Body: joinArrays(parts), Rows: rows, DuplicateIDs: dups}, outside, page, nil
+			return Snapshot{Body: body, Rows: rows, DuplicateIDs: dups}, outside, page, nil
 		}
 	}
 }
@@ -420,29 +424,21 @@ func (d *dateSpread) merge(o dateSpread) {
 	d.n += o.n - 2
 }
 
-// joinArrays joins canonical JSON arrays into one: "[a,b]" and "[c]" make
-// "[a,b,c]", the bytes Parse gives for the whole list at once.
-func joinArrays(parts [][]byte) []byte {
-	if len(parts) == 1 {
-		return parts[0]
+// appendArray appends the elements of the canonical JSON array next to
+// those of the array list ("[a,b]" and "[c]" make "[a,b,c]", the bytes
+// Parse gives for the whole list at once), reusing list's memory: a list
+// of many pages is held once, not once in pages and once joined.
+func appendArray(list, next []byte) []byte {
+	inner := next[1 : len(next)-1]
+	if len(inner) == 0 {
+		return list
 	}
-	n := 2
-	for _, p := range parts {
-		n += len(p)
+	list = list[:len(list)-1] // drop ']'
+	if len(list) > 1 {
+		list = append(list, ',')
 	}
-	out := make([]byte, 0, n)
-	out = append(out, '[')
-	for _, p := range parts {
-		inner := p[1 : len(p)-1]
-		if len(inner) == 0 {
-			continue
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(out, inner...)
-	}
-	return append(out, ']')
+	list = append(list, inner...)
+	return append(list, ']')
 }
 
 // String is "2026-01-03" or "2026-01-03 … 2026-01-09".

@@ -17,7 +17,7 @@ function row(p, what, bench, unit, op, target,   key, val, ok, t) {
   if (!(key in v)) { printf "%-3s %-52s %14s  %-12s %s\n", p, what, "missing", t, "NOT RUN"; missing++; return }
   val = v[key]
   ok = (op == ">=") ? (val + 0 >= target + 0) : (op == "<=") ? (val + 0 <= target + 0) : (val + 0 >= 950 && val + 0 <= 1050)
-  printf "%-3s %-52s %14.4g  %-12s %s\n", p, what, val, t, ok ? "met" : "NOT MET"
+  printf "%-3s %-52s %14s  %-12s %s\n", p, what, (val + 0 >= 1000 ? sprintf("%.0f", val) : sprintf("%.4g", val)), t, ok ? "met" : "NOT MET"
   if (!ok) unmet++
 }
 END {
