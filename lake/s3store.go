@@ -173,7 +173,17 @@ func (s *S3Store) get(ctx context.Context, key string) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("get %s: %w", key, err)
 	}
 	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
+	var body []byte
+	if n := aws.ToInt64(out.ContentLength); n > 0 && n < 1<<31 {
+		// One allocation of the announced size (io.ReadAll would grow to
+		// up to twice it); a body longer or shorter than announced is
+		// still read whole and checked below.
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err = buf.ReadFrom(out.Body)
+		body = buf.Bytes()
+	} else {
+		body, err = io.ReadAll(out.Body)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", key, err)
 	}
