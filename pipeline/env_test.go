@@ -9,6 +9,7 @@ import (
 
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/pipeline"
+	"github.com/shoplake/shoplake/warehouse"
 )
 
 // TestOpen_AWSEndpoints is the regression test of reports that called an
@@ -72,4 +73,13 @@ func TestOpen_AWSEndpoints(t *testing.T) {
 			t.Errorf("s3 endpoint = %q, want s3.endpoint's %q", got, want)
 		}
 	})
+}
+
+// TestDefaults_DuckDBMemoryLimit: the configuration's default DuckDB memory
+// limit, written out there so that shoplake config shows it, is the
+// warehouse's own default.
+func TestDefaults_DuckDBMemoryLimit(t *testing.T) {
+	if got, want := config.DefaultConfig().Warehouse.DuckDBMemoryLimit, warehouse.DefaultDuckDBMemoryLimit; got != want {
+		t.Fatalf("config's default warehouse.duckdb_memory_limit %q, the warehouse's %q", got, want)
+	}
 }

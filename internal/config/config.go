@@ -106,7 +106,8 @@ type Warehouse struct {
 	Redshift Redshift `yaml:"redshift"`
 	// DuckDBMemoryLimit caps the memory of the DuckDB warehouse ("256MB",
 	// "1GiB"); past it DuckDB spills to temporary files beside the
-	// database. Empty is the warehouse's default (256MB).
+	// database. Empty is the warehouse's default (384MB, also this
+	// configuration's default).
 	DuckDBMemoryLimit string `yaml:"duckdb_memory_limit"`
 }
 
@@ -155,7 +156,10 @@ func DefaultConfig() Config {
 			Timeout:  10 * time.Second,
 			PageSize: 5000,
 		},
-		Warehouse: Warehouse{Engine: EngineDuckDB, Path: "warehouse.duckdb"},
+		// DuckDBMemoryLimit is warehouse.DefaultDuckDBMemoryLimit, written
+		// out so that shoplake config shows it (config does not import the
+		// warehouse; pipeline.TestDefaults_DuckDBMemoryLimit keeps them equal).
+		Warehouse: Warehouse{Engine: EngineDuckDB, Path: "warehouse.duckdb", DuckDBMemoryLimit: "384MB"},
 		Sim:       Sim{Start: "2026-01-05", Days: 7, Users: 1000, Products: 20},
 	}
 }
