@@ -407,3 +407,23 @@ func BenchmarkShard_Read(b *testing.B) {
 		}
 	}
 }
+
+// TestFormatSeq: sequence numbers written by hand are the fixed-width
+// decimal form they always had, and parse back.
+func TestFormatSeq(t *testing.T) {
+	for _, c := range []struct {
+		ordinal uint64
+		shard   int
+		i       uint64
+	}{{0, 0, 0}, {1, 3, 42}, {999_999_999, 2_000_000_000, ^uint64(0)}, {12, 7, 1 << 40}} {
+		st, sh := &stream{ordinal: c.ordinal}, &shard{index: c.shard}
+		want := fmt.Sprintf("%c%0*d%0*d%0*d", seqVersion, seqOrdinalLen, c.ordinal, seqShardLen, c.shard, seqIndexLen, c.i)
+		got := formatSeq(st, sh, c.i)
+		if got != want {
+			t.Errorf("formatSeq(%d, %d, %d) = %s, want %s", c.ordinal, c.shard, c.i, got, want)
+		}
+		if o, h, i, ok := parseSeq(got); !ok || o != c.ordinal || h != c.shard || i != c.i {
+			t.Errorf("parseSeq(%s) = %d %d %d %v", got, o, h, i, ok)
+		}
+	}
+}

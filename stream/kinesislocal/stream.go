@@ -190,7 +190,22 @@ const (
 
 // formatSeq returns the sequence number of record index i of shard sh in st.
 func formatSeq(st *stream, sh *shard, i uint64) string {
-	return fmt.Sprintf("%c%0*d%0*d%0*d", seqVersion, seqOrdinalLen, st.ordinal, seqShardLen, sh.index, seqIndexLen, i)
+	// By hand rather than with fmt: every record read formats its number.
+	var b [seqLen]byte
+	b[0] = seqVersion
+	putDigits(b[1:1+seqOrdinalLen], st.ordinal)
+	putDigits(b[1+seqOrdinalLen:1+seqOrdinalLen+seqShardLen], uint64(sh.index))
+	putDigits(b[seqLen-seqIndexLen:], i)
+	return string(b[:])
+}
+
+// putDigits writes v in decimal into all of dst, zero-padded on the left
+// (the lowest digits if v has more than len(dst)).
+func putDigits(dst []byte, v uint64) {
+	for j := len(dst) - 1; j >= 0; j-- {
+		dst[j] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // parseSeq splits a sequence number made by formatSeq. ok is false if s was
