@@ -3,11 +3,12 @@ package scenarios_test
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shoplake/shoplake/scenarios"
 )
@@ -56,19 +57,27 @@ func TestScenarios(t *testing.T) {
 // strike. A failure names the seed and the command that replays it.
 func TestSwarm(t *testing.T) {
 	const first, seeds = 1, 20
-	var mu sync.Mutex
-	var reps []*scenarios.Report
-	t.Run("seeds", func(t *testing.T) {
-		for s := uint64(first); s < first+seeds; s++ {
-			t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
-				t.Parallel()
-				rep := mustPass(t, scenarios.Draw(s))
-				mu.Lock()
-				defer mu.Unlock()
-				reps = append(reps, rep)
-			})
-		}
+	// The swarm itself runs the seeds, two at a time, as shoplake scenario
+	// swarm does: the reports come back in seed order.
+	var lines []uint64
+	reps, err := scenarios.Swarm(context.Background(), scenarios.SwarmOptions{
+		FirstSeed: first, Seeds: seeds, Parallel: 2,
+		Done: func(rep *scenarios.Report) { lines = append(lines, rep.Seed) },
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rep := range reps {
+		if want := uint64(first + i); rep.Seed != want || lines[i] != want {
+			t.Fatalf("report %d is seed %d (Done saw %d), want seed %d: out of order", i, rep.Seed, lines[i], want)
+		}
+		t.Logf("seed=%d ok=%v (%s)", rep.Seed, rep.OK, rep.Duration.Round(time.Millisecond))
+		if !rep.OK {
+			var b bytes.Buffer
+			rep.WriteText(&b)
+			t.Errorf("%s (seed %d) failed:\n%s", rep.Scenario, rep.Seed, b.String())
+		}
+	}
 	sum := scenarios.Summarize(reps)
 	t.Logf("swarm: seeds %d..%d, faults drawn %d, fired %d (%.1f%%), %d kinds; not fired: %s",
 		first, first+seeds-1, sum.Drawn, sum.Fired, 100*sum.FiredRate, len(sum.Kinds), sum.NotFiredText())
@@ -76,6 +85,24 @@ func TestSwarm(t *testing.T) {
 		t.Errorf("%d of %d faults drawn fired, fewer than %.0f%%: a fault drawn where it cannot strike proves nothing; not fired: %s",
 			sum.Fired, sum.Drawn, 100*scenarios.MinFiredRate, sum.NotFiredText())
 	}
+	// Seeds run side by side report what they report alone.
+	for _, i := range []int{0, 7} {
+		alone := mustPass(t, scenarios.Draw(uint64(first+i)))
+		if a, b := reportJSON(t, alone), reportJSON(t, reps[i]); a != b {
+			t.Errorf("seed %d run alone reports\n%s\nin the swarm\n%s", first+i, a, b)
+		}
+	}
+}
+
+// reportJSON is rep as JSON without its wall-clock duration.
+func reportJSON(t *testing.T, rep *scenarios.Report) string {
+	r := *rep
+	r.Duration = 0
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestDraw: the same seed draws the same scenario, every drawn scenario is

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shoplake/shoplake/internal/config"
@@ -291,12 +292,19 @@ type SwarmOptions struct {
 	Seeds     int
 	// Run is passed to every scenario run (Dir must be empty).
 	Run RunOptions
-	// Done, if set, is called after each seed with its report.
+	// Done, if set, is called after each seed with its report, in seed
+	// order whatever order the seeds finish in.
 	Done func(*Report)
+	// Parallel is how many seeds run at once (1 if not positive). Each
+	// seed runs in its own directory, on its own endpoints and clock, so
+	// running several at once changes no report.
+	Parallel int
 }
 
-// Swarm draws and runs a scenario for each seed, one after the other, and
-// returns their reports. An error is a run that could not be set up.
+// Swarm draws and runs a scenario for each seed, Parallel at a time, and
+// returns their reports in seed order. An error is a run that could not be
+// set up: the seeds after it are not reported, and Swarm returns once the
+// runs already started have stopped.
 func Swarm(ctx context.Context, o SwarmOptions) ([]*Report, error) {
 	if o.Seeds < 1 {
 		return nil, fmt.Errorf("%w: swarm of %d seeds", ErrInvalidScenario, o.Seeds)
@@ -304,16 +312,46 @@ func Swarm(ctx context.Context, o SwarmOptions) ([]*Report, error) {
 	if o.Run.Dir != "" {
 		return nil, fmt.Errorf("%w: a swarm runs each seed in its own directory", ErrInvalidScenario)
 	}
-	var reps []*Report
-	for i := 0; i < o.Seeds; i++ {
-		sc := Draw(o.FirstSeed + uint64(i))
-		rep, err := Run(ctx, sc, o.Run)
-		if err != nil {
-			return reps, fmt.Errorf("seed %d: %w", sc.Seed, err)
+	type result struct {
+		rep *Report
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan result, o.Seeds)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, max(1, o.Parallel))
+	go func() {
+		for i := range results {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- result{err: ctx.Err()}
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				rep, err := Run(ctx, Draw(o.FirstSeed+uint64(i)), o.Run)
+				results[i] <- result{rep, err}
+			}()
 		}
-		reps = append(reps, rep)
+	}()
+	var reps []*Report
+	for i, ch := range results {
+		r := <-ch
+		if r.err != nil {
+			cancel()
+			return reps, fmt.Errorf("seed %d: %w", o.FirstSeed+uint64(i), r.err)
+		}
+		reps = append(reps, r.rep)
 		if o.Done != nil {
-			o.Done(rep)
+			o.Done(r.rep)
 		}
 	}
 	return reps, nil

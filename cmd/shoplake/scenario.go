@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -149,6 +150,7 @@ func newScenarioSwarmCmd(g *globalFlags) *cobra.Command {
 		asJSON    bool
 		save      string
 		minFired  float64
+		parallel  int
 	)
 	cmd := &cobra.Command{
 		Use:   "swarm",
@@ -174,7 +176,10 @@ each failed seed's scenario to a file that shoplake scenario run reads.
 			if minFired < 0 || minFired > 100 {
 				return fmt.Errorf("--min-fired %v: a percentage, from 0 to 100", minFired)
 			}
-			return runSwarm(cmd, g, firstSeed, seeds, save, asJSON, minFired/100)
+			if parallel < 1 {
+				return fmt.Errorf("--parallel %d: run at least one seed at a time", parallel)
+			}
+			return runSwarm(cmd, g, firstSeed, seeds, parallel, save, asJSON, minFired/100)
 		},
 	}
 	fs := cmd.Flags()
@@ -183,6 +188,7 @@ each failed seed's scenario to a file that shoplake scenario run reads.
 	fs.BoolVar(&asJSON, "json", false, "print the summary and the reports as one JSON object instead of the lines (which go to stderr)")
 	fs.StringVar(&save, "save", "", "write the scenario of each failed seed to this directory as swarm-SEED.yaml")
 	fs.Float64Var(&minFired, "min-fired", 100*scenarios.MinFiredRate, "the percentage of the faults drawn that must fire (0: report only)")
+	fs.IntVar(&parallel, "parallel", runtime.NumCPU(), "how many seeds run at once (the lines still come in seed order)")
 	return cmd
 }
 
@@ -192,7 +198,7 @@ type swarmJSON struct {
 	Reports []*scenarios.Report    `json:"reports"`
 }
 
-func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save string, asJSON bool, minFired float64) error {
+func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds, parallel int, save string, asJSON bool, minFired float64) error {
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	lines := out // the per-seed lines and the summary
 	if asJSON {
@@ -241,6 +247,7 @@ func runSwarm(cmd *cobra.Command, g *globalFlags, first uint64, seeds int, save 
 	reps, err := scenarios.Swarm(cmd.Context(), scenarios.SwarmOptions{
 		FirstSeed: first,
 		Seeds:     seeds,
+		Parallel:  parallel,
 		Run:       scenarios.RunOptions{Log: g.pipelineLog(errw)},
 		Done:      done,
 	})
