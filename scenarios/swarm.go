@@ -316,37 +316,45 @@ func Swarm(ctx context.Context, o SwarmOptions) ([]*Report, error) {
 		rep *Report
 		err error
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // second: the runs already started have stopped
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	defer cancel() // first: no seed starts after Swarm returns
 	results := make([]chan result, o.Seeds)
 	for i := range results {
 		results[i] = make(chan result, 1)
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, max(1, o.Parallel))
+	// A fixed pool of workers takes the seeds in order; every result has
+	// a buffered channel of its own, so a worker never waits on the reader
+	// and the reader takes the reports in seed order.
+	seeds := make(chan int)
 	go func() {
+		defer close(seeds)
 		for i := range results {
 			select {
-			case slots <- struct{}{}:
+			case seeds <- i:
 			case <-ctx.Done():
-				results[i] <- result{err: ctx.Err()}
-				continue
+				for ; i < len(results); i++ {
+					results[i] <- result{err: ctx.Err()}
+				}
+				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				rep, err := Run(ctx, Draw(o.FirstSeed+uint64(i)), o.Run)
-				results[i] <- result{rep, err}
-			}()
 		}
 	}()
+	for range max(1, o.Parallel) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range seeds {
+				rep, err := Run(ctx, Draw(o.FirstSeed+uint64(i)), o.Run)
+				results[i] <- result{rep, err}
+			}
+		}()
+	}
 	var reps []*Report
 	for i, ch := range results {
 		r := <-ch
 		if r.err != nil {
-			cancel()
 			return reps, fmt.Errorf("seed %d: %w", o.FirstSeed+uint64(i), r.err)
 		}
 		reps = append(reps, r.rep)
