@@ -202,9 +202,8 @@ func (DuckDB) Adapt(stmt string) []string { return []string{stmt} }
 
 // Merge runs stmt, which ends with RETURNING merge_action, and counts what
 // it did. A MERGE without WHEN NOT MATCHED BY SOURCE runs without its
-// RETURNING clause, and the counts come from the target's row count before
-// and after (inserted = after - before, updated = rows affected - inserted):
-// returning one row per action materializes them all, which for a day of
+// RETURNING clause and is counted from row counts, as PostgreSQL's are
+// (mergeCounted): returning one row per action materializes them all, which for a day of
 // ten million events is more memory than the rest of the run. One that
 // deletes by source (the snapshots' tables, small) counts the rows
 // RETURNING gives.
@@ -215,30 +214,7 @@ func (DuckDB) Merge(ctx context.Context, conn *sql.Conn, stmt string) (MergeStat
 		if m == nil {
 			return s, fmt.Errorf("duckdb: cannot count this MERGE (want MERGE INTO target AS t USING source AS s ON ... WHEN ...)")
 		}
-		count := func() (int64, error) {
-			var n int64
-			err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+m[1]).Scan(&n)
-			return n, err
-		}
-		before, err := count()
-		if err != nil {
-			return s, err
-		}
-		res, err := conn.ExecContext(ctx, returningAction.ReplaceAllString(stripComments(stmt), ""))
-		if err != nil {
-			return s, err
-		}
-		merged, err := res.RowsAffected()
-		if err != nil {
-			return s, err
-		}
-		after, err := count()
-		if err != nil {
-			return s, err
-		}
-		s.Inserted = after - before
-		s.Updated = merged - s.Inserted
-		return s, nil
+		return mergeCounted(ctx, conn, m[1], returningAction.ReplaceAllString(stripComments(stmt), ""), "")
 	}
 	rows, err := conn.QueryContext(ctx, stmt)
 	if err != nil {

@@ -259,6 +259,20 @@ func (p Postgres) Merge(ctx context.Context, conn *sql.Conn, stmt string) (Merge
 	s = byTarget.ReplaceAllString(s, "NOT MATCHED")
 	s = returningAction.ReplaceAllString(s, "")
 
+	del := ""
+	if deletes {
+		del = "DELETE FROM " + target + " AS " + tAlias + " WHERE NOT EXISTS (SELECT 1 FROM " + source + " AS " + sAlias + " WHERE " + on + ")"
+	}
+	return mergeCounted(ctx, conn, target, s, del)
+}
+
+// mergeCounted runs merge (a MERGE without RETURNING) and then, if not "",
+// del (the DELETE that stands for WHEN NOT MATCHED BY SOURCE), and derives
+// the counts from the rows they affect and target's row count before and
+// after: deleted = del's rows, inserted = after - before + deleted,
+// updated = the MERGE's rows - inserted.
+func mergeCounted(ctx context.Context, conn *sql.Conn, target, merge, del string) (MergeStats, error) {
+	var st MergeStats
 	count := func() (int64, error) {
 		var n int64
 		err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+target).Scan(&n)
@@ -268,7 +282,7 @@ func (p Postgres) Merge(ctx context.Context, conn *sql.Conn, stmt string) (Merge
 	if err != nil {
 		return st, err
 	}
-	res, err := conn.ExecContext(ctx, s)
+	res, err := conn.ExecContext(ctx, merge)
 	if err != nil {
 		return st, err
 	}
@@ -276,8 +290,7 @@ func (p Postgres) Merge(ctx context.Context, conn *sql.Conn, stmt string) (Merge
 	if err != nil {
 		return st, err
 	}
-	if deletes {
-		del := "DELETE FROM " + target + " AS " + tAlias + " WHERE NOT EXISTS (SELECT 1 FROM " + source + " AS " + sAlias + " WHERE " + on + ")"
+	if del != "" {
 		res, err := conn.ExecContext(ctx, del)
 		if err != nil {
 			return st, err
