@@ -45,10 +45,9 @@ type World struct {
 	Stats    Stats          // what NewWorld generated; zero in a literal World
 
 	hourly []int // events per hour from Config.Start; nil in a literal World
-	// lean says the World was built without its events
-	// (NewWorldWithoutEvents): the oracle refuses it.
-	lean bool
-	// derive, in a lean World, is the generator that derives its users.
+	// derive, in a World of NewWorldWithoutEvents, is the generator that
+	// derives its users; such a World has no events, and the oracle
+	// refuses it.
 	derive *Generator
 }
 
@@ -102,7 +101,7 @@ func (w *World) userIDsAsOf(t time.Time) []int64 {
 // them: it panics on a World built by NewWorldWithoutEvents, whose empty
 // Events would otherwise read as a shop without visitors.
 func (w *World) events() []stream.Event {
-	if w.lean {
+	if w.derive != nil {
 		panic("sim: the oracle needs the events; this World was built by NewWorldWithoutEvents (use NewWorld)")
 	}
 	return w.Events
@@ -157,7 +156,6 @@ func newWorld(cfg Config, keepEvents bool) (*World, error) {
 		Events:   events,
 		Stats:    g.Stats(),
 		hourly:   hourly,
-		lean:     !keepEvents,
 		derive:   derive,
 	}, nil
 }
@@ -177,21 +175,27 @@ func (w *World) EventCount(from, to time.Time) int {
 		}
 		return n
 	}
-	lo := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(from) })
-	hi := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(to) })
-	return max(0, hi-lo)
+	lo, hi := w.eventRange(from, to)
+	return hi - lo
 }
 
 // EventsBetween returns the events with from <= event_time < to, sorted by
 // (EventTime, EventID). The slice is new, but the events' pointer fields are
 // shared with the World and must not be modified.
 func (w *World) EventsBetween(from, to time.Time) []stream.Event {
-	lo := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(from) })
-	hi := sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(to) })
-	if hi <= lo {
+	lo, hi := w.eventRange(from, to)
+	if hi == lo {
 		return []stream.Event{}
 	}
 	return slices.Clone(w.Events[lo:hi])
+}
+
+// eventRange returns the positions [lo, hi) of Events with from <=
+// event_time < to (lo == hi when there are none).
+func (w *World) eventRange(from, to time.Time) (lo, hi int) {
+	lo = sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(from) })
+	hi = sort.Search(len(w.Events), func(i int) bool { return !w.Events[i].EventTime.Before(to) })
+	return lo, max(lo, hi)
 }
 
 // OrderTotal returns the sum over o's lines of quantity × the product's
