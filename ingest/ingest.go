@@ -53,8 +53,8 @@ type Ingester struct {
 	// to bring the source to the date (the CLI's local mode serves the
 	// simulated shop as of the date's ingestion time).
 	BeforeDate func(date time.Time) error
-	// PageSize is the per_page asked of a list (DefaultPageSize when 0);
-	// negative asks for whole lists in one response (no page parameters).
+	// PageSize is the per_page asked of a list (fakestore.page_size); 0
+	// asks for every list whole, in one response without page parameters.
 	PageSize int
 	// FilterCartsByDate says that the source does not implement the carts'
 	// startdate/enddate filter: the carts it serves outside the date are
@@ -297,9 +297,6 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 	return obj, nil
 }
 
-// DefaultPageSize is Ingester.PageSize when it is 0.
-const DefaultPageSize = 5000
-
 // fetchList fetches the list of entity with query q, page by page when the
 // source paginates, and returns it as one snapshot: the canonical bytes of
 // the whole list are the same whether it came in one response or in many,
@@ -315,9 +312,6 @@ const DefaultPageSize = 5000
 // so the run fails with ErrListMoved and keeps nothing.
 func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q url.Values, day time.Time) (Snapshot, dateSpread, int, error) {
 	per := in.PageSize
-	if per == 0 {
-		per = DefaultPageSize
-	}
 	var (
 		outside dateSpread
 		body    []byte // the pages' canonical arrays joined so far (appendArray)
@@ -455,7 +449,9 @@ func (d dateSpread) String() string {
 // ErrOutsideDate that says how many and which dates (nothing of the
 // response is kept); with filter they are dropped, the rest kept in the
 // canonical form Parse gives (the same bytes as a response that held only
-// them), and counted in the returned spread.
+// them), and counted in the returned spread. The kept carts' ids come back
+// in order (Snapshot.ids); fetchList counts their duplicates over the whole
+// list.
 func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSpread, error) {
 	var spread dateSpread
 	var elems []json.RawMessage
@@ -465,8 +461,6 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 	end := day.AddDate(0, 0, 1)
 	kept := make([]json.RawMessage, 0, len(elems))
 	var ids []string
-	seen := map[string]bool{}
-	dups := 0
 	for _, e := range elems {
 		var c struct {
 			ID   json.Number `json:"id"`
@@ -483,10 +477,6 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 			spread.add(t.Truncate(24 * time.Hour))
 			continue
 		}
-		if seen[c.ID.String()] {
-			dups++
-		}
-		seen[c.ID.String()] = true
 		ids = append(ids, c.ID.String())
 		kept = append(kept, e)
 	}
@@ -500,7 +490,7 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 	}
 	body := append([]byte{'['}, bytes.Join(toBytes(kept), []byte{','})...)
 	body = append(body, ']')
-	return Snapshot{Body: body, Rows: len(kept), DuplicateIDs: dups, ids: ids}, spread, nil
+	return Snapshot{Body: body, Rows: len(kept), ids: ids}, spread, nil
 }
 
 func toBytes(rs []json.RawMessage) [][]byte {

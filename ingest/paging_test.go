@@ -85,7 +85,7 @@ func newPagedHarness(tb testing.TB, handler http.Handler, pageSize int, maxBody 
 // requests as pages.
 func TestIngester_Paging(t *testing.T) {
 	ctx := context.Background()
-	whole, wholeReqs := newPagedHarness(t, paginate(t, fixtureHandler(t), nil), -1, 0)
+	whole, wholeReqs := newPagedHarness(t, paginate(t, fixtureHandler(t), nil), 0, 0)
 	want, err := whole.in.IngestDate(ctx, fixtureDay)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestIngester_Paging_Simulator(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewSim(simDay.Add(24*3600e9 + 5*60e9))
 	api := newSimAPI(t, clk)
-	uncapped, _ := newPagedHarness(t, api.Server.Config.Handler, -1, 0)
+	uncapped, _ := newPagedHarness(t, api.Server.Config.Handler, 0, 0)
 	want, err := uncapped.in.IngestDate(ctx, simDay)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestIngester_Paging_Simulator(t *testing.T) {
 	}
 	limit := int64(users.Bytes / 3)
 
-	capped, _ := newPagedHarness(t, api.Server.Config.Handler, -1, limit)
+	capped, _ := newPagedHarness(t, api.Server.Config.Handler, 0, limit)
 	if _, err := capped.in.IngestDate(ctx, simDay); !errors.Is(err, ingest.ErrTooLarge) {
 		t.Fatalf("whole list over the cap: err = %v, want ErrTooLarge", err)
 	}

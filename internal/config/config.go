@@ -483,12 +483,3 @@ func RedactDSN(dsn string) string {
 // memoryLimitRE is a DuckDB memory size, as warehouse.CheckMemoryLimit
 // reads it.
 var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
-
-// IngestPageSize is fakestore.page_size as ingest.Ingester.PageSize takes
-// it: negative for whole lists.
-func (c Config) IngestPageSize() int {
-	if c.FakeStore.PageSize == 0 {
-		return -1
-	}
-	return c.FakeStore.PageSize
-}
