@@ -13,7 +13,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+	if err := runCLI(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "shoplake:", err)
 		os.Exit(1)
 	}

@@ -31,7 +31,8 @@ func (g *globalFlags) startProfiles() error {
 
 // stopProfiles stops the CPU profile and writes the heap profile of
 // --memprofile (after a GC, so it shows what is live, and what was
-// allocated over the whole run).
+// allocated over the whole run). runCLI calls it once the command has
+// ended, failed or not.
 func (g *globalFlags) stopProfiles() error {
 	if g.stopCPU != nil {
 		g.stopCPU()

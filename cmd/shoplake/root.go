@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +22,20 @@ type globalFlags struct {
 }
 
 func newRootCmd() *cobra.Command {
+	root, _ := newRoot()
+	return root
+}
+
+// runCLI runs the command line under ctx and then stops the profiles
+// that --cpuprofile and --memprofile started, whether the command failed or
+// not: a failing run is one a user profiles.
+func runCLI(ctx context.Context) error {
+	root, g := newRoot()
+	err := root.ExecuteContext(ctx)
+	return errors.Join(err, g.stopProfiles())
+}
+
+func newRoot() (*cobra.Command, *globalFlags) {
 	g := &globalFlags{}
 	root := &cobra.Command{
 		Use:   "shoplake",
@@ -33,9 +49,6 @@ against AWS.`,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return g.startProfiles()
 		},
-		PersistentPostRunE: func(*cobra.Command, []string) error {
-			return g.stopProfiles()
-		},
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "YAML configuration file (SHOPLAKE_* variables override it)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step to stderr")
@@ -47,7 +60,7 @@ against AWS.`,
 	root.AddCommand(newVerifyCmd(g))
 	root.AddCommand(newProduceCmd(g))
 	root.AddCommand(newScenarioCmd(g), newTUICmd(g))
-	return root
+	return root, g
 }
 
 // load reads the configuration file and the environment; callers apply
