@@ -248,13 +248,11 @@ func (l *LakeLedger) put(ctx context.Context, key string, body []byte, same bool
 
 // encodeRecord is a run record's bytes: indented JSON.
 func encodeRecord(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	b, err := lake.EncodeDocument(v)
+	if err != nil {
 		return nil, fmt.Errorf("encode run record: %w", err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // RunHistory is one run of a date as the lake records it.
@@ -291,9 +289,7 @@ func (l *LakeLedger) Runs(ctx context.Context, date time.Time) ([]RunHistory, er
 		if err != nil {
 			return fmt.Errorf("ingest ledger: %w", err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
+		if err := lake.DecodeDocument(body, v); err != nil {
 			return fmt.Errorf("ingest ledger: %s is not a run record: %w", key, err)
 		}
 		return nil

@@ -1,11 +1,9 @@
 package lake
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -85,13 +83,7 @@ func (c Commit) Validate() error {
 
 // Encode returns c's bytes: indented JSON, the same bytes for the same
 // commit.
-func (c Commit) Encode() ([]byte, error) {
-	b, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
+func (c Commit) Encode() ([]byte, error) { return EncodeDocument(c) }
 
 // CommitKey is where the commit whose bytes are body is kept:
 // raw/_commits/fakestore/dt=<date>/<sha256 of body>.json.
@@ -233,9 +225,7 @@ func (c *Commits) Add(info ObjectInfo, body []byte, readErr error) error {
 // key says; the reason is "" when it is.
 func parseCommit(key string, body []byte) (Commit, string) {
 	var c Commit
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := DecodeDocument(body, &c); err != nil {
 		return c, "not a commit document: " + err.Error()
 	}
 	if err := c.Validate(); err != nil {

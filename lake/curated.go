@@ -1,9 +1,7 @@
 package lake
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -187,13 +185,7 @@ func (e Export) Validate() error {
 
 // Encode returns e's bytes: indented JSON, the same bytes for the same
 // manifest.
-func (e Export) Encode() ([]byte, error) {
-	b, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
+func (e Export) Encode() ([]byte, error) { return EncodeDocument(e) }
 
 // AddsNothingTo reports whether e, a new export, holds the same data as
 // o, the newest one: the same marts (the same files) as of the same
@@ -210,9 +202,7 @@ func (e Export) AddsNothingTo(o Export) bool {
 // and what its key says.
 func ParseExport(key string, body []byte) (Export, error) {
 	var e Export
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	if err := DecodeDocument(body, &e); err != nil {
 		return e, fmt.Errorf("%s is not an export manifest: %w", key, err)
 	}
 	if err := e.Validate(); err != nil {

@@ -5,7 +5,9 @@
 package lake
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 )
 
 // ObjectInfo describes one stored object.
@@ -35,4 +37,24 @@ type Store interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	// List returns the objects under prefix, sorted by key.
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
+}
+
+// EncodeDocument returns the bytes of one of the lake's JSON documents
+// (commits, staging and export manifests, the ingestion's run records): indented, ending in a newline,
+// the same bytes for the same document.
+func EncodeDocument(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// DecodeDocument decodes one of the lake's JSON documents into v, refusing
+// fields its type does not have: a document from another version or tool
+// is not read as if it were one of ours.
+func DecodeDocument(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

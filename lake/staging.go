@@ -3,7 +3,6 @@ package lake
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,21 +153,13 @@ func (s Staged) Validate() error {
 
 // Encode returns s's bytes: indented JSON, the same bytes for the same
 // manifest.
-func (s Staged) Encode() ([]byte, error) {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
+func (s Staged) Encode() ([]byte, error) { return EncodeDocument(s) }
 
 // ParseStaged decodes the manifest read at key and checks that it is what
 // its key says.
 func ParseStaged(key string, body []byte) (Staged, error) {
 	var s Staged
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := DecodeDocument(body, &s); err != nil {
 		return s, fmt.Errorf("%s is not a staging manifest: %w", key, err)
 	}
 	if err := s.Validate(); err != nil {
