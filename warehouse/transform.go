@@ -55,6 +55,8 @@ var modelOrder = []model{
 	{name: "core_orders", kind: mergeModel, schema: "core", table: "orders", temp: "src_orders"},
 	{name: "core_order_items", kind: mergeModel, schema: "core", table: "order_items", temp: "src_order_items"},
 	{name: "core_events", kind: mergeModel, schema: "core", table: "events", temp: "src_events"},
+	{name: "core_sessions", kind: mergeModel, schema: "core", table: "sessions", temp: "src_sessions"},
+	{name: "core_session_products", kind: mergeModel, schema: "core", table: "session_products", temp: "src_session_products"},
 	{name: "affected_days", kind: helperModel, temp: "affected_days"},
 	{name: "marts_daily_kpis", kind: partitionModel, schema: "marts", table: "daily_kpis"},
 	{name: "marts_session_funnel", kind: partitionModel, schema: "marts", table: "session_funnel"},
@@ -68,9 +70,10 @@ var modelOrder = []model{
 }
 
 // runTemps are temporary tables of a run that no model declares as its
-// temp: transform_run (transform.go), changed_events (core_events.sql),
-// changed_order_days (core_orders.sql), backfill_days (affected_days.sql).
-var runTemps = []string{"transform_run", "changed_events", "changed_order_days", "backfill_days"}
+// temp: transform_run (transform.go), changed_events and changed_sessions
+// (core_events.sql), changed_order_days (core_orders.sql), backfill_days
+// (affected_days.sql).
+var runTemps = []string{"transform_run", "changed_events", "changed_sessions", "changed_order_days", "backfill_days"}
 
 // loadModels reads and renders every model in modelOrder with d's template
 // functions, and splits it into statements.

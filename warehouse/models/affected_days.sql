@@ -4,7 +4,8 @@
 --
 -- A session counts on the date of its earliest event, and its events may
 -- span several dates, so the dates an event touches are every date on which
--- its session has an event. Days before transform_run.final_before (the
+-- its session has an event; a copy that replaces another touches the dates
+-- of both sessions (changed_sessions, core_events.sql). Days before transform_run.final_before (the
 -- date of the previous run's watermark) are final: new events there are
 -- flagged in meta.late_events and their days queued in meta.backfill_queue.
 -- Every run then rebuilds queued days, oldest first: an incremental run at
@@ -19,7 +20,7 @@
 CREATE OR REPLACE TEMP TABLE event_days AS
 SELECT DISTINCT CAST(e.event_time AS DATE) AS day
 FROM core.events AS e
-WHERE e.session_id IN (SELECT session_id FROM changed_events);
+WHERE e.session_id IN (SELECT session_id FROM changed_sessions);
 
 INSERT INTO meta.late_events (event_id, event_time, ingestion_time, run_id, watermark)
 SELECT c.event_id, c.event_time, c.ingestion_time, r.run_id, r.prev_watermark

@@ -128,6 +128,16 @@ WHERE t.event_id IS NULL
                      OR (length(s.sequence_number) = length(t.sequence_number)
                          AND s.sequence_number < t.sequence_number)))));
 
+-- The sessions this run changes (read by core_sessions.sql and
+-- affected_days.sql): those of the copies it inserts or puts in, and those
+-- of the copies they replace, which a session may lose.
+CREATE OR REPLACE TEMP TABLE changed_sessions AS
+SELECT session_id FROM changed_events
+UNION
+SELECT t.session_id
+FROM core.events AS t
+JOIN changed_events AS s ON s.event_id = t.event_id;
+
 MERGE INTO core.events AS t
 USING changed_events AS s
 ON t.event_id = s.event_id

@@ -7,7 +7,7 @@ DROP TABLE IF EXISTS event_days;
 CREATE TEMP TABLE event_days AS
 SELECT DISTINCT CAST(e.event_time AS DATE) AS day
 FROM core.events AS e
-WHERE e.session_id IN (SELECT session_id FROM changed_events);
+WHERE e.session_id IN (SELECT session_id FROM changed_sessions);
 
 INSERT INTO meta.late_events (event_id, event_time, ingestion_time, run_id, watermark)
 SELECT c.event_id, c.event_time, c.ingestion_time, r.run_id, r.prev_watermark

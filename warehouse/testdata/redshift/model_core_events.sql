@@ -110,6 +110,15 @@ WHERE t.event_id IS NULL
                      OR (length(s.sequence_number) = length(t.sequence_number)
                          AND s.sequence_number < t.sequence_number)))));
 
+DROP TABLE IF EXISTS changed_sessions;
+
+CREATE TEMP TABLE changed_sessions AS
+SELECT session_id FROM changed_events
+UNION
+SELECT t.session_id
+FROM core.events AS t
+JOIN changed_events AS s ON s.event_id = t.event_id;
+
 SELECT count(*) FROM changed_events;
 
 SELECT count(*) FROM changed_events AS s WHERE NOT EXISTS (SELECT 1 FROM core.events AS t WHERE t.event_id = s.event_id);

@@ -6,39 +6,30 @@ DELETE FROM marts.category_conversion;
 
 INSERT INTO marts.category_conversion
     (date, category, view_sessions, cart_sessions, purchase_sessions, view_to_cart_rate, view_to_purchase_rate)
-WITH session_days AS (
-    SELECT session_id, CAST(min(event_time) AS DATE) AS day
-    FROM core.events
-    GROUP BY session_id
-),
-touches AS (
-    SELECT e.session_id, e.product_id, 'view' AS behaviour
-    FROM core.events AS e
-    WHERE e.event_type = 'product_view' AND e.product_id IS NOT NULL
+WITH category_touches AS (
+
+
+    SELECT t.session_date AS day, t.session_id, COALESCE(p.category, '') AS category,
+           bool_or(t.viewed) AS viewed, bool_or(t.carted) AS carted, FALSE AS purchased
+    FROM core.session_products AS t
+    JOIN core.products AS p ON p.product_id = t.product_id
+    GROUP BY t.session_date, t.session_id, COALESCE(p.category, '')
     UNION ALL
-    SELECT e.session_id, e.product_id, 'cart'
+    SELECT DISTINCT s.session_date, e.session_id, COALESCE(p.category, ''), FALSE, FALSE, TRUE
     FROM core.events AS e
-    WHERE e.event_type = 'add_to_cart' AND e.product_id IS NOT NULL
-    UNION ALL
-    SELECT e.session_id, i.product_id, 'purchase'
-    FROM core.events AS e
+    JOIN core.sessions AS s ON s.session_id = e.session_id
     JOIN core.orders AS o ON o.order_id = e.order_id
     JOIN core.order_items AS i ON i.order_id = o.order_id
+    JOIN core.products AS p ON p.product_id = i.product_id
     WHERE e.event_type = 'purchase'
 ),
-category_touches AS (
-    SELECT DISTINCT t.session_id, COALESCE(p.category, '') AS category, t.behaviour
-    FROM touches AS t
-    JOIN core.products AS p ON p.product_id = t.product_id
-),
 counts AS (
-    SELECT d.day, t.category,
-           CAST(count(CASE WHEN t.behaviour = 'view' THEN 1 END) AS BIGINT)     AS viewed,
-           CAST(count(CASE WHEN t.behaviour = 'cart' THEN 1 END) AS BIGINT)     AS carted,
-           CAST(count(CASE WHEN t.behaviour = 'purchase' THEN 1 END) AS BIGINT) AS purchased
-    FROM category_touches AS t
-    JOIN session_days AS d ON d.session_id = t.session_id
-    GROUP BY d.day, t.category
+    SELECT day, category,
+           CAST(count(CASE WHEN viewed THEN 1 END) AS BIGINT)                AS viewed,
+           CAST(count(CASE WHEN carted THEN 1 END) AS BIGINT)                AS carted,
+           CAST(count(CASE WHEN purchased THEN 1 END) AS BIGINT)             AS purchased
+    FROM category_touches
+    GROUP BY day, category
 )
 SELECT day, category, viewed, carted, purchased,
        CASE WHEN viewed = 0 THEN NULL

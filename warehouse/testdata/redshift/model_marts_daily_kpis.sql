@@ -6,27 +6,14 @@ DELETE FROM marts.daily_kpis WHERE date IN (SELECT day FROM affected_days);
 
 INSERT INTO marts.daily_kpis
     (date, sessions, converting_sessions, orders, revenue, avg_order_value, conversion_rate)
-WITH candidates AS (
+WITH sessions_by_day AS (
 
-    SELECT DISTINCT session_id
-    FROM core.events
-    WHERE CAST(event_time AS DATE) IN (SELECT day FROM affected_days)
-),
-session_days AS (
-    SELECT session_id,
-           CAST(min(event_time) AS DATE)                              AS day,
-           max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END)   AS converted
-    FROM core.events
-    WHERE session_id IN (SELECT session_id FROM candidates)
-    GROUP BY session_id
-),
-sessions_by_day AS (
-    SELECT day,
-           count(*)                                    AS sessions,
-           count(CASE WHEN converted = 1 THEN 1 END)   AS converting
-    FROM session_days
-    WHERE day IN (SELECT day FROM affected_days)
-    GROUP BY day
+    SELECT session_date                                      AS day,
+           count(*)                                          AS sessions,
+           count(CASE WHEN purchase_events > 0 THEN 1 END)   AS converting
+    FROM core.sessions
+    WHERE session_date IN (SELECT day FROM affected_days)
+    GROUP BY session_date
 ),
 orders_by_day AS (
     SELECT CAST(created_at AS DATE) AS day,

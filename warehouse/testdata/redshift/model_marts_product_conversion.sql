@@ -6,35 +6,32 @@ DELETE FROM marts.product_conversion;
 
 INSERT INTO marts.product_conversion
     (date, product_id, view_sessions, cart_sessions, purchase_sessions, view_to_cart_rate, view_to_purchase_rate)
-WITH session_days AS (
-    SELECT session_id, CAST(min(event_time) AS DATE) AS day
-    FROM core.events
-    GROUP BY session_id
-),
-touches AS (
-    SELECT DISTINCT e.session_id, e.product_id, 'view' AS behaviour
+WITH touches AS (
+
+
+    SELECT session_date AS day, product_id,
+           count(CASE WHEN viewed THEN 1 END) AS viewed,
+           count(CASE WHEN carted THEN 1 END) AS carted,
+           0                                  AS purchased
+    FROM core.session_products
+    GROUP BY session_date, product_id
+    UNION ALL
+    SELECT s.session_date, i.product_id, 0, 0, count(DISTINCT e.session_id)
     FROM core.events AS e
-    WHERE e.event_type = 'product_view' AND e.product_id IS NOT NULL
-    UNION
-    SELECT DISTINCT e.session_id, e.product_id, 'cart'
-    FROM core.events AS e
-    WHERE e.event_type = 'add_to_cart' AND e.product_id IS NOT NULL
-    UNION
-    SELECT DISTINCT e.session_id, i.product_id, 'purchase'
-    FROM core.events AS e
+    JOIN core.sessions AS s ON s.session_id = e.session_id
     JOIN core.orders AS o ON o.order_id = e.order_id
     JOIN core.order_items AS i ON i.order_id = o.order_id
     WHERE e.event_type = 'purchase'
+    GROUP BY s.session_date, i.product_id
 ),
 counts AS (
-    SELECT d.day, t.product_id,
-           CAST(count(CASE WHEN t.behaviour = 'view' THEN 1 END) AS BIGINT)     AS viewed,
-           CAST(count(CASE WHEN t.behaviour = 'cart' THEN 1 END) AS BIGINT)     AS carted,
-           CAST(count(CASE WHEN t.behaviour = 'purchase' THEN 1 END) AS BIGINT) AS purchased
+    SELECT t.day, t.product_id,
+           CAST(sum(t.viewed) AS BIGINT)    AS viewed,
+           CAST(sum(t.carted) AS BIGINT)    AS carted,
+           CAST(sum(t.purchased) AS BIGINT) AS purchased
     FROM touches AS t
-    JOIN session_days AS d ON d.session_id = t.session_id
     JOIN core.products AS p ON p.product_id = t.product_id
-    GROUP BY d.day, t.product_id
+    GROUP BY t.day, t.product_id
 )
 SELECT day, product_id, viewed, carted, purchased,
        CASE WHEN viewed = 0 THEN NULL

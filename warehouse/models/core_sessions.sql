@@ -1,0 +1,93 @@
+-- core.sessions: one row per session_id of core.events (migration 017),
+-- maintained incrementally: a run recomputes, from all of their events in
+-- CORE, the sessions in changed_sessions (core_events.sql); a full refresh
+-- starts from an empty table, where every session is changed. A session
+-- that no longer has an event (its only copy replaced by one of another
+-- session) is deleted. Definitions (docs/MARTS.md §0, §2):
+--   session_date   the UTC date of its earliest event (any type);
+--   purchase_events its purchase events, whatever their order;
+--   funnel_step    the funnel's steps 1 product_view, 2 add_to_cart,
+--                  3 begin_checkout, 4 purchase: it reaches step 1 with any
+--                  product_view, at t1 = its earliest one, and step k > 1
+--                  with an event of step k's type at or after t(k-1), t(k)
+--                  the earliest such event; funnel_step is the last step
+--                  reached, 0 for none.
+CREATE OR REPLACE TEMP TABLE src_sessions AS
+WITH ev AS (
+    SELECT e.session_id, e.event_type, e.event_time
+    FROM core.events AS e
+    WHERE e.session_id IN (SELECT session_id FROM changed_sessions)
+),
+base AS (
+    SELECT session_id,
+           min(event_time)                                        AS started_at,
+           max(event_time)                                        AS ended_at,
+           count(*)                                               AS events,
+           count(CASE WHEN event_type = 'purchase' THEN 1 END)    AS purchase_events
+    FROM ev
+    GROUP BY session_id
+),
+step1 AS (
+    SELECT session_id, min(event_time) AS t
+    FROM ev
+    WHERE event_type = 'product_view'
+    GROUP BY session_id
+),
+step2 AS (
+    SELECT e.session_id, min(e.event_time) AS t
+    FROM ev AS e
+    JOIN step1 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
+    WHERE e.event_type = 'add_to_cart'
+    GROUP BY e.session_id
+),
+step3 AS (
+    SELECT e.session_id, min(e.event_time) AS t
+    FROM ev AS e
+    JOIN step2 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
+    WHERE e.event_type = 'begin_checkout'
+    GROUP BY e.session_id
+),
+step4 AS (
+    SELECT e.session_id, min(e.event_time) AS t
+    FROM ev AS e
+    JOIN step3 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
+    WHERE e.event_type = 'purchase'
+    GROUP BY e.session_id
+)
+SELECT b.session_id,
+       CAST(b.started_at AS DATE)          AS session_date,
+       b.started_at,
+       b.ended_at,
+       CAST(b.events AS BIGINT)            AS events,
+       CAST(b.purchase_events AS BIGINT)   AS purchase_events,
+       CAST(CASE WHEN s4.session_id IS NOT NULL THEN 4
+                 WHEN s3.session_id IS NOT NULL THEN 3
+                 WHEN s2.session_id IS NOT NULL THEN 2
+                 WHEN s1.session_id IS NOT NULL THEN 1
+                 ELSE 0 END AS INTEGER)    AS funnel_step
+FROM base AS b
+LEFT JOIN step1 AS s1 ON s1.session_id = b.session_id
+LEFT JOIN step2 AS s2 ON s2.session_id = b.session_id
+LEFT JOIN step3 AS s3 ON s3.session_id = b.session_id
+LEFT JOIN step4 AS s4 ON s4.session_id = b.session_id;
+
+DELETE FROM core.sessions
+WHERE session_id IN (SELECT session_id FROM changed_sessions)
+  AND session_id NOT IN (SELECT session_id FROM src_sessions);
+
+MERGE INTO core.sessions AS t
+USING src_sessions AS s
+ON t.session_id = s.session_id
+WHEN MATCHED AND (t.session_date IS DISTINCT FROM s.session_date
+               OR t.started_at IS DISTINCT FROM s.started_at
+               OR t.ended_at IS DISTINCT FROM s.ended_at
+               OR t.events IS DISTINCT FROM s.events
+               OR t.purchase_events IS DISTINCT FROM s.purchase_events
+               OR t.funnel_step IS DISTINCT FROM s.funnel_step) THEN
+    UPDATE SET session_date = s.session_date, started_at = s.started_at, ended_at = s.ended_at,
+               events = s.events, purchase_events = s.purchase_events, funnel_step = s.funnel_step
+WHEN NOT MATCHED THEN
+    INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step)
+    VALUES (s.session_id, s.session_date, s.started_at, s.ended_at, s.events, s.purchase_events,
+            s.funnel_step)
+RETURNING merge_action;

@@ -1,0 +1,95 @@
+package warehouse_test
+
+import (
+	"testing"
+
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+// TestWarehouse_Sessions_Incremental: core.sessions and
+// core.session_products follow the events run by run: a late event moves a
+// session's start and date and its funnel step, a copy that arrived earlier
+// moves an event to another session (the session it leaves, having no other
+// event, is deleted, with its products), and after every run the tables
+// equal those of a full refresh.
+func TestWarehouse_Sessions_Incremental(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
+		src := martsSource(t)
+		first := src.putEvents(t, "2026-01-03", "10", "clicks-0-100-101", records(t,
+			ev{id: "x-1", typ: "product_view", session: "sx", at: "2026-01-03T10:00:00Z", product: 1, seq: "100"},
+			ev{id: "x-2", typ: "add_to_cart", session: "sx", at: "2026-01-03T10:05:00Z", product: 1, seq: "101"},
+			ev{id: "y-1", typ: "product_view", session: "sy", at: "2026-01-03T11:00:00Z", product: 2,
+				ingest: "2026-01-03T11:00:09Z", shard: "shardId-000000000001", seq: "200"},
+		))
+		late := src.putEvents(t, "2026-01-03", "23", "clicks-0-300-301", records(t,
+			// before x-1, on the day before: the session starts on 2026-01-02
+			ev{id: "x-0", typ: "page_view", session: "sx", at: "2026-01-02T23:59:00Z", seq: "300"},
+			ev{id: "x-3", typ: "begin_checkout", session: "sx", at: "2026-01-03T10:06:00Z", seq: "301"},
+			// an earlier arrival of y-1 in session sz: sy loses its only event
+			ev{id: "y-1", typ: "product_view", session: "sz", at: "2026-01-03T11:00:00Z", product: 2,
+				ingest: "2026-01-03T11:00:01Z", seq: "302"},
+		))
+		var rest []string
+		for _, k := range sortedKeys(src) {
+			if k != first && k != late {
+				rest = append(rest, k)
+			}
+		}
+		const sessionsQ = `SELECT session_id, CAST(session_date AS VARCHAR), CAST(started_at AS VARCHAR), CAST(ended_at AS VARCHAR),
+			CAST(events AS VARCHAR), CAST(purchase_events AS VARCHAR), CAST(funnel_step AS VARCHAR)
+			FROM core.sessions WHERE session_id IN ('sx', 'sy', 'sz') ORDER BY session_id`
+		const productsQ = `SELECT session_id, CAST(product_id AS VARCHAR), CAST(session_date AS VARCHAR), CAST(viewed AS VARCHAR), CAST(carted AS VARCHAR)
+			FROM core.session_products WHERE session_id IN ('sx', 'sy', 'sz') ORDER BY session_id, product_id`
+		steps := []sessionStep{
+			{rest, "", ""},
+			{[]string{first},
+				"sx|2026-01-03|2026-01-03 10:00:00|2026-01-03 10:05:00|2|0|2\n" +
+					"sy|2026-01-03|2026-01-03 11:00:00|2026-01-03 11:00:00|1|0|1\n",
+				"sx|1|2026-01-03|true|true\nsy|2|2026-01-03|true|false\n"},
+			{[]string{late},
+				"sx|2026-01-02|2026-01-02 23:59:00|2026-01-03 10:06:00|4|0|3\n" +
+					"sz|2026-01-03|2026-01-03 11:00:00|2026-01-03 11:00:00|1|0|1\n",
+				"sx|1|2026-01-02|true|true\nsz|2|2026-01-03|true|false\n"},
+		}
+		w := open(t)
+		for i, s := range steps {
+			mustLoad(t, w, src.subset(s.keys...))
+			mustTransform(t, w)
+			if got := joinRows(queryStrings(t, w, sessionsQ)); got != s.sessions {
+				t.Errorf("run %d: core.sessions:\n%s\nwant\n%s", i+1, got, s.sessions)
+			}
+			if got := joinRows(queryStrings(t, w, productsQ)); got != s.products {
+				t.Errorf("run %d: core.session_products:\n%s\nwant\n%s", i+1, got, s.products)
+			}
+			inc := mustHashes(t, w)
+			full := open(t)
+			mustLoad(t, full, src.subset(append(append([]string{}, rest...), flatten(steps[1:i+1])...)...))
+			transformWith(t, full, warehouse.TransformOptions{Mode: warehouse.FullRefresh})
+			if got := mustHashes(t, full); !equalHashes(got, inc) {
+				t.Errorf("run %d: a full refresh differs from the incremental runs:\n%v\nwant\n%v", i+1, got, inc)
+			}
+		}
+		// The marts count sx on its new date, and sy nowhere.
+		got := joinRows(queryStrings(t, w, `SELECT CAST(date AS VARCHAR), CAST(sessions AS VARCHAR)
+			FROM marts.session_funnel WHERE step_order = 3 AND date >= DATE '2026-01-02' ORDER BY date`))
+		if want := "2026-01-02|1\n2026-01-03|0\n"; got != want {
+			t.Errorf("sessions reaching begin_checkout by date:\n%s\nwant\n%s", got, want)
+		}
+	})
+}
+
+// sessionStep is one run of TestWarehouse_Sessions_Incremental: the
+// objects it loads and the rows it expects.
+type sessionStep struct {
+	keys               []string
+	sessions, products string
+}
+
+// flatten joins the keys of steps.
+func flatten(steps []sessionStep) []string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.keys...)
+	}
+	return out
+}
