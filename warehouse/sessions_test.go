@@ -1,6 +1,10 @@
 package warehouse_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/shoplake/shoplake/warehouse"
@@ -92,4 +96,53 @@ func flatten(steps []sessionStep) []string {
 		out = append(out, s.keys...)
 	}
 	return out
+}
+
+// TestWarehouse_Check_SessionsCoverEvents: an event written into
+// core.events outside the models (no session row counts it) blocks the next
+// run with the blocking check sessions_cover_events, which gives both counts
+// and the way out; a full refresh rebuilds the sessions from STAGING and
+// passes (the stray row is gone with the rest of CORE).
+func TestWarehouse_Check_SessionsCoverEvents(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
+		ctx := context.Background()
+		w := open(t)
+		mustLoad(t, w, martsSource(t))
+		mustTransform(t, w)
+		var events int64
+		if err := w.DB().QueryRowContext(ctx, "SELECT count(*) FROM core.events").Scan(&events); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.DB().ExecContext(ctx, `INSERT INTO core.events
+			SELECT 'stray-' || event_id, event_type, event_time, ingestion_time, session_id, user_id, anonymous_id,
+			       product_id, quantity, price, order_id, shard_id, sequence_number
+			FROM core.events WHERE event_id = (SELECT min(event_id) FROM core.events)`); err != nil {
+			t.Fatal(err)
+		}
+		st, err := w.Transform(ctx, warehouse.TransformOptions{})
+		if !errors.Is(err, warehouse.ErrCheckFailed) {
+			t.Fatalf("Transform err = %v, want ErrCheckFailed", err)
+		}
+		want := fmt.Sprintf("core.events holds %d events, core.sessions counts %d", events+1, events)
+		if r := checkResult(t, st, "sessions_cover_events"); r.Status != "fail" || r.Failures != 1 ||
+			!strings.Contains(r.Detail, want) || !strings.Contains(r.Detail, "--full-refresh") {
+			t.Fatalf("sessions_cover_events = %+v, want a failure saying %q and the way out", r, want)
+		}
+		st = transformWith(t, w, warehouse.TransformOptions{Mode: warehouse.FullRefresh})
+		if r := checkResult(t, st, "sessions_cover_events"); r.Status != "pass" {
+			t.Fatalf("after a full refresh sessions_cover_events = %+v", r)
+		}
+	})
+}
+
+// checkResult returns the result of the check name in st.
+func checkResult(tb testing.TB, st warehouse.TransformStats, name string) warehouse.CheckResult {
+	tb.Helper()
+	for _, c := range st.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	tb.Fatalf("no check %s in %+v", name, st.Checks)
+	return warehouse.CheckResult{}
 }

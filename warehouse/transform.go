@@ -45,7 +45,7 @@ type model struct {
 // which Transform runs them. A model is registered by one line here and its
 // file models/<name>.sql.
 var modelOrder = []model{
-	{name: "source_versions", kind: helperModel, temp: "source_versions"},
+	{name: "source_versions", kind: helperModel, temp: "new_source_objects"},
 	{name: "empty_snapshots", kind: helperModel, temp: "empty_snapshots"},
 	{name: "core_products", kind: mergeModel, schema: "core", table: "products", temp: "src_products"},
 	{name: "core_product_prices", kind: mergeModel, schema: "core", table: "product_prices", temp: "src_product_prices"},

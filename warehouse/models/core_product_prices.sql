@@ -26,9 +26,9 @@ WITH observed AS (
     SELECT p.product_id, p.price, p.snapshot_date, p.raw_key, p.row_no,
            COALESCE(p.price_valid_from, CAST(p.snapshot_date AS TIMESTAMP)) AS valid_from
     FROM staging.fakestore_products AS p
-    JOIN source_versions AS v
+    JOIN meta.source_objects AS v
       ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
-    WHERE v.versions = 1 AND v.pos = 1
+    WHERE v.versions = 1
       AND p.product_id IN (SELECT product_id FROM src_products)
 ),
 points AS (

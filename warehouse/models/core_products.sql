@@ -28,11 +28,11 @@ SELECT p.product_id,
        (p.raw_key = l.raw_key)                      AS is_active,
        CAST(f.first_seen AS TIMESTAMP)              AS created_at
 FROM staging.fakestore_products AS p
-JOIN source_versions AS v
+JOIN meta.source_decisions AS v
   ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
 JOIN first_seen AS f ON f.product_id = p.product_id
 CROSS JOIN latest AS l
-WHERE v.deciding AND v.versions = 1 AND v.pos = 1;
+WHERE v.versions = 1;
 
 MERGE INTO core.products AS t
 USING src_products AS s

@@ -5,9 +5,9 @@
 CREATE OR REPLACE TEMP TABLE src_users AS
 SELECT u.user_id, u.email_hash, u.country, u.created_at
 FROM staging.fakestore_users AS u
-JOIN source_versions AS v
+JOIN meta.source_decisions AS v
   ON v.entity = 'users' AND v.raw_key = u.raw_key AND v.row_no = u.row_no
-WHERE v.deciding AND v.versions = 1 AND v.pos = 1;
+WHERE v.versions = 1;
 
 MERGE INTO core.users AS t
 USING src_users AS s

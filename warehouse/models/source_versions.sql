@@ -1,69 +1,136 @@
--- source_versions (temporary): which row speaks for each id of the FakeStore
--- sources, by one rule for every entity (users, products, carts). Read by
+-- source_versions: which row speaks for each id of the FakeStore sources,
+-- by one rule for every entity (users, products, carts), kept in
+-- meta.source_objects and meta.source_decisions (migration 018) and read by
 -- core_products, core_product_prices, core_users and chosen_carts. Also
 -- rebuilds meta.rejected_rows.
 --
--- One row per staging row: (entity, business_key) the id, the object it
--- came from, and
---   versions  how many different versions of the id that object serves:
+-- For each (entity, id) an object serves:
+--   versions  how many different versions of the id the object serves:
 --             rows that differ in what CORE keeps (a product's title,
 --             price, category and price_valid_from; a user's email hash,
 --             country and created_at; a cart's user, date, status and
 --             lines). Identical repeats are one version.
---   deciding  the object is the latest that serves the id (snapshot_date,
---             then raw_key, descending): it alone decides the id's row in
---             CORE.
---   pos       the row's position among the id's rows in the object.
--- The row of an id is the first (pos = 1) of its deciding object when that
--- object serves one version. When it serves several, the source contradicts
--- itself on a primary key: no version is chosen, since picking one would
--- publish a row the source does not vouch for; every version is recorded in
--- meta.rejected_rows with the reason, and the id leaves CORE (a cart's
--- order and lines, a user, a product and its price history) until a later
--- object serves it once. An object that serves conflicting versions of an
--- id that a later object decides is superseded; its versions are not
--- recorded and, for a product, not part of the price history either.
+--   row_no    the id's first row in the object.
+-- The deciding object of an id is the latest that serves it (snapshot_date,
+-- then raw_key, descending): it alone decides the id's row in CORE. The row
+-- of an id is the first of its deciding object when that object serves one
+-- version. When it serves several, the source contradicts itself on a
+-- primary key: no version is chosen, since picking one would publish a row
+-- the source does not vouch for; every version is recorded in
+-- meta.rejected_rows with the reason, and the id leaves CORE (a cart's order
+-- and lines, a user, a product and its price history) until a later object
+-- serves it once. An object that serves conflicting versions of an id that
+-- a later object decides is superseded; its versions are not recorded and,
+-- for a product, not part of the price history either.
+--
+-- Only the staging rows this run loads are read (transform_run: load_seq in
+-- (from_load_seq, to_load_seq]); STAGING is append-only, so the facts of an
+-- object never change and an id's deciding object can only be replaced by
+-- a later one. A full refresh starts from empty tables and reads them all.
 -- See docs/ARCHITECTURE.md, "Duplicate ids from the source".
-CREATE OR REPLACE TEMP TABLE source_versions AS
-WITH cart_lines AS (
-    SELECT raw_key, cart_row_no,
-           string_agg(CAST(product_id AS VARCHAR) || 'x' || CAST(quantity AS VARCHAR), ',' ORDER BY line_no) AS lines
-    FROM staging.fakestore_cart_items
-    GROUP BY raw_key, cart_row_no
+DELETE FROM meta.source_objects
+WHERE EXISTS (SELECT 1 FROM transform_run WHERE mode = 'full_refresh');
+
+DELETE FROM meta.source_decisions
+WHERE EXISTS (SELECT 1 FROM transform_run WHERE mode = 'full_refresh');
+
+CREATE OR REPLACE TEMP TABLE new_source_objects AS
+WITH new_carts AS (
+    SELECT c.*
+    FROM staging.fakestore_carts AS c
+    CROSS JOIN transform_run AS r
+    WHERE c.load_seq > r.from_load_seq AND c.load_seq <= r.to_load_seq
+),
+cart_lines AS (
+    SELECT i.raw_key, i.cart_row_no,
+           string_agg(CAST(i.product_id AS VARCHAR) || 'x' || CAST(i.quantity AS VARCHAR), ',' ORDER BY i.line_no) AS lines
+    FROM staging.fakestore_cart_items AS i
+    CROSS JOIN transform_run AS r
+    WHERE i.load_seq > r.from_load_seq AND i.load_seq <= r.to_load_seq
+    GROUP BY i.raw_key, i.cart_row_no
 ),
 served AS (
-    SELECT 'products' AS entity, product_id AS business_key, raw_key, snapshot_date, row_no,
-           {{fingerprint "title" "price" "category" "price_valid_from"}} AS fingerprint
-    FROM staging.fakestore_products
+    SELECT 'products' AS entity, p.product_id AS business_key, p.raw_key, p.snapshot_date, p.row_no,
+           {{fingerprint "p.title" "p.price" "p.category" "p.price_valid_from"}} AS fingerprint
+    FROM staging.fakestore_products AS p
+    CROSS JOIN transform_run AS r
+    WHERE p.load_seq > r.from_load_seq AND p.load_seq <= r.to_load_seq
     UNION ALL
-    SELECT 'users', user_id, raw_key, snapshot_date, row_no,
-           {{fingerprint "email_hash" "country" "created_at"}}
-    FROM staging.fakestore_users
+    SELECT 'users', u.user_id, u.raw_key, u.snapshot_date, u.row_no,
+           {{fingerprint "u.email_hash" "u.country" "u.created_at"}}
+    FROM staging.fakestore_users AS u
+    CROSS JOIN transform_run AS r
+    WHERE u.load_seq > r.from_load_seq AND u.load_seq <= r.to_load_seq
     UNION ALL
     SELECT 'carts', c.cart_id, c.raw_key, c.snapshot_date, c.row_no,
            {{fingerprint "c.user_id" "c.cart_date" "c.status" "l.lines"}}
-    FROM staging.fakestore_carts AS c
+    FROM new_carts AS c
     LEFT JOIN cart_lines AS l ON l.raw_key = c.raw_key AND l.cart_row_no = c.row_no
-),
-objects AS (
-    SELECT entity, business_key, raw_key, count(DISTINCT fingerprint) AS versions,
-           row_number() OVER (PARTITION BY entity, business_key
-                              ORDER BY max(snapshot_date) DESC, raw_key DESC) AS object_rank
-    FROM served
-    GROUP BY entity, business_key, raw_key
 )
-SELECT s.entity, s.business_key, s.raw_key, s.snapshot_date, s.row_no, o.versions,
-       (o.object_rank = 1) AS deciding,
-       row_number() OVER (PARTITION BY s.entity, s.business_key, s.raw_key ORDER BY s.row_no) AS pos
-FROM served AS s
-JOIN objects AS o ON o.entity = s.entity AND o.business_key = s.business_key AND o.raw_key = s.raw_key;
+SELECT entity, business_key, raw_key, max(snapshot_date) AS snapshot_date, min(row_no) AS row_no,
+       count(DISTINCT fingerprint) AS versions
+FROM served
+GROUP BY entity, business_key, raw_key;
+
+INSERT INTO meta.source_objects (entity, business_key, raw_key, snapshot_date, row_no, versions)
+SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+FROM new_source_objects;
+
+CREATE OR REPLACE TEMP TABLE new_source_decisions AS
+WITH candidates AS (
+    SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+    FROM new_source_objects
+    UNION ALL
+    SELECT d.entity, d.business_key, d.raw_key, d.snapshot_date, d.row_no, d.versions
+    FROM meta.source_decisions AS d
+    WHERE EXISTS (SELECT 1 FROM new_source_objects AS n
+                  WHERE n.entity = d.entity AND n.business_key = d.business_key)
+)
+SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+FROM (
+    SELECT c.*,
+           row_number() OVER (PARTITION BY entity, business_key
+                              ORDER BY snapshot_date DESC, raw_key DESC) AS rn
+    FROM candidates AS c
+) AS ranked
+WHERE rn = 1;
+
+DELETE FROM meta.source_decisions
+WHERE EXISTS (SELECT 1 FROM new_source_decisions AS n
+              WHERE n.entity = meta.source_decisions.entity
+                AND n.business_key = meta.source_decisions.business_key);
+
+INSERT INTO meta.source_decisions (entity, business_key, raw_key, snapshot_date, row_no, versions)
+SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+FROM new_source_decisions;
+
+DROP TABLE new_source_decisions;
 
 DELETE FROM meta.rejected_rows;
 
 INSERT INTO meta.rejected_rows (entity, business_key, raw_key, row_no, snapshot_date, reason)
-SELECT entity, business_key, raw_key, row_no, snapshot_date,
-       'duplicate id: the object serves ' || CAST(versions AS VARCHAR) || ' different versions of '
-       || CASE entity WHEN 'products' THEN 'product' WHEN 'users' THEN 'user' ELSE 'cart' END
-       || ' ' || CAST(business_key AS VARCHAR)
-FROM source_versions
-WHERE deciding AND versions > 1;
+WITH conflicted AS (
+    SELECT entity, business_key, raw_key, versions
+    FROM meta.source_decisions
+    WHERE versions > 1
+),
+rows_of AS (
+    SELECT 'products' AS entity, product_id AS business_key, raw_key, row_no, snapshot_date
+    FROM staging.fakestore_products
+    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'products')
+    UNION ALL
+    SELECT 'users', user_id, raw_key, row_no, snapshot_date
+    FROM staging.fakestore_users
+    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'users')
+    UNION ALL
+    SELECT 'carts', cart_id, raw_key, row_no, snapshot_date
+    FROM staging.fakestore_carts
+    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'carts')
+)
+SELECT s.entity, s.business_key, s.raw_key, s.row_no, s.snapshot_date,
+       'duplicate id: the object serves ' || CAST(c.versions AS VARCHAR) || ' different versions of '
+       || CASE s.entity WHEN 'products' THEN 'product' WHEN 'users' THEN 'user' ELSE 'cart' END
+       || ' ' || CAST(s.business_key AS VARCHAR)
+FROM rows_of AS s
+JOIN conflicted AS c
+  ON c.entity = s.entity AND c.business_key = s.business_key AND c.raw_key = s.raw_key;

@@ -7,6 +7,6 @@ DROP TABLE IF EXISTS chosen_carts;
 CREATE TEMP TABLE chosen_carts AS
 SELECT c.raw_key, c.row_no, c.cart_id, c.user_id, c.cart_date, c.status
 FROM staging.fakestore_carts AS c
-JOIN source_versions AS v
+JOIN meta.source_decisions AS v
   ON v.entity = 'carts' AND v.raw_key = c.raw_key AND v.row_no = c.row_no
-WHERE v.deciding AND v.versions = 1 AND v.pos = 1;
+WHERE v.versions = 1;

@@ -24,11 +24,11 @@ SELECT p.product_id,
        (p.raw_key = l.raw_key)                      AS is_active,
        CAST(f.first_seen AS TIMESTAMP)              AS created_at
 FROM staging.fakestore_products AS p
-JOIN source_versions AS v
+JOIN meta.source_decisions AS v
   ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
 JOIN first_seen AS f ON f.product_id = p.product_id
 CROSS JOIN latest AS l
-WHERE v.deciding AND v.versions = 1 AND v.pos = 1;
+WHERE v.versions = 1;
 
 CREATE TEMP TABLE "merge_source" AS SELECT s.* FROM src_products AS s WHERE NOT EXISTS (SELECT 1 FROM core.products AS t WHERE t.product_id = s.product_id AND NOT COALESCE(((((t.name <> s.name OR t.name IS NULL OR s.name IS NULL) AND NOT (t.name IS NULL AND s.name IS NULL))
                OR ((t.category <> s.category OR t.category IS NULL OR s.category IS NULL) AND NOT (t.category IS NULL AND s.category IS NULL))

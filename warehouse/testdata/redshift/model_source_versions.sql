@@ -2,48 +2,113 @@
 -- Regenerate: go test ./warehouse -run TestRedshift_Golden -update
 -- Redshift: model source_versions, as Transform runs it.
 
-DROP TABLE IF EXISTS source_versions;
+DELETE FROM meta.source_objects
+WHERE EXISTS (SELECT 1 FROM transform_run WHERE mode = 'full_refresh');
 
-CREATE TEMP TABLE source_versions AS
-WITH cart_lines AS (
-    SELECT raw_key, cart_row_no,
-           listagg(CAST(product_id AS VARCHAR(65535)) || 'x' || CAST(quantity AS VARCHAR(65535)), ',') WITHIN GROUP (ORDER BY line_no) AS lines
-    FROM staging.fakestore_cart_items
-    GROUP BY raw_key, cart_row_no
+DELETE FROM meta.source_decisions
+WHERE EXISTS (SELECT 1 FROM transform_run WHERE mode = 'full_refresh');
+
+DROP TABLE IF EXISTS new_source_objects;
+
+CREATE TEMP TABLE new_source_objects AS
+WITH new_carts AS (
+    SELECT c.*
+    FROM staging.fakestore_carts AS c
+    CROSS JOIN transform_run AS r
+    WHERE c.load_seq > r.from_load_seq AND c.load_seq <= r.to_load_seq
+),
+cart_lines AS (
+    SELECT i.raw_key, i.cart_row_no,
+           listagg(CAST(i.product_id AS VARCHAR(65535)) || 'x' || CAST(i.quantity AS VARCHAR(65535)), ',') WITHIN GROUP (ORDER BY i.line_no) AS lines
+    FROM staging.fakestore_cart_items AS i
+    CROSS JOIN transform_run AS r
+    WHERE i.load_seq > r.from_load_seq AND i.load_seq <= r.to_load_seq
+    GROUP BY i.raw_key, i.cart_row_no
 ),
 served AS (
-    SELECT 'products' AS entity, product_id AS business_key, raw_key, snapshot_date, row_no,
-           COALESCE(CAST(length(CAST((title) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((title) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((price) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((price) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((category) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((category) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((price_valid_from) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((price_valid_from) AS VARCHAR(65535)), '-') AS fingerprint
-    FROM staging.fakestore_products
+    SELECT 'products' AS entity, p.product_id AS business_key, p.raw_key, p.snapshot_date, p.row_no,
+           COALESCE(CAST(length(CAST((p.title) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.title) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.category) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.category) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price_valid_from) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price_valid_from) AS VARCHAR(65535)), '-') AS fingerprint
+    FROM staging.fakestore_products AS p
+    CROSS JOIN transform_run AS r
+    WHERE p.load_seq > r.from_load_seq AND p.load_seq <= r.to_load_seq
     UNION ALL
-    SELECT 'users', user_id, raw_key, snapshot_date, row_no,
-           COALESCE(CAST(length(CAST((email_hash) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((email_hash) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((country) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((country) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((created_at) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((created_at) AS VARCHAR(65535)), '-')
-    FROM staging.fakestore_users
+    SELECT 'users', u.user_id, u.raw_key, u.snapshot_date, u.row_no,
+           COALESCE(CAST(length(CAST((u.email_hash) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.email_hash) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((u.country) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.country) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((u.created_at) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.created_at) AS VARCHAR(65535)), '-')
+    FROM staging.fakestore_users AS u
+    CROSS JOIN transform_run AS r
+    WHERE u.load_seq > r.from_load_seq AND u.load_seq <= r.to_load_seq
     UNION ALL
     SELECT 'carts', c.cart_id, c.raw_key, c.snapshot_date, c.row_no,
            COALESCE(CAST(length(CAST((c.user_id) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.user_id) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.cart_date) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.cart_date) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.status) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.status) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((l.lines) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((l.lines) AS VARCHAR(65535)), '-')
-    FROM staging.fakestore_carts AS c
+    FROM new_carts AS c
     LEFT JOIN cart_lines AS l ON l.raw_key = c.raw_key AND l.cart_row_no = c.row_no
-),
-objects AS (
-    SELECT entity, business_key, raw_key, count(DISTINCT fingerprint) AS versions,
-           row_number() OVER (PARTITION BY entity, business_key
-                              ORDER BY max(snapshot_date) DESC, raw_key DESC) AS object_rank
-    FROM served
-    GROUP BY entity, business_key, raw_key
 )
-SELECT s.entity, s.business_key, s.raw_key, s.snapshot_date, s.row_no, o.versions,
-       (o.object_rank = 1) AS deciding,
-       row_number() OVER (PARTITION BY s.entity, s.business_key, s.raw_key ORDER BY s.row_no) AS pos
-FROM served AS s
-JOIN objects AS o ON o.entity = s.entity AND o.business_key = s.business_key AND o.raw_key = s.raw_key;
+SELECT entity, business_key, raw_key, max(snapshot_date) AS snapshot_date, min(row_no) AS row_no,
+       count(DISTINCT fingerprint) AS versions
+FROM served
+GROUP BY entity, business_key, raw_key;
+
+INSERT INTO meta.source_objects (entity, business_key, raw_key, snapshot_date, row_no, versions)
+SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+FROM new_source_objects;
+
+DROP TABLE IF EXISTS new_source_decisions;
+
+CREATE TEMP TABLE new_source_decisions AS
+WITH candidates AS (
+    SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+    FROM new_source_objects
+    UNION ALL
+    SELECT d.entity, d.business_key, d.raw_key, d.snapshot_date, d.row_no, d.versions
+    FROM meta.source_decisions AS d
+    WHERE EXISTS (SELECT 1 FROM new_source_objects AS n
+                  WHERE n.entity = d.entity AND n.business_key = d.business_key)
+)
+SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+FROM (
+    SELECT c.*,
+           row_number() OVER (PARTITION BY entity, business_key
+                              ORDER BY snapshot_date DESC, raw_key DESC) AS rn
+    FROM candidates AS c
+) AS ranked
+WHERE rn = 1;
+
+DELETE FROM meta.source_decisions
+WHERE EXISTS (SELECT 1 FROM new_source_decisions AS n
+              WHERE n.entity = meta.source_decisions.entity
+                AND n.business_key = meta.source_decisions.business_key);
+
+INSERT INTO meta.source_decisions (entity, business_key, raw_key, snapshot_date, row_no, versions)
+SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+FROM new_source_decisions;
+
+DROP TABLE new_source_decisions;
 
 DELETE FROM meta.rejected_rows;
 
 INSERT INTO meta.rejected_rows (entity, business_key, raw_key, row_no, snapshot_date, reason)
-SELECT entity, business_key, raw_key, row_no, snapshot_date,
-       'duplicate id: the object serves ' || CAST(versions AS VARCHAR(65535)) || ' different versions of '
-       || CASE entity WHEN 'products' THEN 'product' WHEN 'users' THEN 'user' ELSE 'cart' END
-       || ' ' || CAST(business_key AS VARCHAR(65535))
-FROM source_versions
-WHERE deciding AND versions > 1;
+WITH conflicted AS (
+    SELECT entity, business_key, raw_key, versions
+    FROM meta.source_decisions
+    WHERE versions > 1
+),
+rows_of AS (
+    SELECT 'products' AS entity, product_id AS business_key, raw_key, row_no, snapshot_date
+    FROM staging.fakestore_products
+    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'products')
+    UNION ALL
+    SELECT 'users', user_id, raw_key, row_no, snapshot_date
+    FROM staging.fakestore_users
+    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'users')
+    UNION ALL
+    SELECT 'carts', cart_id, raw_key, row_no, snapshot_date
+    FROM staging.fakestore_carts
+    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'carts')
+)
+SELECT s.entity, s.business_key, s.raw_key, s.row_no, s.snapshot_date,
+       'duplicate id: the object serves ' || CAST(c.versions AS VARCHAR(65535)) || ' different versions of '
+       || CASE s.entity WHEN 'products' THEN 'product' WHEN 'users' THEN 'user' ELSE 'cart' END
+       || ' ' || CAST(s.business_key AS VARCHAR(65535))
+FROM rows_of AS s
+JOIN conflicted AS c
+  ON c.entity = s.entity AND c.business_key = s.business_key AND c.raw_key = s.raw_key;
