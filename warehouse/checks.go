@@ -34,6 +34,7 @@ type check struct {
 // and are shown.
 var checkOrder = []check{
 	{"events_not_null", Blocking, "events lack a required value"},
+	{"events_unique_id", Blocking, "event ids written by this run are in core.events more than once"},
 	{"events_accepted_types", Blocking, "events have an unknown event_type"},
 	{"orders_accepted_status", Blocking, "orders have a status not in (completed, cancelled, refunded, pending)"},
 	{"products_price_valid", Blocking, "products have a negative price"},
