@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -261,20 +262,21 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 		q.Set("startdate", day.Format(lake.DateFormat))
 		q.Set("enddate", day.AddDate(0, 0, 1).Format(lake.DateFormat))
 	}
-	snap, outside, pages, err := in.fetchList(ctx, b, entity, q, day)
+	body := lake.NewSpool("", spoolMemory)
+	defer body.Close()
+	snap, outside, pages, err := in.fetchList(ctx, b, entity, q, day, body)
 	if err != nil {
 		return Object{}, err
 	}
 	if pages > 1 {
 		log.Info("list read page by page", "entity", entity, "pages", pages, "rows", snap.Rows)
 	}
-	sum := sha256.Sum256(snap.Body)
-	hash := hex.EncodeToString(sum[:])
+	hash := body.SHA256()
 	key, err := lake.RawFakestoreKey(entity, day, hash)
 	if err != nil {
 		return Object{}, err
 	}
-	obj := Object{Entity: entity, Key: key, SHA256: hash, Rows: snap.Rows, Bytes: len(snap.Body), Written: true,
+	obj := Object{Entity: entity, Key: key, SHA256: hash, Rows: snap.Rows, Bytes: int(body.Size()), Written: true,
 		DuplicateIDs: snap.DuplicateIDs, OutsideDate: outside.n}
 	if outside.n > 0 {
 		log.Warn("ingest: the source ignored startdate/enddate: carts outside the date filtered out (--filter-carts-by-date); "+
@@ -285,24 +287,32 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 		log.Warn("ingest: response repeats ids; kept as served, the warehouse rejects conflicting versions (meta.rejected_rows)",
 			"entity", entity, "duplicate_ids", snap.DuplicateIDs, "key", key)
 	}
-	switch err := in.Store.PutIfAbsent(ctx, key, snap.Body); {
+	switch err := lake.PutSpoolIfAbsent(ctx, in.Store, key, body); {
 	case errors.Is(err, lake.ErrExists):
 		obj.Written = false
 		log.Info("raw object already present, skipped", "entity", entity, "key", key)
 	case err != nil:
 		return Object{}, fmt.Errorf("write %s: %w", key, err)
 	default:
-		log.Info("raw object written", "entity", entity, "key", key, "rows", snap.Rows, "bytes", len(snap.Body))
+		log.Info("raw object written", "entity", entity, "key", key, "rows", snap.Rows, "bytes", body.Size())
 	}
 	return obj, nil
 }
 
+// spoolMemory is the most of a list's canonical bytes held in memory: a
+// longer list (the users of a large shop) is joined in a temporary file and
+// written to the lake from there, so that a list of any length takes the
+// memory of a page.
+var spoolMemory = 8 << 20
+
 // fetchList fetches the list of entity with query q, page by page when the
-// source paginates, and returns it as one snapshot: the canonical bytes of
-// the whole list are the same whether it came in one response or in many,
-// so paging changes no RAW key. Each page is one request, retried on its
-// own, and each is capped by the client's body limit, so the cap protects
-// memory without capping the shop's size.
+// source paginates, writes its canonical bytes to body and returns the
+// rest of its snapshot (Body nil): the canonical bytes of the whole list
+// are the same whether it came in one response or in many, so paging
+// changes no RAW key. Each page is one request, retried on its own, and
+// each is capped by the client's body limit, so the cap protects memory
+// without capping the shop's size; a page is written to body as it is
+// accepted (joinArrays) and dropped.
 //
 // Pages are asked for with page and per_page (the simulator's API and
 // most JSON APIs that paginate); a source that ignores them (FakeStore)
@@ -310,11 +320,11 @@ func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, 
 // list. A paginated list must keep its X-Total-Count from page to page: a
 // list that grows or shrinks while it is read may skip or repeat objects,
 // so the run fails with ErrListMoved and keeps nothing.
-func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q url.Values, day time.Time) (Snapshot, dateSpread, int, error) {
+func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q url.Values, day time.Time, body io.Writer) (Snapshot, dateSpread, int, error) {
 	per := in.PageSize
 	var (
 		outside dateSpread
-		body    []byte // the pages' canonical arrays joined so far (appendArray)
+		list    = joinArrays{w: body} // the pages' canonical arrays joined so far
 		rows    int
 		dups    int
 		seen    = map[string]bool{}
@@ -370,10 +380,8 @@ func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q u
 		}
 		rows += snap.Rows
 		outside.merge(spread)
-		if page == 1 {
-			body = snap.Body // a list in one page keeps its own bytes
-		} else {
-			body = appendArray(body, snap.Body)
+		if err := list.add(snap.Body); err != nil {
+			return Snapshot{}, outside, page, err
 		}
 		// Distinct ids: a source may repeat a row (kept as served, counted
 		// in DuplicateIDs), but more objects than the list has means it grew.
@@ -386,7 +394,10 @@ func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q u
 				page, ErrListMoved, total, rows)
 		}
 		if total < 0 || page*per >= total {
-			return Snapshot{Body: body, Rows: rows, DuplicateIDs: dups}, outside, page, nil
+			if err := list.close(); err != nil {
+				return Snapshot{}, outside, page, err
+			}
+			return Snapshot{Rows: rows, DuplicateIDs: dups}, outside, page, nil
 		}
 	}
 }
@@ -418,21 +429,47 @@ func (d *dateSpread) merge(o dateSpread) {
 	d.n += o.n - 2
 }
 
-// appendArray appends the elements of the canonical JSON array next to
-// those of the array list ("[a,b]" and "[c]" make "[a,b,c]", the bytes
-// Parse gives for the whole list at once), reusing list's memory: a list
-// of many pages is held once, not once in pages and once joined.
-func appendArray(list, next []byte) []byte {
+// joinArrays writes canonical JSON arrays to w as one array of their
+// elements ("[a,b]" and "[c]" make "[a,b,c]", the bytes Parse gives for
+// the whole list at once; one array alone keeps its own bytes), as they
+// come: a list of many pages is never held whole.
+type joinArrays struct {
+	w     io.Writer
+	begun bool // '[' written
+	elems bool // an element written
+}
+
+// add writes the elements of the canonical array next.
+func (j *joinArrays) add(next []byte) error {
+	if !j.begun {
+		if _, err := j.w.Write([]byte{'['}); err != nil {
+			return err
+		}
+		j.begun = true
+	}
 	inner := next[1 : len(next)-1]
 	if len(inner) == 0 {
-		return list
+		return nil
 	}
-	list = list[:len(list)-1] // drop ']'
-	if len(list) > 1 {
-		list = append(list, ',')
+	if j.elems {
+		if _, err := j.w.Write([]byte{','}); err != nil {
+			return err
+		}
 	}
-	list = append(list, inner...)
-	return append(list, ']')
+	j.elems = true
+	_, err := j.w.Write(inner)
+	return err
+}
+
+// close ends the array.
+func (j *joinArrays) close() error {
+	if !j.begun {
+		if _, err := j.w.Write([]byte{'['}); err != nil {
+			return err
+		}
+	}
+	_, err := j.w.Write([]byte{']'})
+	return err
 }
 
 // String is "2026-01-03" or "2026-01-03 … 2026-01-09".
@@ -521,16 +558,101 @@ func (in *Ingester) takenSnapshot(ctx context.Context, entity string, day time.T
 	}
 	sort.Strings(keys)
 	key := keys[0]
-	body, err := in.Store.Get(ctx, key)
+	// Read as a stream, element by element: a snapshot of a large shop is
+	// never held whole.
+	rc, err := lake.OpenObject(ctx, in.Store, key)
 	if err != nil {
 		return Object{}, false, fmt.Errorf("read the snapshot taken before, %s: %w", key, err)
 	}
-	snap, err := Parse(entity, body)
+	defer rc.Close()
+	body := &hashingReader{r: rc, h: sha256.New()}
+	rows, dups, err := countList(entity, body)
 	if err != nil {
 		return Object{}, false, fmt.Errorf("read the snapshot taken before, %s: %w", key, err)
 	}
-	sum := sha256.Sum256(body)
-	return Object{Entity: entity, Key: key, SHA256: hex.EncodeToString(sum[:]), Rows: snap.Rows, Bytes: len(body), DuplicateIDs: snap.DuplicateIDs}, true, nil
+	return Object{Entity: entity, Key: key, SHA256: hex.EncodeToString(body.h.Sum(nil)), Rows: rows, Bytes: int(body.n), DuplicateIDs: dups}, true, nil
+}
+
+// hashingReader hashes and counts what is read through it, and keeps the
+// first error of r that is not io.EOF.
+type hashingReader struct {
+	r   io.Reader
+	h   hash.Hash
+	n   int64
+	err error
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) && h.err == nil {
+		h.err = err
+	}
+	return n, err
+}
+
+// countList reads a list of entity from body, element by element, checks
+// it as Parse does, and returns its rows and the rows whose id an earlier
+// row had. It reads body to its end. An error of body itself is returned
+// as it is; what is not a list of entity is ErrMalformed or ErrSchema, as
+// Parse says.
+func countList(entity string, body *hashingReader) (rows, dups int, err error) {
+	dec := json.NewDecoder(body)
+	dec.UseNumber()
+	malformed := func(err error) (int, int, error) {
+		switch {
+		case body.err != nil:
+			return 0, 0, body.err
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return 0, 0, fmt.Errorf("%w: the JSON ends mid-document", ErrMalformed)
+		}
+		return 0, 0, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return malformed(err)
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t != '[' {
+			return 0, 0, fmt.Errorf("%w: want a JSON array of objects, got object", ErrMalformed)
+		}
+	case nil:
+		return 0, 0, fmt.Errorf("%w: want a JSON array, got null", ErrMalformed)
+	default:
+		return 0, 0, fmt.Errorf("%w: want a JSON array of objects, got %s", ErrMalformed, strings.TrimPrefix(jsonKind(t), "a "))
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return malformed(err)
+		}
+		rows++
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return 0, 0, fmt.Errorf("%w: element %d is not an object", ErrMalformed, rows)
+		}
+		if err := checkShape(entity, obj); err != nil {
+			return 0, 0, fmt.Errorf("%w: element %d%s: %v", ErrSchema, rows, idOf(obj), err)
+		}
+		id := obj["id"].(json.Number).String()
+		if seen[id] {
+			dups++
+		}
+		seen[id] = true
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return malformed(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if body.err != nil {
+			return 0, 0, body.err
+		}
+		return 0, 0, fmt.Errorf("%w: trailing data after the array", ErrMalformed)
+	}
+	return rows, dups, nil
 }
 
 func (in *Ingester) logger() *slog.Logger {

@@ -322,6 +322,13 @@ func TestIngester_SnapshotTakenOnce(t *testing.T) {
 	if rerun.Objects[1].Key != first.Objects[1].Key || rerun.Objects[1].Rows != first.Objects[1].Rows || rerun.Objects[1].Entity != "products" {
 		t.Fatalf("rerun's products object = %+v, want the first run's %+v", rerun.Objects[1], first.Objects[1])
 	}
+	for i := range 2 { // users, products: read back from the lake as the first run wrote them
+		w, g := first.Objects[i], rerun.Objects[i]
+		w.Written = false
+		if g != w {
+			t.Errorf("rerun's %s object = %+v, want the first run's %+v", w.Entity, g, w)
+		}
+	}
 	if !strings.Contains(h.logs.String(), "snapshot already taken for the date, not fetched again") {
 		t.Error("the log does not say the snapshot was reused")
 	}

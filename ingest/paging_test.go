@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -120,6 +121,49 @@ func TestIngester_Paging(t *testing.T) {
 				t.Errorf("%s differs between paged and whole reads", k)
 			}
 		}
+	}
+}
+
+// TestIngester_Paging_Spooled: a list longer than the memory a list may
+// take is joined in a temporary file and written from there: the same
+// objects and bytes as a list held in memory, and no file left behind.
+func TestIngester_Paging_Spooled(t *testing.T) {
+	ctx := context.Background()
+	whole, _ := newPagedHarness(t, paginate(t, fixtureHandler(t), nil), 0, 0)
+	want, err := whole.in.IngestDate(ctx, fixtureDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ingest.SetSpoolMemory(t, 256)
+	for _, per := range []int{0, 3} {
+		h, _ := newPagedHarness(t, paginate(t, fixtureHandler(t), nil), per, 0)
+		got, err := h.in.IngestDate(ctx, fixtureDay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.Objects {
+			w, g := want.Objects[i], got.Objects[i]
+			if w.Bytes <= 256 {
+				t.Errorf("%s: %d bytes, too few to be spooled to a file", w.Entity, w.Bytes)
+			}
+			if w != g {
+				t.Errorf("pages of %d: %s: spooled %+v, in memory %+v", per, w.Entity, g, w)
+			}
+		}
+		w, g := rawBodies(t, whole.store), rawBodies(t, h.store)
+		if len(w) != len(g) {
+			t.Fatalf("pages of %d: spooled RAW has %d objects, in memory %d", per, len(g), len(w))
+		}
+		for k, body := range w {
+			if string(g[k]) != string(body) {
+				t.Errorf("pages of %d: %s differs between spooled and in-memory lists", per, k)
+			}
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "shoplake-spool-*")); len(left) > 0 {
+		t.Errorf("spool files left behind: %q", left)
 	}
 }
 

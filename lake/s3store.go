@@ -92,6 +92,37 @@ func (s *S3Store) put(ctx context.Context, key string, body []byte, ifAbsent boo
 	if err != nil {
 		return err
 	}
+	return s.putObject(ctx, key, in, ifAbsent)
+}
+
+var (
+	_ BodyPutter = (*S3Store)(nil)
+	_ Opener     = (*S3Store)(nil)
+)
+
+// PutBodyIfAbsent is PutIfAbsent with a body sent from b.R as it is read,
+// never held whole in memory, with b's size, MD5 (Content-MD5) and SHA-256
+// (the metadata), which the caller computed as it wrote the body
+// (Spool).
+func (s *S3Store) PutBodyIfAbsent(ctx context.Context, key string, b Body) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if _, err := b.R.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        &s.bucket,
+		Key:           aws.String(s.prefix + key),
+		Body:          b.R,
+		ContentLength: aws.Int64(b.Size),
+		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(b.MD5[:])),
+		Metadata:      map[string]string{MetaSHA256: b.SHA256},
+	}
+	return s.putObject(ctx, key, in, true)
+}
+
+func (s *S3Store) putObject(ctx context.Context, key string, in *s3.PutObjectInput, ifAbsent bool) error {
 	if ifAbsent {
 		in.IfNoneMatch = aws.String("*")
 	}
@@ -191,6 +222,20 @@ func (s *S3Store) get(ctx context.Context, key string) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return body, aws.ToString(out.ETag), nil
+}
+
+// Open returns a reader of the body at key that verifies it against the
+// recorded SHA-256 at its end (Opener): Get without holding the body.
+func (s *S3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) || httpStatus(err) == http.StatusNotFound {
+			return nil, fmt.Errorf("get %s: %w", key, ErrNotFound)
+		}
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return &checkingReader{body: out.Body, key: key, recorded: out.Metadata[MetaSHA256], h: sha256.New()}, nil
 }
 
 // List returns every object under prefix, sorted by key, with its size and

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,41 +78,71 @@ type parquetTable struct {
 
 // encode writes rows (in t.columns order) as one Parquet file of t.file's
 // columns, in the order given.
-func (c *parquetCodec) encode(ctx context.Context, t parquetTable, rows [][]any) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d := c.wh.dialect
-	path := filepath.Join(c.dir, "out.parquet")
-	conn, err := c.wh.db.Conn(ctx)
+func (c *parquetCodec) encode(ctx context.Context, t parquetTable, rows [][]any) (body []byte, err error) {
+	pw, err := c.writer(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("encode %s as parquet: %w", qualified(c.wh.dialect, t.schema, t.table), err)
+	}
+	defer func() {
+		if cerr := pw.close(); err == nil && cerr != nil {
+			body, err = nil, fmt.Errorf("encode %s as parquet: %w", qualified(c.wh.dialect, t.schema, t.table), cerr)
+		}
+	}()
+	if err := pw.append(ctx, t, rows); err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	target := qualified(d, t.schema, t.table)
-	err = func() (err error) {
-		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-			return err
-		}
-		// Nothing the codec writes is kept: the table is a buffer.
-		defer func() {
-			if _, rbErr := conn.ExecContext(context.Background(), "ROLLBACK"); err == nil && rbErr != nil {
-				err = rbErr
-			}
-		}()
-		if err := d.Insert(ctx, conn, t.schema, t.table, t.columns, rows); err != nil {
-			return err
-		}
-		cols := make([]string, len(t.file))
-		for i, col := range t.file {
-			cols[i] = d.QuoteIdent(col)
-		}
-		// rowid keeps the appender's order: the order given.
-		q := fmt.Sprintf("COPY (SELECT %s FROM %s ORDER BY rowid) TO %s (FORMAT parquet, COMPRESSION zstd)",
-			strings.Join(cols, ", "), target, sqlString(path))
-		_, err = conn.ExecContext(ctx, q)
-		return err
-	}()
+	return pw.encode(ctx, t)
+}
+
+// parquetWriter encodes rows appended a chunk at a time, to as many tables
+// as a RAW object feeds, as one Parquet file per table: the rows of a
+// large object are handed to the codec's DuckDB as they are typed, never
+// all held in Go. The rows live in a transaction that close rolls back:
+// the tables are buffers. A writer holds the codec until it is closed.
+type parquetWriter struct {
+	c    *parquetCodec
+	conn *sql.Conn
+}
+
+// writer opens a parquetWriter; the caller closes it.
+func (c *parquetCodec) writer(ctx context.Context) (*parquetWriter, error) {
+	c.mu.Lock()
+	conn, err := c.wh.db.Conn(ctx)
 	if err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		_ = conn.Close()
+		c.mu.Unlock()
+		return nil, err
+	}
+	return &parquetWriter{c: c, conn: conn}, nil
+}
+
+// append adds rows (in t.columns order) after those appended to t before.
+func (pw *parquetWriter) append(ctx context.Context, t parquetTable, rows [][]any) error {
+	d := pw.c.wh.dialect
+	if err := d.Insert(ctx, pw.conn, t.schema, t.table, t.columns, rows); err != nil {
+		return fmt.Errorf("encode %s as parquet: %w", qualified(d, t.schema, t.table), err)
+	}
+	return nil
+}
+
+// encode returns the rows appended to t, in the order appended, as one
+// Parquet file of t.file's columns.
+func (pw *parquetWriter) encode(ctx context.Context, t parquetTable) ([]byte, error) {
+	d := pw.c.wh.dialect
+	target := qualified(d, t.schema, t.table)
+	path := filepath.Join(pw.c.dir, "out.parquet")
+	cols := make([]string, len(t.file))
+	for i, col := range t.file {
+		cols[i] = d.QuoteIdent(col)
+	}
+	// rowid keeps the appender's order: the order given.
+	q := fmt.Sprintf("COPY (SELECT %s FROM %s ORDER BY rowid) TO %s (FORMAT parquet, COMPRESSION zstd)",
+		strings.Join(cols, ", "), target, sqlString(path))
+	if _, err := pw.conn.ExecContext(ctx, q); err != nil {
 		return nil, fmt.Errorf("encode %s as parquet: %w", target, err)
 	}
 	body, err := os.ReadFile(path)
@@ -119,6 +150,21 @@ func (c *parquetCodec) encode(ctx context.Context, t parquetTable, rows [][]any)
 		return nil, fmt.Errorf("encode %s as parquet: %w", target, err)
 	}
 	return body, os.Remove(path)
+}
+
+// close drops what was appended and releases the codec.
+func (pw *parquetWriter) close() error {
+	if pw.conn == nil {
+		return nil
+	}
+	// Nothing the codec writes is kept: the tables are buffers.
+	_, err := pw.conn.ExecContext(context.Background(), "ROLLBACK")
+	if cerr := pw.conn.Close(); err == nil {
+		err = cerr
+	}
+	pw.conn = nil
+	pw.c.mu.Unlock()
+	return err
 }
 
 // decode reads a Parquet file of columns cols into rows of Go values, as

@@ -45,10 +45,11 @@ func getProblem(o objectRef, err error) *objectProblem {
 	return nil
 }
 
-// gzipReason names, in plain words, why body does not gunzip.
-func gzipReason(body []byte, err error) string {
+// gzipReason names, in plain words, why a body that begins with head does
+// not gunzip.
+func gzipReason(head []byte, err error) string {
 	switch {
-	case len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b, errors.Is(err, gzip.ErrHeader):
+	case len(head) < 2 || head[0] != 0x1f || head[1] != 0x8b, errors.Is(err, gzip.ErrHeader):
 		return "not gzip, though its key ends in .gz"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "truncated gzip"
@@ -58,10 +59,11 @@ func gzipReason(body []byte, err error) string {
 	return "corrupt gzip"
 }
 
-// bodyProblem is a problem found in a body the Source returned.
-func bodyProblem(body []byte, reason string, err error) *objectProblem {
+// streamProblem is a problem found in a body the Source returned, of size
+// bytes, whose first bytes are head (lake.HeadBytes at most).
+func streamProblem(size int64, head []byte, reason string, err error) *objectProblem {
 	return &objectProblem{reason: reason, detail: fmt.Errorf("%w: %v", ErrInvalidObject, err).Error(),
-		size: int64(len(body)), head: body[:min(len(body), lake.HeadBytes)]}
+		size: size, head: head[:min(len(head), lake.HeadBytes)]}
 }
 
 // escapeHead renders bytes for a person: printable ASCII as is, \n \r \t

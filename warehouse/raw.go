@@ -2,7 +2,6 @@ package warehouse
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -84,19 +83,6 @@ func parseKey(key string) (rawKey, error) {
 	return k, nil
 }
 
-// decompress gunzips body if the key says it is gzipped.
-func decompress(k rawKey, body []byte) ([]byte, error) {
-	if !k.gzip {
-		return body, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	return io.ReadAll(zr)
-}
-
 // The FakeStore shapes, as much of them as the warehouse keeps. Unknown
 // fields (address, phone, rating, __v...) are ignored: the API is not ours.
 type (
@@ -161,88 +147,126 @@ func (p *parsed) reject(rowNo int64, record []byte, format string, args ...any) 
 		reason: fmt.Sprintf(format, args...), record: recordText(record)})
 }
 
-// parseObject turns a RAW object's (decompressed) body into staging rows.
-// load_seq (column 1) is left nil. A record that does not type (a price
-// sent as a string, a missing id, an event that breaks its contract) is
-// quarantined with its reason; only a body that is not an array (FakeStore)
-// or not JSON lines at all fails the object. Errors do not name the key;
-// Load adds it.
-func parseObject(key string, k rawKey, body []byte, emailKey []byte, bounds eventBounds) (parsed, error) {
+// stageChunk is how many elements of a FakeStore array are typed before
+// their rows are handed on (to the Parquet codec): staging a snapshot takes
+// the memory of a chunk of it, not of the snapshot.
+const stageChunk = 4096
+
+// parseStream reads a RAW object's (decompressed) body from r and hands
+// its staging rows to add, in order: a FakeStore array a chunk of
+// elements at a time (stageChunk), an events batch whole. load_seq (column
+// 1) is left nil. A record that does not type (a price sent as a string, a
+// missing id, an event that breaks its contract) is quarantined with its
+// reason; only a body that is not an array (FakeStore) or not JSON lines at
+// all fails the object. An error of add is returned as it is, as is one
+// of r; the caller tells them from the body's. Errors do not name the
+// key; Load adds it.
+func parseStream(key string, k rawKey, r io.Reader, emailKey []byte, bounds eventBounds, add func(parsed) error) error {
+	if k.entity == entityEvents {
+		body, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		return add(parseEvents(key, body, bounds))
+	}
+	typeElem, tables, err := fakestoreTyper(key, k, emailKey)
+	if err != nil {
+		return err
+	}
+	chunk := func() parsed {
+		p := parsed{rows: stagingRows{}}
+		for _, t := range tables {
+			p.rows[t] = nil
+		}
+		return p
+	}
+	p := chunk()
+	var n, inChunk int64
+	err = eachElement(r, func(raw []byte) error {
+		n++
+		typeElem(&p, n, raw)
+		if inChunk++; inChunk < stageChunk {
+			return nil
+		}
+		err := add(p)
+		p, inChunk = chunk(), 0
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return add(p)
+}
+
+// fakestoreTyper returns the function that types one element of a
+// FakeStore array of entity (its 1-based row number n, its bytes as
+// written) into p, and the staging tables it feeds.
+func fakestoreTyper(key string, k rawKey, emailKey []byte) (func(p *parsed, n int64, raw []byte), []string, error) {
 	switch k.entity {
 	case entityUsers:
-		return parseUsers(key, k, body, emailKey)
+		if len(emailKey) == 0 {
+			return nil, nil, ErrNoEmailHashKey
+		}
+		return func(p *parsed, n int64, raw []byte) { typeUser(p, key, k, emailKey, n, raw) }, []string{"fakestore_users"}, nil
 	case entityProducts:
-		return parseProducts(key, k, body)
+		return func(p *parsed, n int64, raw []byte) { typeProduct(p, key, k, n, raw) }, []string{"fakestore_products"}, nil
 	case entityCarts:
-		return parseCarts(key, k, body)
-	case entityEvents:
-		return parseEvents(key, body, bounds)
+		return func(p *parsed, n int64, raw []byte) { typeCart(p, key, k, n, raw) }, []string{"fakestore_carts", "fakestore_cart_items"}, nil
 	}
-	return parsed{}, fmt.Errorf("unknown entity %q", k.entity)
+	return nil, nil, fmt.Errorf("unknown entity %q", k.entity)
 }
 
-// decodeArray splits a JSON array into its elements, undecoded.
-func decodeArray(body []byte) ([]json.RawMessage, error) {
-	// Element by element, each element a slice of body: decoding the array
-	// as one value would hold the decoder's copy of the whole body and a
-	// copy of every element besides (three times a snapshot of a third of a
-	// million users).
-	dec := json.NewDecoder(bytes.NewReader(body))
+// eachElement calls fn with every element of the JSON array that r holds,
+// undecoded, exactly as written, in order, and reads r to its end. The
+// slice fn gets is reused for the next element: fn copies what it keeps.
+// It decodes element by element: the array is never held whole. An error
+// of fn stops it and is returned as it is.
+func eachElement(r io.Reader, fn func(raw []byte) error) error {
+	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, errors.New("not a JSON array")
+		return errors.New("not a JSON array")
 	}
-	out := []json.RawMessage{}
+	var raw json.RawMessage
 	for dec.More() {
-		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, err
+			return err
 		}
-		end := int(dec.InputOffset())
-		out = append(out, body[end-len(raw):end:end])
+		if err := fn(raw); err != nil {
+			return err
+		}
 	}
 	if _, err := dec.Token(); err != nil { // ']'
-		return nil, err
+		return err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("trailing data after the JSON array")
+		return errors.New("trailing data after the JSON array")
 	}
-	return out, nil
+	return nil
 }
 
-func parseUsers(key string, k rawKey, body []byte, emailKey []byte) (parsed, error) {
-	if len(emailKey) == 0 {
-		return parsed{}, ErrNoEmailHashKey
+// typeUser types user n of a users snapshot into p.
+func typeUser(p *parsed, key string, k rawKey, emailKey []byte, n int64, raw []byte) {
+	var u fsUser
+	if err := json.Unmarshal(raw, &u); err != nil {
+		p.reject(n, raw, "user %d: %v", n, err)
+		return
 	}
-	elems, err := decodeArray(body)
-	if err != nil {
-		return parsed{}, err
+	if u.ID == nil {
+		p.reject(n, raw, "user %d: id is required", n)
+		return
 	}
-	p := parsed{rows: stagingRows{"fakestore_users": nil}}
-	for i, raw := range elems {
-		n := int64(i + 1)
-		var u fsUser
-		if err := json.Unmarshal(raw, &u); err != nil {
-			p.reject(n, raw, "user %d: %v", n, err)
-			continue
-		}
-		if u.ID == nil {
-			p.reject(n, raw, "user %d: id is required", n)
-			continue
-		}
-		var created any
-		if u.CreatedAt != nil {
-			created = u.CreatedAt.UTC()
-		}
-		var c cleaner
-		p.rows["fakestore_users"] = append(p.rows["fakestore_users"], []any{key, nil, k.date, n, *u.ID,
-			emailHash(emailKey, u.Email), c.optText("country", u.Country), created})
-		p.quarantine = append(p.quarantine, c.repair(n, raw)...)
+	var created any
+	if u.CreatedAt != nil {
+		created = u.CreatedAt.UTC()
 	}
-	return p, nil
+	var c cleaner
+	p.rows["fakestore_users"] = append(p.rows["fakestore_users"], []any{key, nil, k.date, n, *u.ID,
+		emailHash(emailKey, u.Email), c.optText("country", u.Country), created})
+	p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 }
 
 // emailHash is the hex HMAC-SHA256 of the trimmed, lower-cased email, or nil
@@ -257,96 +281,75 @@ func emailHash(key []byte, email string) any {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func parseProducts(key string, k rawKey, body []byte) (parsed, error) {
-	elems, err := decodeArray(body)
-	if err != nil {
-		return parsed{}, err
+// typeProduct types product n of a products snapshot into p.
+func typeProduct(p *parsed, key string, k rawKey, n int64, raw []byte) {
+	var pr fsProduct
+	if err := json.Unmarshal(raw, &pr); err != nil {
+		p.reject(n, raw, "product %d: %v", n, err)
+		return
 	}
-	p := parsed{rows: stagingRows{"fakestore_products": nil}}
-	for i, raw := range elems {
-		n := int64(i + 1)
-		var pr fsProduct
-		if err := json.Unmarshal(raw, &pr); err != nil {
-			p.reject(n, raw, "product %d: %v", n, err)
-			continue
-		}
-		switch {
-		case pr.ID == nil:
-			p.reject(n, raw, "product %d: id is required", n)
-			continue
-		case pr.Price == nil:
-			p.reject(n, raw, "product %d (id %d): price is required", n, *pr.ID)
-			continue
-		}
-		var validFrom any // NULL when the source does not say (price history, 007_marts.sql)
-		if pr.PriceValidFrom != nil {
-			validFrom = pr.PriceValidFrom.UTC()
-		}
-		var c cleaner
-		p.rows["fakestore_products"] = append(p.rows["fakestore_products"], []any{key, nil, k.date, n, *pr.ID,
-			c.text("title", pr.Title), *pr.Price, c.text("description", pr.Description),
-			c.category("category", pr.Category), c.text("image", pr.Image), validFrom})
-		p.quarantine = append(p.quarantine, c.repair(n, raw)...)
+	switch {
+	case pr.ID == nil:
+		p.reject(n, raw, "product %d: id is required", n)
+		return
+	case pr.Price == nil:
+		p.reject(n, raw, "product %d (id %d): price is required", n, *pr.ID)
+		return
 	}
-	return p, nil
+	var validFrom any // NULL when the source does not say (price history, 007_marts.sql)
+	if pr.PriceValidFrom != nil {
+		validFrom = pr.PriceValidFrom.UTC()
+	}
+	var c cleaner
+	p.rows["fakestore_products"] = append(p.rows["fakestore_products"], []any{key, nil, k.date, n, *pr.ID,
+		c.text("title", pr.Title), *pr.Price, c.text("description", pr.Description),
+		c.category("category", pr.Category), c.text("image", pr.Image), validFrom})
+	p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 }
 
-func parseCarts(key string, k rawKey, body []byte) (parsed, error) {
-	elems, err := decodeArray(body)
-	if err != nil {
-		return parsed{}, err
+// typeCart types cart n of a carts response, and its lines, into p.
+func typeCart(p *parsed, key string, k rawKey, n int64, raw []byte) {
+	var ct fsCart
+	if err := json.Unmarshal(raw, &ct); err != nil {
+		p.reject(n, raw, "cart %d: %v", n, err)
+		return
 	}
-	p := parsed{rows: stagingRows{"fakestore_carts": nil, "fakestore_cart_items": nil}}
-	for i, raw := range elems {
-		n := int64(i + 1)
-		var ct fsCart
-		if err := json.Unmarshal(raw, &ct); err != nil {
-			p.reject(n, raw, "cart %d: %v", n, err)
-			continue
-		}
-		switch {
-		case ct.ID == nil:
-			p.reject(n, raw, "cart %d: id is required", n)
-			continue
-		case ct.UserID == nil:
-			p.reject(n, raw, "cart %d (id %d): userId is required", n, *ct.ID)
-			continue
-		case ct.Date == nil:
-			p.reject(n, raw, "cart %d (id %d): date is required", n, *ct.ID)
-			continue
-		}
-		var items [][]any
-		bad := false
-		for j, line := range ct.Products {
-			if line.ProductID == nil || line.Quantity == nil {
-				// The whole cart: an order without one of its lines would
-				// carry a wrong total.
-				p.reject(n, raw, "cart %d (id %d) line %d: productId and quantity are required", n, *ct.ID, j+1)
-				bad = true
-				break
-			}
-			items = append(items, []any{key, nil, k.date, n, int64(j + 1), *ct.ID, *line.ProductID, *line.Quantity})
-		}
-		if bad {
-			continue
-		}
-		var c cleaner
-		status := defaultCartStatus
-		if ct.Status != nil {
-			status = c.category("status", *ct.Status)
-		}
-		p.rows["fakestore_carts"] = append(p.rows["fakestore_carts"], []any{key, nil, k.date, n, *ct.ID, *ct.UserID, ct.Date.UTC(), status})
-		p.rows["fakestore_cart_items"] = append(p.rows["fakestore_cart_items"], items...)
-		p.quarantine = append(p.quarantine, c.repair(n, raw)...)
+	switch {
+	case ct.ID == nil:
+		p.reject(n, raw, "cart %d: id is required", n)
+		return
+	case ct.UserID == nil:
+		p.reject(n, raw, "cart %d (id %d): userId is required", n, *ct.ID)
+		return
+	case ct.Date == nil:
+		p.reject(n, raw, "cart %d (id %d): date is required", n, *ct.ID)
+		return
 	}
-	return p, nil
+	var items [][]any
+	for j, line := range ct.Products {
+		if line.ProductID == nil || line.Quantity == nil {
+			// The whole cart: an order without one of its lines would
+			// carry a wrong total.
+			p.reject(n, raw, "cart %d (id %d) line %d: productId and quantity are required", n, *ct.ID, j+1)
+			return
+		}
+		items = append(items, []any{key, nil, k.date, n, int64(j + 1), *ct.ID, *line.ProductID, *line.Quantity})
+	}
+	var c cleaner
+	status := defaultCartStatus
+	if ct.Status != nil {
+		status = c.category("status", *ct.Status)
+	}
+	p.rows["fakestore_carts"] = append(p.rows["fakestore_carts"], []any{key, nil, k.date, n, *ct.ID, *ct.UserID, ct.Date.UTC(), status})
+	p.rows["fakestore_cart_items"] = append(p.rows["fakestore_cart_items"], items...)
+	p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 }
 
 // parseEvents reads NDJSON stream.RawRecords, one per line. Unknown fields
 // are rejected, as stream.ParseEvent does: the record format is ours, so
 // drift is an error. An event whose event_time lies outside bounds around
 // its ingestion_time (a client clock ahead, or far behind) is quarantined.
-func parseEvents(key string, body []byte, bounds eventBounds) (parsed, error) {
+func parseEvents(key string, body []byte, bounds eventBounds) parsed {
 	p := parsed{rows: stagingRows{"events": nil}}
 	type candidate struct {
 		n    int64
@@ -419,7 +422,7 @@ func parseEvents(key string, body []byte, bounds eventBounds) (parsed, error) {
 			int64(r.SchemaVersion), c.id("shard_id", r.ShardID), c.id("sequence_number", r.SequenceNumber)})
 		p.quarantine = append(p.quarantine, c.repair(n, line)...)
 	}
-	return p, nil
+	return p
 }
 
 // eventBounds is the window around its ingestion_time in which an event's

@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,7 +21,9 @@ import (
 )
 
 // Lake is what Load needs of the lake: it reads RAW and STAGING, and writes
-// STAGING and the transform's QUARANTINE. lake.Store satisfies it.
+// STAGING and the transform's QUARANTINE. lake.Store satisfies it. A Lake
+// that is also a lake.Opener (lake.S3Store) has its RAW objects read as
+// streams, never whole (deriveStaged).
 type Lake interface {
 	Source
 	// PutIfAbsent writes body at key unless an object is there
@@ -152,61 +157,93 @@ func (w *Warehouse) readStaged(ctx context.Context, lk Lake, o objectRef, mkey, 
 }
 
 // deriveStaged reads and parses the RAW object o and encodes its staging
-// files; with write, it writes them and then the manifest.
+// files; with write, it writes them and then the manifest. The object is
+// read as a stream (lake.OpenObject), gunzipped as it is read, and its rows
+// are handed to the Parquet codec a chunk at a time (parseStream): the
+// memory it takes is that of a chunk, whatever the object's size. What is
+// wrong with the object is found in the order of its layers, whichever
+// the stream meets first: its bytes (not the ones written: corrupt, or
+// foreign), then its gzip, then its records.
 func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rules string, write bool) (stagedObject, *objectProblem, error) {
-	body, err := lk.Get(ctx, o.key)
+	rc, err := lake.OpenObject(ctx, lk, o.key)
 	if err != nil {
 		if p := getProblem(o, err); p != nil {
 			return stagedObject{}, p, nil
 		}
 		return stagedObject{}, nil, err
 	}
-	sum := o.sha256
-	if sum == "" {
-		sum = sha256Hex(body)
-	}
-	plain, err := decompress(o.raw, body)
-	if err != nil {
-		return stagedObject{}, bodyProblem(body, gzipReason(body, err), fmt.Errorf("gunzip: %w", err)), nil
-	}
-	p, err := parseObject(o.key, o.raw, plain, w.opts.EmailHashKey, w.bounds())
-	if errors.Is(err, ErrNoEmailHashKey) {
-		return stagedObject{}, nil, err
-	} else if err != nil {
-		return stagedObject{}, bodyProblem(plain, notArrayReason(o.raw), err), nil
-	}
+	defer rc.Close()
 	codec, err := w.parquet(ctx)
 	if err != nil {
 		return stagedObject{}, nil, err
 	}
+	pw, err := codec.writer(ctx)
+	if err != nil {
+		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
+	}
+	defer pw.close()
+
+	raw := &streamStat{r: rc, h: sha256.New()}
+	plain := raw
+	var gzipErr error
+	if o.raw.gzip {
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			gzipErr = err
+		} else {
+			defer zr.Close()
+			plain = &streamStat{r: zr}
+		}
+	}
 	so := stagedObject{derived: true, bodies: map[string][]byte{}, keys: map[string]string{},
-		manifest: lake.Staged{Format: lake.StagedFormat, RawKey: o.key, RawSHA256: sum, Rules: rules}}
-	tables := make([]string, 0, len(p.rows))
-	for t := range p.rows {
+		manifest: lake.Staged{Format: lake.StagedFormat, RawKey: o.key, RawSHA256: o.sha256, Rules: rules}}
+	rows := map[string]int64{}
+	var addErr error // the codec's failure, not the object's
+	add := func(p parsed) error {
+		addErr = so.append(ctx, pw, o, p, rows)
+		return addErr
+	}
+	var parseErr error
+	if gzipErr == nil {
+		parseErr = parseStream(o.key, o.raw, plain, w.opts.EmailHashKey, w.bounds(), add)
+	}
+	if addErr != nil {
+		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, addErr)
+	}
+	// Read what is left, so that the object's bytes and gzip are judged
+	// whole, as a read of the whole object would, before its records are.
+	_, _ = io.Copy(io.Discard, plain)
+	_, _ = io.Copy(io.Discard, raw)
+	switch {
+	case raw.err != nil:
+		if p := getProblem(o, raw.err); p != nil {
+			return stagedObject{}, p, nil
+		}
+		return stagedObject{}, nil, raw.err
+	case gzipErr == nil && plain != raw && plain.err != nil:
+		gzipErr = plain.err
+	}
+	if gzipErr != nil {
+		return stagedObject{}, streamProblem(raw.n, raw.head, gzipReason(raw.head, gzipErr), fmt.Errorf("gunzip: %w", gzipErr)), nil
+	}
+	if errors.Is(parseErr, ErrNoEmailHashKey) {
+		return stagedObject{}, nil, parseErr
+	} else if parseErr != nil {
+		return stagedObject{}, streamProblem(plain.n, plain.head, notArrayReason(o.raw), parseErr), nil
+	}
+	if so.manifest.RawSHA256 == "" {
+		so.manifest.RawSHA256 = hex.EncodeToString(raw.h.Sum(nil))
+	}
+	tables := make([]string, 0, len(rows))
+	for t := range rows {
 		tables = append(tables, t)
 	}
 	sort.Strings(tables)
-	var qrows [][]any
-	for _, q := range p.quarantine {
-		qrows = append(qrows, []any{o.key, int64(0), o.raw.entity, q.rowNo, q.disposition, q.reason, q.record})
-		if q.disposition == dispRejected {
-			so.manifest.Rejected++
-		} else {
-			so.manifest.Repaired++
-		}
-	}
-	rowsOf := map[string][][]any{"quarantine": qrows}
-	for _, t := range tables {
-		rowsOf[t] = p.rows[t]
-		for _, r := range p.rows[t] {
-			r[1] = int64(0)
-		}
-	}
-	if len(qrows) > 0 {
+	if so.manifest.Rejected+so.manifest.Repaired > 0 {
 		tables = append(tables, "quarantine")
 	}
 	for _, t := range tables {
-		b, err := codec.encode(ctx, stagingTable(t), rowsOf[t])
+		b, err := pw.encode(ctx, stagingTable(t))
 		if err != nil {
 			return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 		}
@@ -214,9 +251,16 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 		if err != nil {
 			return stagedObject{}, nil, err
 		}
+		n := rows[t]
+		if t == "quarantine" {
+			n = so.manifest.Rejected + so.manifest.Repaired
+		}
 		so.bodies[t] = b
 		so.keys[t] = key
-		so.manifest.Files = append(so.manifest.Files, lake.StagedFile{Table: t, Key: key, SHA256: sha256Hex(b), Rows: int64(len(rowsOf[t])), Bytes: int64(len(b))})
+		so.manifest.Files = append(so.manifest.Files, lake.StagedFile{Table: t, Key: key, SHA256: sha256Hex(b), Rows: n, Bytes: int64(len(b))})
+	}
+	if err := pw.close(); err != nil {
+		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 	}
 	sort.Slice(so.manifest.Files, func(i, j int) bool { return so.manifest.Files[i].Key < so.manifest.Files[j].Key })
 	if !write {
@@ -239,6 +283,62 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 	}
 	return so, nil, nil
+}
+
+// append hands the rows of p, one chunk of the RAW object o, to pw, with
+// load_seq 0 (each warehouse numbers its loads for itself), counting them
+// in rows by table and its quarantined records in the manifest.
+func (so *stagedObject) append(ctx context.Context, pw *parquetWriter, o objectRef, p parsed, rows map[string]int64) error {
+	for t, rs := range p.rows {
+		for _, r := range rs {
+			r[1] = int64(0)
+		}
+		if err := pw.append(ctx, stagingTable(t), rs); err != nil {
+			return err
+		}
+		rows[t] += int64(len(rs))
+	}
+	if len(p.quarantine) == 0 {
+		return nil
+	}
+	qrows := make([][]any, 0, len(p.quarantine))
+	for _, q := range p.quarantine {
+		qrows = append(qrows, []any{o.key, int64(0), o.raw.entity, q.rowNo, q.disposition, q.reason, q.record})
+		if q.disposition == dispRejected {
+			so.manifest.Rejected++
+		} else {
+			so.manifest.Repaired++
+		}
+	}
+	return pw.append(ctx, stagingTable("quarantine"), qrows)
+}
+
+// streamStat reads r, counting its bytes, keeping the first of them
+// (lake.HeadBytes), hashing them if h is set, and keeping the first error
+// of r that is not io.EOF.
+type streamStat struct {
+	r    io.Reader
+	h    hash.Hash
+	n    int64
+	head []byte
+	err  error
+}
+
+func (s *streamStat) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		if s.h != nil {
+			s.h.Write(p[:n])
+		}
+		if len(s.head) < lake.HeadBytes {
+			s.head = append(s.head, p[:min(n, lake.HeadBytes-len(s.head))]...)
+		}
+		s.n += int64(n)
+	}
+	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // parquet returns the warehouse's Parquet codec, opened on first use.

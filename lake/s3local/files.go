@@ -29,8 +29,9 @@ import (
 // or is cut short left a half-written file with no metadata, visible to
 // conditional puts and breaking every later listing of its prefix (a
 // scenario's partial write found it). The body is read whole, and verified
-// by gofakes3's hashing reader, before the backend sees it. RAW objects are
-// small; holding one in memory is cheap.
+// by gofakes3's hashing reader, before the backend sees it: in memory when
+// it is small, in a temporary file under <dir>/tmp when it is not
+// (receive).
 //
 // A file that did not come through the S3 API (dropped into
 // <dir>/buckets/<bucket>/ by hand or by another program) has no metadata
@@ -142,17 +143,18 @@ func (b *fileBackend) GetObject(bucket, key string, rng *gofakes3.ObjectRangeReq
 }
 
 func (b *fileBackend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	body, err := io.ReadAll(io.LimitReader(input, size+1))
+	body, err := b.receive(input, size)
 	if err != nil {
 		return gofakes3.PutObjectResult{}, err
 	}
-	if int64(len(body)) != size {
-		return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
-	}
+	defer body.Close()
 	put := func() (gofakes3.PutObjectResult, error) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return b.MultiBucketBackend.PutObject(bucket, key, copyMeta(meta), bytes.NewReader(body), size, cond)
+		if _, err := body.Seek(0, io.SeekStart); err != nil {
+			return gofakes3.PutObjectResult{}, err
+		}
+		return b.MultiBucketBackend.PutObject(bucket, key, copyMeta(meta), body, size, cond)
 	}
 	res, err := put()
 	if !unexplained(err) || cond == nil {
@@ -175,6 +177,68 @@ func (b *fileBackend) DeleteMulti(bucket string, keys ...string) (gofakes3.Multi
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.MultiBucketBackend.DeleteMulti(bucket, keys...)
+}
+
+// memoryBodyLimit is the largest body a put holds in memory while it is
+// received; a larger one is received into a temporary file (receive).
+const memoryBodyLimit = 1 << 20
+
+// receive reads the whole body of a put, size bytes, which gofakes3's
+// hashing reader checks against its Content-MD5 at the end, before the
+// object's file is created: in memory up to memoryBodyLimit, in a
+// temporary file under <dir>/tmp beyond it (a snapshot of a third of a
+// million users is over 100 MB), removed by Close. A body shorter or
+// longer than size is ErrIncompleteBody.
+func (b *fileBackend) receive(input io.Reader, size int64) (receivedBody, error) {
+	if size <= memoryBodyLimit {
+		body, err := io.ReadAll(io.LimitReader(input, size+1))
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(body)) != size {
+			return nil, gofakes3.ErrIncompleteBody
+		}
+		return nopCloser{bytes.NewReader(body)}, nil
+	}
+	tmp := filepath.Join(b.dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(tmp, "put-*")
+	if err != nil {
+		return nil, err
+	}
+	body := &tempBody{File: f}
+	n, err := io.Copy(f, io.LimitReader(input, size+1))
+	if err == nil && n != size {
+		err = gofakes3.ErrIncompleteBody
+	}
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	return body, nil
+}
+
+// receivedBody is the body of a put, received whole.
+type receivedBody interface {
+	io.ReadSeeker
+	Close() error
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// tempBody is a body received into a temporary file: Close removes it.
+type tempBody struct{ *os.File }
+
+func (t *tempBody) Close() error {
+	err := t.File.Close()
+	if rerr := os.Remove(t.File.Name()); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // copyMeta copies m: gofakes3 merges an existing object's metadata into

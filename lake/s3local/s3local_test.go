@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -17,14 +19,23 @@ import (
 // TestServer_PutIsAtomic sends bodies that do not match their Content-MD5
 // (a byte changed in transit) or are cut short: the endpoint refuses each,
 // as S3 does, and keeps nothing of it. The prefix still lists, the key is
-// absent, and a whole write of it then succeeds.
+// absent, and a whole write of it then succeeds. A small body is received
+// in memory, a large one (3 MiB) in a temporary file, which is gone after
+// the put either way.
 func TestServer_PutIsAtomic(t *testing.T) {
+	for _, size := range []int{1 << 10, 3 << 20} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) { testPutIsAtomic(t, size) })
+	}
+}
+
+func testPutIsAtomic(t *testing.T, size int) {
 	ctx := context.Background()
-	store, url := laketest.NewStoreInDir(t, t.TempDir())
-	body := bytes.Repeat([]byte("0123456789abcdef"), 64)
+	dir := t.TempDir()
+	store, url := laketest.NewStoreInDir(t, dir)
+	body := bytes.Repeat([]byte("0123456789abcdef"), size/16)
 	sum := md5.Sum(body)
 	damaged := bytes.Clone(body)
-	damaged[100] ^= 0x20
+	damaged[len(damaged)-100] ^= 0x20
 	for _, tc := range []struct {
 		name   string
 		sent   []byte
@@ -34,6 +45,7 @@ func TestServer_PutIsAtomic(t *testing.T) {
 		{"Torn", body[:len(body)/2], len(body)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			defer noTempFiles(t, dir)
 			key := "raw/t/" + tc.name + ".json"
 			req, err := http.NewRequest(http.MethodPut, url+"/"+laketest.Bucket+"/"+key, &tornReader{b: tc.sent})
 			if err != nil {
@@ -68,6 +80,19 @@ func TestServer_PutIsAtomic(t *testing.T) {
 				t.Fatalf("read back: %v", err)
 			}
 		})
+	}
+}
+
+// noTempFiles fails the test if the endpoint left a file in <dir>/tmp,
+// where it receives large bodies.
+func noTempFiles(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left in the endpoint's temporary folder", e.Name())
 	}
 }
 
