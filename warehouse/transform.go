@@ -70,10 +70,11 @@ var modelOrder = []model{
 }
 
 // runTemps are temporary tables of a run that no model declares as its
-// temp: transform_run (transform.go), changed_events and changed_sessions
+// temp: transform_run (transform.go), source_object_order
+// (source_versions.sql), changed_events and changed_sessions
 // (core_events.sql), changed_order_days (core_orders.sql), backfill_days
 // (affected_days.sql).
-var runTemps = []string{"transform_run", "changed_events", "changed_sessions", "changed_order_days", "backfill_days"}
+var runTemps = []string{"transform_run", "source_object_order", "changed_events", "changed_sessions", "changed_order_days", "backfill_days"}
 
 // loadModels reads and renders every model in modelOrder with d's template
 // functions, and splits it into statements.

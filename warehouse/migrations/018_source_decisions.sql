@@ -2,6 +2,8 @@
 -- docs/ARCHITECTURE.md "Duplicate ids from the source"), kept from run to
 -- run so that a run reads only the objects it loads, not every snapshot
 -- STAGING has ever held (a daily users snapshot repeats every user).
+-- Objects are named by their load_seq, not their key: millions of rows of
+-- integers, where keys would be as many long strings.
 --
 -- meta.source_objects: one row per (entity, id, object) served: how many
 -- different versions of the id the object serves and the row of its first
@@ -10,7 +12,7 @@
 CREATE TABLE meta.source_objects (
     entity        VARCHAR NOT NULL, -- users, products, carts
     business_key  BIGINT  NOT NULL,
-    raw_key       VARCHAR NOT NULL,
+    load_seq      BIGINT  NOT NULL, -- the object (meta.loaded_objects.load_seq)
     snapshot_date DATE    NOT NULL,
     row_no        BIGINT  NOT NULL, -- the id's first row in the object
     versions      BIGINT  NOT NULL
@@ -23,7 +25,7 @@ CREATE TABLE meta.source_objects (
 CREATE TABLE meta.source_decisions (
     entity        VARCHAR NOT NULL,
     business_key  BIGINT  NOT NULL,
-    raw_key       VARCHAR NOT NULL,
+    load_seq      BIGINT  NOT NULL,
     snapshot_date DATE    NOT NULL,
     row_no        BIGINT  NOT NULL,
     versions      BIGINT  NOT NULL

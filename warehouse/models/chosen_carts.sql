@@ -8,5 +8,5 @@ CREATE OR REPLACE TEMP TABLE chosen_carts AS
 SELECT c.raw_key, c.row_no, c.cart_id, c.user_id, c.cart_date, c.status
 FROM staging.fakestore_carts AS c
 JOIN meta.source_decisions AS v
-  ON v.entity = 'carts' AND v.raw_key = c.raw_key AND v.row_no = c.row_no
+  ON v.entity = 'carts' AND v.load_seq = c.load_seq AND v.row_no = c.row_no
 WHERE v.versions = 1;

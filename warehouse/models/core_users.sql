@@ -6,7 +6,7 @@ CREATE OR REPLACE TEMP TABLE src_users AS
 SELECT u.user_id, u.email_hash, u.country, u.created_at
 FROM staging.fakestore_users AS u
 JOIN meta.source_decisions AS v
-  ON v.entity = 'users' AND v.raw_key = u.raw_key AND v.row_no = u.row_no
+  ON v.entity = 'users' AND v.load_seq = u.load_seq AND v.row_no = u.row_no
 WHERE v.versions = 1;
 
 MERGE INTO core.users AS t

@@ -10,7 +10,7 @@ WITH observed AS (
            COALESCE(p.price_valid_from, CAST(p.snapshot_date AS TIMESTAMP)) AS valid_from
     FROM staging.fakestore_products AS p
     JOIN meta.source_objects AS v
-      ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
+      ON v.entity = 'products' AND v.load_seq = p.load_seq AND v.row_no = p.row_no
     WHERE v.versions = 1
       AND p.product_id IN (SELECT product_id FROM src_products)
 ),

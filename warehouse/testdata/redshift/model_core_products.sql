@@ -25,7 +25,7 @@ SELECT p.product_id,
        CAST(f.first_seen AS TIMESTAMP)              AS created_at
 FROM staging.fakestore_products AS p
 JOIN meta.source_decisions AS v
-  ON v.entity = 'products' AND v.raw_key = p.raw_key AND v.row_no = p.row_no
+  ON v.entity = 'products' AND v.load_seq = p.load_seq AND v.row_no = p.row_no
 JOIN first_seen AS f ON f.product_id = p.product_id
 CROSS JOIN latest AS l
 WHERE v.versions = 1;

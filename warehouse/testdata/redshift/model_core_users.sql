@@ -8,7 +8,7 @@ CREATE TEMP TABLE src_users AS
 SELECT u.user_id, u.email_hash, u.country, u.created_at
 FROM staging.fakestore_users AS u
 JOIN meta.source_decisions AS v
-  ON v.entity = 'users' AND v.raw_key = u.raw_key AND v.row_no = u.row_no
+  ON v.entity = 'users' AND v.load_seq = u.load_seq AND v.row_no = u.row_no
 WHERE v.versions = 1;
 
 CREATE TEMP TABLE "merge_source" AS SELECT s.* FROM src_users AS s WHERE NOT EXISTS (SELECT 1 FROM core.users AS t WHERE t.user_id = s.user_id AND NOT COALESCE(((((t.email_hash <> s.email_hash OR t.email_hash IS NULL OR s.email_hash IS NULL) AND NOT (t.email_hash IS NULL AND s.email_hash IS NULL))

@@ -8,68 +8,100 @@ WHERE EXISTS (SELECT 1 FROM transform_run WHERE mode = 'full_refresh');
 DELETE FROM meta.source_decisions
 WHERE EXISTS (SELECT 1 FROM transform_run WHERE mode = 'full_refresh');
 
+DROP TABLE IF EXISTS source_object_order;
+
+CREATE TEMP TABLE source_object_order AS
+SELECT load_seq, object_key,
+       row_number() OVER (ORDER BY split_part(object_key, '/', 4), object_key) AS ord
+FROM meta.loaded_objects
+WHERE entity IN ('users', 'products', 'carts');
+
 DROP TABLE IF EXISTS new_source_objects;
 
 CREATE TEMP TABLE new_source_objects AS
-WITH new_carts AS (
-    SELECT c.*
-    FROM staging.fakestore_carts AS c
-    CROSS JOIN transform_run AS r
-    WHERE c.load_seq > r.from_load_seq AND c.load_seq <= r.to_load_seq
-),
-cart_lines AS (
-    SELECT i.raw_key, i.cart_row_no,
-           listagg(CAST(i.product_id AS VARCHAR(65535)) || 'x' || CAST(i.quantity AS VARCHAR(65535)), ',') WITHIN GROUP (ORDER BY i.line_no) AS lines
-    FROM staging.fakestore_cart_items AS i
-    CROSS JOIN transform_run AS r
-    WHERE i.load_seq > r.from_load_seq AND i.load_seq <= r.to_load_seq
-    GROUP BY i.raw_key, i.cart_row_no
-),
-served AS (
-    SELECT 'products' AS entity, p.product_id AS business_key, p.raw_key, p.snapshot_date, p.row_no,
-           COALESCE(CAST(length(CAST((p.title) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.title) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.category) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.category) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price_valid_from) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price_valid_from) AS VARCHAR(65535)), '-') AS fingerprint
+WITH served AS (
+    SELECT 'products' AS entity, p.product_id AS business_key, p.load_seq, p.snapshot_date, p.row_no
     FROM staging.fakestore_products AS p
     CROSS JOIN transform_run AS r
     WHERE p.load_seq > r.from_load_seq AND p.load_seq <= r.to_load_seq
     UNION ALL
-    SELECT 'users', u.user_id, u.raw_key, u.snapshot_date, u.row_no,
-           COALESCE(CAST(length(CAST((u.email_hash) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.email_hash) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((u.country) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.country) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((u.created_at) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.created_at) AS VARCHAR(65535)), '-')
+    SELECT 'users', u.user_id, u.load_seq, u.snapshot_date, u.row_no
     FROM staging.fakestore_users AS u
     CROSS JOIN transform_run AS r
     WHERE u.load_seq > r.from_load_seq AND u.load_seq <= r.to_load_seq
     UNION ALL
-    SELECT 'carts', c.cart_id, c.raw_key, c.snapshot_date, c.row_no,
+    SELECT 'carts', c.cart_id, c.load_seq, c.snapshot_date, c.row_no
+    FROM staging.fakestore_carts AS c
+    CROSS JOIN transform_run AS r
+    WHERE c.load_seq > r.from_load_seq AND c.load_seq <= r.to_load_seq
+),
+grouped AS (
+    SELECT entity, business_key, load_seq, max(snapshot_date) AS snapshot_date, min(row_no) AS row_no,
+           count(*) AS copies
+    FROM served
+    GROUP BY entity, business_key, load_seq
+),
+repeated AS (
+    SELECT entity, business_key, load_seq FROM grouped WHERE copies > 1
+),
+cart_lines AS (
+    SELECT i.load_seq, i.cart_row_no,
+           listagg(CAST(i.product_id AS VARCHAR(65535)) || 'x' || CAST(i.quantity AS VARCHAR(65535)), ',') WITHIN GROUP (ORDER BY i.line_no) AS lines
+    FROM staging.fakestore_cart_items AS i
+    JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = i.cart_id AND k.load_seq = i.load_seq
+    GROUP BY i.load_seq, i.cart_row_no
+),
+fingerprints AS (
+    SELECT 'products' AS entity, p.product_id AS business_key, p.load_seq,
+           COALESCE(CAST(length(CAST((p.title) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.title) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.category) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.category) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price_valid_from) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price_valid_from) AS VARCHAR(65535)), '-') AS fingerprint
+    FROM staging.fakestore_products AS p
+    JOIN repeated AS k ON k.entity = 'products' AND k.business_key = p.product_id AND k.load_seq = p.load_seq
+    UNION ALL
+    SELECT 'users', u.user_id, u.load_seq,
+           COALESCE(CAST(length(CAST((u.email_hash) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.email_hash) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((u.country) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.country) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((u.created_at) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((u.created_at) AS VARCHAR(65535)), '-')
+    FROM staging.fakestore_users AS u
+    JOIN repeated AS k ON k.entity = 'users' AND k.business_key = u.user_id AND k.load_seq = u.load_seq
+    UNION ALL
+    SELECT 'carts', c.cart_id, c.load_seq,
            COALESCE(CAST(length(CAST((c.user_id) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.user_id) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.cart_date) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.cart_date) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.status) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.status) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((l.lines) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((l.lines) AS VARCHAR(65535)), '-')
-    FROM new_carts AS c
-    LEFT JOIN cart_lines AS l ON l.raw_key = c.raw_key AND l.cart_row_no = c.row_no
+    FROM staging.fakestore_carts AS c
+    JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = c.cart_id AND k.load_seq = c.load_seq
+    LEFT JOIN cart_lines AS l ON l.load_seq = c.load_seq AND l.cart_row_no = c.row_no
+),
+versions AS (
+    SELECT entity, business_key, load_seq, count(DISTINCT fingerprint) AS versions
+    FROM fingerprints
+    GROUP BY entity, business_key, load_seq
 )
-SELECT entity, business_key, raw_key, max(snapshot_date) AS snapshot_date, min(row_no) AS row_no,
-       count(DISTINCT fingerprint) AS versions
-FROM served
-GROUP BY entity, business_key, raw_key;
+SELECT g.entity, g.business_key, g.load_seq, g.snapshot_date, g.row_no,
+       CAST(COALESCE(v.versions, 1) AS BIGINT) AS versions
+FROM grouped AS g
+LEFT JOIN versions AS v
+  ON v.entity = g.entity AND v.business_key = g.business_key AND v.load_seq = g.load_seq;
 
-INSERT INTO meta.source_objects (entity, business_key, raw_key, snapshot_date, row_no, versions)
-SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+INSERT INTO meta.source_objects (entity, business_key, load_seq, snapshot_date, row_no, versions)
+SELECT entity, business_key, load_seq, snapshot_date, row_no, versions
 FROM new_source_objects;
 
 DROP TABLE IF EXISTS new_source_decisions;
 
 CREATE TEMP TABLE new_source_decisions AS
 WITH candidates AS (
-    SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+    SELECT entity, business_key, load_seq, snapshot_date, row_no, versions
     FROM new_source_objects
     UNION ALL
-    SELECT d.entity, d.business_key, d.raw_key, d.snapshot_date, d.row_no, d.versions
+    SELECT d.entity, d.business_key, d.load_seq, d.snapshot_date, d.row_no, d.versions
     FROM meta.source_decisions AS d
     WHERE EXISTS (SELECT 1 FROM new_source_objects AS n
                   WHERE n.entity = d.entity AND n.business_key = d.business_key)
 )
-SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+SELECT entity, business_key, load_seq, snapshot_date, row_no, versions
 FROM (
     SELECT c.*,
-           row_number() OVER (PARTITION BY entity, business_key
-                              ORDER BY snapshot_date DESC, raw_key DESC) AS rn
+           row_number() OVER (PARTITION BY c.entity, c.business_key
+                              ORDER BY c.snapshot_date DESC, o.ord DESC) AS rn
     FROM candidates AS c
+    JOIN source_object_order AS o ON o.load_seq = c.load_seq
 ) AS ranked
 WHERE rn = 1;
 
@@ -78,8 +110,8 @@ WHERE EXISTS (SELECT 1 FROM new_source_decisions AS n
               WHERE n.entity = meta.source_decisions.entity
                 AND n.business_key = meta.source_decisions.business_key);
 
-INSERT INTO meta.source_decisions (entity, business_key, raw_key, snapshot_date, row_no, versions)
-SELECT entity, business_key, raw_key, snapshot_date, row_no, versions
+INSERT INTO meta.source_decisions (entity, business_key, load_seq, snapshot_date, row_no, versions)
+SELECT entity, business_key, load_seq, snapshot_date, row_no, versions
 FROM new_source_decisions;
 
 DROP TABLE new_source_decisions;
@@ -88,22 +120,22 @@ DELETE FROM meta.rejected_rows;
 
 INSERT INTO meta.rejected_rows (entity, business_key, raw_key, row_no, snapshot_date, reason)
 WITH conflicted AS (
-    SELECT entity, business_key, raw_key, versions
+    SELECT entity, business_key, load_seq, versions
     FROM meta.source_decisions
     WHERE versions > 1
 ),
 rows_of AS (
-    SELECT 'products' AS entity, product_id AS business_key, raw_key, row_no, snapshot_date
+    SELECT 'products' AS entity, product_id AS business_key, raw_key, load_seq, row_no, snapshot_date
     FROM staging.fakestore_products
-    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'products')
+    WHERE load_seq IN (SELECT load_seq FROM conflicted WHERE entity = 'products')
     UNION ALL
-    SELECT 'users', user_id, raw_key, row_no, snapshot_date
+    SELECT 'users', user_id, raw_key, load_seq, row_no, snapshot_date
     FROM staging.fakestore_users
-    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'users')
+    WHERE load_seq IN (SELECT load_seq FROM conflicted WHERE entity = 'users')
     UNION ALL
-    SELECT 'carts', cart_id, raw_key, row_no, snapshot_date
+    SELECT 'carts', cart_id, raw_key, load_seq, row_no, snapshot_date
     FROM staging.fakestore_carts
-    WHERE raw_key IN (SELECT raw_key FROM conflicted WHERE entity = 'carts')
+    WHERE load_seq IN (SELECT load_seq FROM conflicted WHERE entity = 'carts')
 )
 SELECT s.entity, s.business_key, s.raw_key, s.row_no, s.snapshot_date,
        'duplicate id: the object serves ' || CAST(c.versions AS VARCHAR(65535)) || ' different versions of '
@@ -111,4 +143,4 @@ SELECT s.entity, s.business_key, s.raw_key, s.row_no, s.snapshot_date,
        || ' ' || CAST(s.business_key AS VARCHAR(65535))
 FROM rows_of AS s
 JOIN conflicted AS c
-  ON c.entity = s.entity AND c.business_key = s.business_key AND c.raw_key = s.raw_key;
+  ON c.entity = s.entity AND c.business_key = s.business_key AND c.load_seq = s.load_seq;
