@@ -87,6 +87,9 @@ type Options struct {
 	// Checkpointer, if set, wraps the checkpointer of every consumer the
 	// runner makes (crash points between a RAW write and its checkpoint).
 	Checkpointer func(stream.Checkpointer) stream.Checkpointer
+	// ProduceChunk is how many records Produce hands the producer at a
+	// time; 0 means DefaultProduceChunk.
+	ProduceChunk int
 }
 
 // Totals counts every event through every stage of a run, as Jepsen's
@@ -311,10 +314,44 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 	return nil
 }
 
+// DefaultProduceChunk is how many records Produce hands the producer at a
+// time: an hour of a large shop (400,000 records in a day of ten million)
+// is not held whole. A multiple of stream.MaxBatchRecords, so that the
+// calls are those of one PutRecords over the hour unless the byte limit of
+// a call cuts a batch short.
+const DefaultProduceChunk = 20 * stream.MaxBatchRecords
+
 // Produce puts on the stream every record the fleet sends before until
-// (SendAt < until) and has not sent yet.
+// (SendAt < until) and has not sent yet, Options.ProduceChunk records at a
+// time.
+// When a part fails (or the fleet fails to make a record), the rest of the
+// hour is still drawn from the fleet and counted as attempted, not sent
+// (stream.Unsent), as one call over the whole hour would have counted it;
+// the error is returned at the end.
 func (r *Runner) Produce(ctx context.Context, until time.Time) (stream.PutStats, error) {
-	var recs []stream.Record
+	var put stream.PutStats
+	var putErr error
+	chunk := r.opts.ProduceChunk
+	if chunk <= 0 {
+		chunk = DefaultProduceChunk
+	}
+	recs := make([]stream.Record, 0, min(chunk, 1024))
+	flush := func() {
+		if len(recs) == 0 {
+			return
+		}
+		if err := r.anom.Err(); err != nil && putErr == nil {
+			putErr = fmt.Errorf("client fleet: %w", err)
+		}
+		if putErr != nil {
+			put.Add(stream.Unsent(recs))
+		} else {
+			st, err := r.producer.PutRecords(ctx, recs)
+			put.Add(st)
+			putErr = err
+		}
+		recs = recs[:0]
+	}
 	for {
 		d, ok := r.peek()
 		if !ok || !d.SendAt.Before(until) {
@@ -325,16 +362,19 @@ func (r *Runner) Produce(ctx context.Context, until time.Time) (stream.PutStats,
 			r.opts.OnDelivery(d)
 		}
 		recs = append(recs, stream.Record{Data: d.Data, PartitionKey: d.PartitionKey})
+		if len(recs) == chunk {
+			flush()
+		}
 	}
-	if err := r.anom.Err(); err != nil {
-		return stream.PutStats{}, fmt.Errorf("client fleet: %w", err)
+	flush()
+	if err := r.anom.Err(); err != nil && putErr == nil {
+		putErr = fmt.Errorf("client fleet: %w", err)
 	}
-	put, err := r.producer.PutRecords(ctx, recs)
 	r.totals.Sent += put.Attempted
 	r.totals.Acknowledged += put.Acknowledged
 	r.totals.Rejected += put.Rejected
 	r.totals.Unanswered += put.Unanswered
-	return put, err
+	return put, putErr
 }
 
 // peek returns the next record the fleet will send, if any.

@@ -236,3 +236,45 @@ func TestRunner_Result(t *testing.T) {
 		}
 	})
 }
+
+// TestRunner_ProduceInChunks: the fleet's records handed to the producer a
+// few at a time (Options.ProduceChunk) give the run of one call per hour:
+// the same totals (rejections included), RAW and tables, in more calls.
+func TestRunner_ProduceInChunks(t *testing.T) {
+	ctx := context.Background()
+	anomalies := sim.AnomalyConfig{DuplicateRate: 0.05, MalformedRate: 0.02}
+	runWith := func(chunk int) (runResult, int) {
+		r, err := pipeline.NewRunnerWith(ctx, testConfig(t.TempDir(), 13), pipeline.Options{Anomalies: anomalies, ProduceChunk: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		days, err := r.Run(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		for _, d := range days {
+			calls += d.Put.Calls
+		}
+		res := runResult{totals: r.Totals(), raw: lakeSums(t, r.Env.Lake, lake.RawPrefix)}
+		if res.hashes, err = r.Warehouse().TableHashes(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return res, calls
+	}
+	whole, wholeCalls := runWith(0)
+	parts, partCalls := runWith(7)
+	if whole.totals != parts.totals {
+		t.Errorf("totals in parts %+v, in one call per hour %+v", parts.totals, whole.totals)
+	}
+	if whole.totals.Rejected == 0 || whole.totals.Sent <= whole.totals.Generated {
+		t.Errorf("totals %+v: want rejected records and duplicates for the comparison to mean something", whole.totals)
+	}
+	if !reflect.DeepEqual(whole.hashes, parts.hashes) || !reflect.DeepEqual(whole.raw, parts.raw) {
+		t.Error("records produced in parts gave other tables or RAW objects")
+	}
+	if partCalls <= wholeCalls {
+		t.Errorf("%d PutRecords calls in parts of 7, %d in one per hour: the parts were not parts", partCalls, wholeCalls)
+	}
+}

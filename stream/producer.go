@@ -110,6 +110,22 @@ func (s *PutStats) reject(reason string) {
 	s.RejectedReasons[reason]++
 }
 
+// Unsent counts recs as PutRecords would if it sent none of them: each
+// attempted, and those it would refuse before sending rejected with their
+// reason. A caller that sends a long list in parts uses it for the parts
+// after one that failed, so that the stats are those of one call over the
+// whole list (which refuses records before sending and stops at the
+// failing batch).
+func Unsent(recs []Record) PutStats {
+	st := PutStats{Attempted: len(recs)}
+	for _, r := range recs {
+		if reason := rejectReason(r); reason != "" {
+			st.reject(reason)
+		}
+	}
+	return st
+}
+
 // rejectReason returns why Kinesis would refuse r outright (failing the
 // whole PutRecords call), or "" if it would not.
 func rejectReason(r Record) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,22 @@ func assertRecords(tb testing.TB, got, want [][]byte) {
 		if !bytes.Equal(got[i], want[i]) {
 			tb.Fatalf("record %d = %.80q, want %.80q", i, got[i], want[i])
 		}
+	}
+}
+
+// TestUnsent counts records as PutRecords would without sending them: all
+// attempted, the ones it refuses before sending rejected by reason, none
+// acknowledged.
+func TestUnsent(t *testing.T) {
+	recs := []stream.Record{
+		{Data: []byte(`{}`), PartitionKey: "a"},
+		{Data: nil, PartitionKey: "b"},
+		{Data: []byte(`{}`), PartitionKey: ""},
+		{Data: make([]byte, stream.MaxRecordBytes), PartitionKey: "c"},
+	}
+	st := stream.Unsent(recs)
+	want := map[string]int{stream.RejectEmptyData: 1, stream.RejectEmptyPartitionKey: 1, stream.RejectOverMaxRecord: 1}
+	if st.Attempted != 4 || st.Acknowledged != 0 || st.Rejected != 3 || !reflect.DeepEqual(st.RejectedReasons, want) || st.Calls != 0 {
+		t.Fatalf("Unsent = %+v, want 4 attempted, 3 rejected by reason %v, nothing sent", st, want)
 	}
 }
