@@ -12,48 +12,43 @@
 --                  with an event of step k's type at or after t(k-1), t(k)
 --                  the earliest such event; funnel_step is the last step
 --                  reached, 0 for none.
+-- Step by step, one narrow temporary table per statement: each statement
+-- holds one aggregate or join, so that a day of ten million events stays
+-- within the warehouse's memory limit (one query holding every step ran
+-- out of it).
+CREATE OR REPLACE TEMP TABLE session_steps AS
+SELECT session_id,
+       min(event_time)                                                    AS started_at,
+       max(event_time)                                                    AS ended_at,
+       count(*)                                                           AS events,
+       count(CASE WHEN event_type = 'purchase' THEN 1 END)                AS purchase_events,
+       min(CASE WHEN event_type = 'product_view' THEN event_time END)     AS t1
+FROM core.events
+WHERE session_id IN (SELECT session_id FROM changed_sessions)
+GROUP BY session_id;
+
+CREATE OR REPLACE TEMP TABLE session_step2 AS
+SELECT e.session_id, min(e.event_time) AS t
+FROM core.events AS e
+JOIN session_steps AS p ON p.session_id = e.session_id AND e.event_time >= p.t1
+WHERE e.event_type = 'add_to_cart'
+GROUP BY e.session_id;
+
+CREATE OR REPLACE TEMP TABLE session_step3 AS
+SELECT e.session_id, min(e.event_time) AS t
+FROM core.events AS e
+JOIN session_step2 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
+WHERE e.event_type = 'begin_checkout'
+GROUP BY e.session_id;
+
+CREATE OR REPLACE TEMP TABLE session_step4 AS
+SELECT e.session_id, min(e.event_time) AS t
+FROM core.events AS e
+JOIN session_step3 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
+WHERE e.event_type = 'purchase'
+GROUP BY e.session_id;
+
 CREATE OR REPLACE TEMP TABLE src_sessions AS
-WITH ev AS (
-    SELECT e.session_id, e.event_type, e.event_time
-    FROM core.events AS e
-    WHERE e.session_id IN (SELECT session_id FROM changed_sessions)
-),
-base AS (
-    SELECT session_id,
-           min(event_time)                                        AS started_at,
-           max(event_time)                                        AS ended_at,
-           count(*)                                               AS events,
-           count(CASE WHEN event_type = 'purchase' THEN 1 END)    AS purchase_events
-    FROM ev
-    GROUP BY session_id
-),
-step1 AS (
-    SELECT session_id, min(event_time) AS t
-    FROM ev
-    WHERE event_type = 'product_view'
-    GROUP BY session_id
-),
-step2 AS (
-    SELECT e.session_id, min(e.event_time) AS t
-    FROM ev AS e
-    JOIN step1 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
-    WHERE e.event_type = 'add_to_cart'
-    GROUP BY e.session_id
-),
-step3 AS (
-    SELECT e.session_id, min(e.event_time) AS t
-    FROM ev AS e
-    JOIN step2 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
-    WHERE e.event_type = 'begin_checkout'
-    GROUP BY e.session_id
-),
-step4 AS (
-    SELECT e.session_id, min(e.event_time) AS t
-    FROM ev AS e
-    JOIN step3 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
-    WHERE e.event_type = 'purchase'
-    GROUP BY e.session_id
-)
 SELECT b.session_id,
        CAST(b.started_at AS DATE)          AS session_date,
        b.started_at,
@@ -63,13 +58,20 @@ SELECT b.session_id,
        CAST(CASE WHEN s4.session_id IS NOT NULL THEN 4
                  WHEN s3.session_id IS NOT NULL THEN 3
                  WHEN s2.session_id IS NOT NULL THEN 2
-                 WHEN s1.session_id IS NOT NULL THEN 1
+                 WHEN b.t1 IS NOT NULL THEN 1
                  ELSE 0 END AS INTEGER)    AS funnel_step
-FROM base AS b
-LEFT JOIN step1 AS s1 ON s1.session_id = b.session_id
-LEFT JOIN step2 AS s2 ON s2.session_id = b.session_id
-LEFT JOIN step3 AS s3 ON s3.session_id = b.session_id
-LEFT JOIN step4 AS s4 ON s4.session_id = b.session_id;
+FROM session_steps AS b
+LEFT JOIN session_step2 AS s2 ON s2.session_id = b.session_id
+LEFT JOIN session_step3 AS s3 ON s3.session_id = b.session_id
+LEFT JOIN session_step4 AS s4 ON s4.session_id = b.session_id;
+
+DROP TABLE session_step4;
+
+DROP TABLE session_step3;
+
+DROP TABLE session_step2;
+
+DROP TABLE session_steps;
 
 DELETE FROM core.sessions
 WHERE session_id IN (SELECT session_id FROM changed_sessions)
