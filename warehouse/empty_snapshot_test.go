@@ -30,16 +30,7 @@ func testEmptySnapshot(t *testing.T, w *warehouse.Warehouse) {
 	src.putJSON(t, "carts", "2026-01-01", []cart{{ID: 1, UserID: 1, Date: "2026-01-01T10:00:00.000Z", Products: []cartLine{{1, 1}}}})
 	mustLoad(t, w, src)
 	before := mustTransform(t, w)
-	result := func(st warehouse.TransformStats, name string) warehouse.CheckResult {
-		for _, c := range st.Checks {
-			if c.Name == name {
-				return c
-			}
-		}
-		t.Fatalf("no check %s in %+v", name, st.Checks)
-		return warehouse.CheckResult{}
-	}
-	if r := result(before, "snapshots_not_empty"); r.Status != "pass" {
+	if r := checkResult(t, before, "snapshots_not_empty"); r.Status != "pass" {
 		t.Fatalf("first snapshots: %+v", r)
 	}
 
@@ -60,7 +51,7 @@ func testEmptySnapshot(t *testing.T, w *warehouse.Warehouse) {
 				t.Errorf("error %q does not say %q", err, want)
 			}
 		}
-		if r := result(st, "carts_not_empty"); r.Status != "warn" || !strings.Contains(r.Detail, "carts 2026-01-02: 0 rows after 2 on 2026-01-01") {
+		if r := checkResult(t, st, "carts_not_empty"); r.Status != "warn" || !strings.Contains(r.Detail, "carts 2026-01-02: 0 rows after 2 on 2026-01-01") {
 			t.Errorf("carts_not_empty = %+v, want a warning naming the empty date", r)
 		}
 		if got := mustHashes(t, w); !equalHashes(got, hashes) {
@@ -78,7 +69,7 @@ func testEmptySnapshot(t *testing.T, w *warehouse.Warehouse) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := result(st, "snapshots_not_empty"); r.Status != "pass" || !strings.Contains(r.Detail, "products 2026-01-02: empty, accepted (--accept-empty products)") {
+		if r := checkResult(t, st, "snapshots_not_empty"); r.Status != "pass" || !strings.Contains(r.Detail, "products 2026-01-02: empty, accepted (--accept-empty products)") {
 			t.Fatalf("snapshots_not_empty = %+v", r)
 		}
 		got := queryStrings(t, w, "SELECT accepted_empty FROM meta.transform_runs WHERE run_id = "+strconv.FormatInt(st.RunID, 10))[0][0]

@@ -352,3 +352,15 @@ func sortedKeys(s *memSource) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// checkResult returns the result of the check name in st.
+func checkResult(tb testing.TB, st warehouse.TransformStats, name string) warehouse.CheckResult {
+	tb.Helper()
+	for _, c := range st.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	tb.Fatalf("no check %s in %+v", name, st.Checks)
+	return warehouse.CheckResult{}
+}

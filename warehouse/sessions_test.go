@@ -135,18 +135,6 @@ func TestWarehouse_Check_SessionsCoverEvents(t *testing.T) {
 	})
 }
 
-// checkResult returns the result of the check name in st.
-func checkResult(tb testing.TB, st warehouse.TransformStats, name string) warehouse.CheckResult {
-	tb.Helper()
-	for _, c := range st.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	tb.Fatalf("no check %s in %+v", name, st.Checks)
-	return warehouse.CheckResult{}
-}
-
 // TestWarehouse_Check_EventsUniqueID: core.events has no primary key
 // (migration 019); an id the run writes that CORE holds twice blocks the run
 // with events_unique_id, naming it (PostgreSQL's MERGE refuses such a
