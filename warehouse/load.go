@@ -96,8 +96,13 @@ type StagingNote struct {
 // between listing and reading), a write to the warehouse. It returns the
 // stats so far with an error naming the key. Objects loaded before the
 // failure stay loaded.
-func (w *Warehouse) Load(ctx context.Context, src Lake) (LoadStats, error) {
-	stats := LoadStats{Rows: map[string]int64{}}
+func (w *Warehouse) Load(ctx context.Context, src Lake) (stats LoadStats, err error) {
+	defer func() {
+		if cerr := w.closeCodec(); cerr != nil && err == nil {
+			err = fmt.Errorf("load: close the Parquet codec: %w", cerr)
+		}
+	}()
+	stats = LoadStats{Rows: map[string]int64{}}
 	for t := range stagingColumns {
 		stats.Rows["staging."+t] = 0
 	}

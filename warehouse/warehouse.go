@@ -169,14 +169,23 @@ func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse
 // Close closes the database (and the Parquet codec, if opened).
 func (w *Warehouse) Close() error {
 	err := w.db.Close()
+	if cerr := w.closeCodec(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// closeCodec closes the Parquet codec if it is open; the next use opens it
+// again. Load closes it when it is done, so that its memory (up to its own
+// limit) is not held through the transform that follows.
+func (w *Warehouse) closeCodec() error {
 	w.codecMu.Lock()
 	defer w.codecMu.Unlock()
-	if w.codec != nil {
-		if cerr := w.codec.Close(); err == nil {
-			err = cerr
-		}
-		w.codec = nil
+	if w.codec == nil {
+		return nil
 	}
+	err := w.codec.Close()
+	w.codec = nil
 	return err
 }
 
