@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -467,10 +466,6 @@ func (r *Runner) build(ctx context.Context, opts warehouse.TransformOptions) (bu
 	var b built
 	var err error
 	b.load, err = r.wh.Load(ctx, r.Env.Lake)
-	// The load leaves garbage (the objects' bodies and rows) that the Go
-	// heap would keep through the transform, when DuckDB needs its memory
-	// and Go allocates too little to collect it: return it now.
-	debug.FreeOSMemory()
 	if err != nil {
 		if _, rerr := r.wh.RecordLoadFailure(context.WithoutCancel(ctx), opts, err); rerr != nil {
 			err = errors.Join(err, rerr)

@@ -98,8 +98,8 @@ type StagingNote struct {
 // failure stay loaded.
 func (w *Warehouse) Load(ctx context.Context, src Lake) (stats LoadStats, err error) {
 	defer func() {
-		if cerr := w.closeCodec(); cerr != nil && err == nil {
-			err = fmt.Errorf("load: close the Parquet codec: %w", cerr)
+		if cerr := w.releaseLoadMemory(); cerr != nil && err == nil {
+			err = cerr
 		}
 	}()
 	stats = LoadStats{Rows: map[string]int64{}}

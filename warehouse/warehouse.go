@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -175,9 +176,23 @@ func (w *Warehouse) Close() error {
 	return err
 }
 
+// releaseLoadMemory gives back, when Load is done, what it held for the
+// transform that usually follows: the Parquet codec (its own DuckDB, up to
+// its limit; the next use opens it again) and the Go heap's free memory
+// (the objects' bodies and rows are garbage that the heap would keep
+// through the transform, where DuckDB needs the memory and Go allocates
+// too little to collect it).
+func (w *Warehouse) releaseLoadMemory() error {
+	err := w.closeCodec()
+	debug.FreeOSMemory()
+	if err != nil {
+		return fmt.Errorf("load: close the Parquet codec: %w", err)
+	}
+	return nil
+}
+
 // closeCodec closes the Parquet codec if it is open; the next use opens it
-// again. Load closes it when it is done, so that its memory (up to its own
-// limit) is not held through the transform that follows.
+// again.
 func (w *Warehouse) closeCodec() error {
 	w.codecMu.Lock()
 	defer w.codecMu.Unlock()
