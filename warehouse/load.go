@@ -96,13 +96,17 @@ type StagingNote struct {
 // between listing and reading), a write to the warehouse. It returns the
 // stats so far with an error naming the key. Objects loaded before the
 // failure stay loaded.
-func (w *Warehouse) Load(ctx context.Context, src Lake) (stats LoadStats, err error) {
-	defer func() {
-		if cerr := w.releaseLoadMemory(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	stats = LoadStats{Rows: map[string]int64{}}
+func (w *Warehouse) Load(ctx context.Context, src Lake) (LoadStats, error) {
+	stats, err := w.load(ctx, src)
+	// After load has returned, so that what it held is garbage.
+	if rerr := w.releaseLoadMemory(); rerr != nil && err == nil {
+		err = rerr
+	}
+	return stats, err
+}
+
+func (w *Warehouse) load(ctx context.Context, src Lake) (LoadStats, error) {
+	stats := LoadStats{Rows: map[string]int64{}}
 	for t := range stagingColumns {
 		stats.Rows["staging."+t] = 0
 	}
