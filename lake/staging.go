@@ -3,8 +3,11 @@ package lake
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -196,6 +199,50 @@ func PutDerived(ctx context.Context, store Writer, key string, body []byte) (wri
 		return false, fmt.Errorf("read back %s: %w", key, err)
 	case !bytes.Equal(got, body):
 		return false, fmt.Errorf("%s %w (sha256 %s, derived %s)", key, ErrConflict, sha256Hex(got), sha256Hex(body))
+	}
+	return false, nil
+}
+
+// PutDerivedSpool is PutDerived with the body of s, sent from its file
+// when the store is a BodyPutter and compared, when the key already holds
+// an object, by the SHA-256 of a stream of that object: a derived file of
+// any size is written and checked without being held in memory.
+func PutDerivedSpool(ctx context.Context, store Writer, key string, s *Spool) (written bool, err error) {
+	var perr error
+	if bp, ok := store.(BodyPutter); ok && !s.InMemory() {
+		b, err := s.Body()
+		if err != nil {
+			return false, fmt.Errorf("write %s: %w", key, err)
+		}
+		perr = bp.PutBodyIfAbsent(ctx, key, b)
+	} else {
+		b, err := s.Bytes()
+		if err != nil {
+			return false, fmt.Errorf("write %s: %w", key, err)
+		}
+		perr = store.PutIfAbsent(ctx, key, b)
+	}
+	switch {
+	case perr == nil:
+		return true, nil
+	case !errors.Is(perr, ErrExists):
+		return false, fmt.Errorf("write %s: %w", key, perr)
+	}
+	h := sha256.New()
+	rc, err := OpenObject(ctx, store, key)
+	if err == nil {
+		_, err = io.Copy(h, rc)
+		rc.Close()
+	}
+	var ce *ChecksumError
+	switch {
+	case errors.As(err, &ce):
+		return false, fmt.Errorf("%s %w: it is %s", key, ErrConflict, ce.Reason())
+	case err != nil:
+		return false, fmt.Errorf("read back %s: %w", key, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256() {
+		return false, fmt.Errorf("%s %w (sha256 %s, derived %s)", key, ErrConflict, got, s.SHA256())
 	}
 	return false, nil
 }

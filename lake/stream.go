@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // A body too large to be held in memory twice (a snapshot of a third of a
@@ -96,6 +97,38 @@ func (s *Spool) Write(p []byte) (int, error) {
 	s.md5.Write(p)
 	s.n += int64(len(p))
 	return len(p), nil
+}
+
+// SpoolFile adopts the file at path as a Spool's body, hashing it once:
+// the Spool owns the file from then on (Close removes it), even when
+// SpoolFile fails. It is how a file another program wrote (DuckDB's COPY
+// TO) becomes a body to be put without being read into memory.
+func SpoolFile(path string) (*Spool, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	s := &Spool{dir: filepath.Dir(path), f: f, sha: sha256.New(), md5: md5.New()}
+	n, err := io.Copy(io.MultiWriter(s.sha, s.md5), f)
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	s.n = n
+	if _, err := f.Seek(n, io.SeekStart); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("spool %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path is the file that holds the body, "" while it is held in memory.
+func (s *Spool) Path() string {
+	if s.f == nil {
+		return ""
+	}
+	return s.f.Name()
 }
 
 // Size is the bytes written so far.

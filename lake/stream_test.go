@@ -117,3 +117,69 @@ func TestS3Store_Open(t *testing.T) {
 		t.Fatalf("Open of a missing key: %v, want ErrNotFound", err)
 	}
 }
+
+// TestPutDerivedSpool: a file adopted by SpoolFile is written from its
+// file (or as bytes to a store that only takes bytes); put again, the same
+// bytes are found equal (written false) by a stream of the stored object;
+// other bytes at the key, or an object damaged behind the store's back,
+// are ErrConflict naming the key; Close removes the adopted file.
+func TestPutDerivedSpool(t *testing.T) {
+	ctx := context.Background()
+	storeDir := t.TempDir()
+	store, _ := laketest.NewStoreInDir(t, storeDir)
+	body := bytes.Repeat([]byte("PAR1 derived "), 200_000)
+	adopt := func(b []byte) *lake.Spool {
+		t.Helper()
+		p := filepath.Join(t.TempDir(), "out.parquet")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := lake.SpoolFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if s.Path() != p || s.InMemory() || s.Size() != int64(len(b)) || s.SHA256() != hex.EncodeToString(sum[:]) {
+			t.Fatalf("SpoolFile: path %q, %d bytes, sha256 %s; want %q, %d, %x", s.Path(), s.Size(), s.SHA256(), p, len(b), sum)
+		}
+		return s
+	}
+	for name, st := range map[string]lake.Store{"BodyPutter": store, "BytesOnly": struct{ lake.Store }{store}} {
+		t.Run(name, func(t *testing.T) {
+			key := "staging/events/dt=2026-01-05/" + name + ".parquet"
+			s := adopt(body)
+			if written, err := lake.PutDerivedSpool(ctx, st, key, s); err != nil || !written {
+				t.Fatalf("first put: written %v, %v", written, err)
+			}
+			if got, err := store.Get(ctx, key); err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("read back %d bytes, %v; want the %d written", len(got), err, len(body))
+			}
+			if written, err := lake.PutDerivedSpool(ctx, st, key, s); err != nil || written {
+				t.Fatalf("same bytes again: written %v, %v; want false, nil", written, err)
+			}
+			other := adopt(append(bytes.Clone(body), '!'))
+			if _, err := lake.PutDerivedSpool(ctx, st, key, other); !errors.Is(err, lake.ErrConflict) || !bytes.Contains([]byte(err.Error()), []byte(key)) {
+				t.Fatalf("other bytes: %v, want ErrConflict naming %s", err, key)
+			}
+			p := filepath.Join(storeDir, "buckets", laketest.Bucket, filepath.FromSlash(key))
+			damaged := bytes.Clone(body)
+			damaged[0] = 'X'
+			if err := os.WriteFile(p, damaged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := lake.PutDerivedSpool(ctx, st, key, s); !errors.Is(err, lake.ErrConflict) {
+				t.Fatalf("damaged object: %v, want ErrConflict", err)
+			}
+			path := s.Path()
+			if err := errors.Join(s.Close(), other.Close()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("Close left the adopted file: %v", err)
+			}
+		})
+	}
+	if _, err := lake.SpoolFile(filepath.Join(t.TempDir(), "none.parquet")); err == nil {
+		t.Fatal("SpoolFile of a missing file: no error")
+	}
+}

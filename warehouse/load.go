@@ -194,7 +194,13 @@ func (w *Warehouse) load(ctx context.Context, src Lake) (LoadStats, error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := w.loadBatch(ctx, conn, batch); err != nil {
+		err := w.loadBatch(ctx, conn, batch)
+		// The batch's files are in the warehouse now, or will be
+		// staged again by the next Load.
+		for _, p := range batch {
+			err = errors.Join(err, p.so.close())
+		}
+		if err != nil {
 			return w.explainOutOfMemory(fmt.Errorf("load %s (and %d objects after it): %w", batch[0].o.key, len(batch)-1, err))
 		}
 		for _, p := range batch {

@@ -18,7 +18,7 @@ import (
 // QUARANTINE, CURATED) with a private in-memory DuckDB that has the
 // warehouse's schema: a file's columns and types are those of the table it
 // comes from, whatever engine the warehouse runs on. DuckDB has no access to
-// the lake (no httpfs): bytes pass through a temporary file.
+// the lake (no httpfs): files pass through the codec's temporary directory.
 //
 // Encoding is deterministic: one thread, rows in the order given, no
 // timestamp in the file. The same rows give the same bytes, which is what
@@ -129,12 +129,21 @@ func (pw *parquetWriter) append(ctx context.Context, t parquetTable, rows [][]an
 	return nil
 }
 
-// encode returns the rows appended to t, in the order appended, as one
-// Parquet file of t.file's columns.
-func (pw *parquetWriter) encode(ctx context.Context, t parquetTable) ([]byte, error) {
+// encodeFile writes the rows appended to t, in the order appended, as one
+// Parquet file of t.file's columns, in a new file of the codec's directory
+// that the caller owns (lake.SpoolFile adopts it).
+func (pw *parquetWriter) encodeFile(ctx context.Context, t parquetTable) (string, error) {
 	d := pw.c.wh.dialect
 	target := qualified(d, t.schema, t.table)
-	path := filepath.Join(pw.c.dir, "out.parquet")
+	f, err := os.CreateTemp(pw.c.dir, "out-*.parquet")
+	if err != nil {
+		return "", fmt.Errorf("encode %s as parquet: %w", target, err)
+	}
+	path := f.Name()
+	if err := f.Close(); err != nil {
+		_ = os.Remove(path)
+		return "", fmt.Errorf("encode %s as parquet: %w", target, err)
+	}
 	cols := make([]string, len(t.file))
 	for i, col := range t.file {
 		cols[i] = d.QuoteIdent(col)
@@ -143,13 +152,27 @@ func (pw *parquetWriter) encode(ctx context.Context, t parquetTable) ([]byte, er
 	q := fmt.Sprintf("COPY (SELECT %s FROM %s ORDER BY rowid) TO %s (FORMAT parquet, COMPRESSION zstd)",
 		strings.Join(cols, ", "), target, sqlString(path))
 	if _, err := pw.conn.ExecContext(ctx, q); err != nil {
-		return nil, fmt.Errorf("encode %s as parquet: %w", target, err)
+		_ = os.Remove(path)
+		return "", fmt.Errorf("encode %s as parquet: %w", target, err)
+	}
+	return path, nil
+}
+
+// encode is encodeFile with the file's bytes returned and the file removed:
+// for files small enough to hold (a mart in CURATED).
+func (pw *parquetWriter) encode(ctx context.Context, t parquetTable) ([]byte, error) {
+	path, err := pw.encodeFile(ctx, t)
+	if err != nil {
+		return nil, err
 	}
 	body, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s as parquet: %w", target, err)
+	if rmErr := os.Remove(path); err == nil {
+		err = rmErr
 	}
-	return body, os.Remove(path)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s as parquet: %w", qualified(pw.c.wh.dialect, t.schema, t.table), err)
+	}
+	return body, nil
 }
 
 // close drops what was appended and releases the codec.
@@ -167,27 +190,11 @@ func (pw *parquetWriter) close() error {
 	return err
 }
 
-// decode reads a Parquet file of columns cols into rows of Go values, as
-// Insert takes them (money.Cents for DECIMAL(18,2)).
-func (c *parquetCodec) decode(ctx context.Context, body []byte, cols []string) ([][]any, error) {
+// decode reads the Parquet file at path, of columns cols, into rows of Go
+// values, as Insert takes them (money.Cents for DECIMAL(18,2)).
+func (c *parquetCodec) decode(ctx context.Context, path string, cols []string) ([][]any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	// A new name each time: DuckDB may cache a file's metadata by its
-	// path and modification time, which a rewrite within the same second
-	// would not change.
-	f, err := os.CreateTemp(c.dir, "in-*.parquet")
-	if err != nil {
-		return nil, fmt.Errorf("decode parquet: %w", err)
-	}
-	path := f.Name()
-	defer os.Remove(path)
-	if _, err := f.Write(body); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("decode parquet: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("decode parquet: %w", err)
-	}
 	d := c.wh.dialect
 	quoted := make([]string, len(cols))
 	for i, col := range cols {

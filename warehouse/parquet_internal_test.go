@@ -3,6 +3,8 @@ package warehouse
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -32,7 +34,11 @@ func TestParquetCodec_Deterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		bodies = append(bodies, b)
-		got, err := c.decode(ctx, b, tbl.file)
+		path := filepath.Join(t.TempDir(), "in.parquet")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.decode(ctx, path, tbl.file)
 		if err != nil {
 			t.Fatal(err)
 		}

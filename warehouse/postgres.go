@@ -161,7 +161,7 @@ func copyRows(ctx context.Context, conn *sql.Conn, ident pgx.Identifier, columns
 // the rows the codec decodes, then appended to the staging table with the
 // load's sequence.
 func (p Postgres) loadParquet(ctx context.Context, conn *sql.Conn, codec *parquetCodec, t parquetTable, seq int64, f stagingFile) (int64, error) {
-	rows, err := codec.decode(ctx, f.body, t.file)
+	rows, err := codec.decode(ctx, f.path, t.file)
 	if err != nil {
 		return 0, err
 	}

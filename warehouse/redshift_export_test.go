@@ -29,7 +29,7 @@ func (r redshiftOnPostgres) loadParquet(ctx context.Context, conn *sql.Conn, cod
 	if err != nil {
 		return 0, err
 	}
-	rows, err := codec.decode(ctx, f.body, t.file)
+	rows, err := codec.decode(ctx, f.path, t.file)
 	if err != nil {
 		return 0, err
 	}

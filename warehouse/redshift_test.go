@@ -240,7 +240,7 @@ func TestRedshiftLoadSQL(t *testing.T) {
 	})
 	t.Run("ErrStagingNotInLake", func(t *testing.T) {
 		r := Redshift{Lake: goldenLake}
-		_, err := r.stagingLoad(stagingTable("events"), 1, stagingFile{key: key, body: []byte("PAR1"), inLake: false})
+		_, err := r.stagingLoad(stagingTable("events"), 1, stagingFile{key: key, path: "/nonexistent/derived.parquet", inLake: false})
 		if !errors.Is(err, ErrStagingNotInLake) || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), lake.StagedPrefix) {
 			t.Errorf("err = %v, want ErrStagingNotInLake naming the key and what to delete", err)
 		}

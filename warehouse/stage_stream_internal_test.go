@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -134,7 +135,23 @@ func TestDeriveStaged_InChunks(t *testing.T) {
 			if err != nil || prob != nil {
 				t.Fatalf("gzip %v, %s: problem %+v, err %v", gz, name, prob, err)
 			}
-			if !bytes.Equal(so.bodies["fakestore_users"], wantUsers) || !bytes.Equal(so.bodies["quarantine"], wantQuarantine) {
+			bodies := map[string][]byte{}
+			var paths []string
+			for tbl, f := range so.files {
+				paths = append(paths, f.Path())
+				if bodies[tbl], err = os.ReadFile(f.Path()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := so.close(); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range paths {
+				if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("a staged file is left after close: %v", err)
+				}
+			}
+			if !bytes.Equal(bodies["fakestore_users"], wantUsers) || !bytes.Equal(bodies["quarantine"], wantQuarantine) {
 				t.Errorf("gzip %v, %s: the Parquet staged in chunks differs from the rows encoded at once", gz, name)
 			}
 			m := so.manifest
@@ -146,7 +163,7 @@ func TestDeriveStaged_InChunks(t *testing.T) {
 				if f.Table == "quarantine" {
 					want = nQuarantined
 				}
-				if f.Rows != want || f.SHA256 != sha256Hex(so.bodies[f.Table]) {
+				if f.Rows != want || f.SHA256 != sha256Hex(bodies[f.Table]) {
 					t.Errorf("gzip %v, %s: file %+v, want %d rows", gz, name, f, want)
 				}
 			}

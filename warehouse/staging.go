@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,11 +33,13 @@ type Lake interface {
 // are loaded, the quarantine last.
 var stagingTables = []string{"fakestore_users", "fakestore_products", "fakestore_carts", "fakestore_cart_items", "events", "quarantine"}
 
-// stagedObject is one RAW object's staging: its manifest and the bytes of
-// the files it names, by table.
+// stagedObject is one RAW object's staging: its manifest and the files it
+// names, by table, each in a file of the Parquet codec's directory (never
+// in memory: a users snapshot's file grows with the shop), until close
+// removes them.
 type stagedObject struct {
 	manifest lake.Staged
-	bodies   map[string][]byte
+	files    map[string]*lake.Spool
 	keys     map[string]string // table -> the file's key
 	// derived: this Load derived it from RAW (and wrote it, unless
 	// notUsed says why the lake's copy was not used: a file corrupt,
@@ -108,6 +108,15 @@ func (w *Warehouse) stage(ctx context.Context, lk Lake, o objectRef, staged map[
 	return w.deriveStaged(ctx, lk, o, rules, true)
 }
 
+// close removes the object's files.
+func (so stagedObject) close() error {
+	var errs []error
+	for _, f := range so.files {
+		errs = append(errs, f.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // readStaged reads the staging of o from its manifest at mkey. why says
 // why it cannot be used, "" when it can: the manifest or a file it names is
 // corrupt, missing or not what the manifest says, or it was derived from
@@ -136,24 +145,51 @@ func (w *Warehouse) readStaged(ctx context.Context, lk Lake, o objectRef, mkey, 
 	if m.Rules != rules {
 		return stagedObject{}, fmt.Sprintf("staged under other rules (%s; this configuration's are %s: another email hash key, future tolerance or maximum event age)", m.Rules, rules), nil
 	}
-	so := stagedObject{manifest: m, bodies: map[string][]byte{}, keys: map[string]string{}}
+	codec, err := w.parquet(ctx)
+	if err != nil {
+		return stagedObject{}, "", err
+	}
+	so := stagedObject{manifest: m, files: map[string]*lake.Spool{}, keys: map[string]string{}}
 	for _, f := range m.Files {
-		b, err := lk.Get(ctx, f.Key)
-		var ce *lake.ChecksumError
-		switch {
-		case errors.As(err, &ce):
-			return stagedObject{}, f.Key + " " + ce.Reason(), nil
-		case errors.Is(err, lake.ErrNotFound):
-			return stagedObject{}, f.Key + " missing", nil
-		case err != nil:
-			return stagedObject{}, "", fmt.Errorf("read %s: %w", f.Key, err)
-		case sha256Hex(b) != f.SHA256:
-			return stagedObject{}, f.Key + " is not the file its manifest names (sha256 differs)", nil
+		sp, why, err := fetchStaged(ctx, lk, f, codec.dir)
+		if err != nil || why != "" {
+			return stagedObject{}, why, errors.Join(err, so.close())
 		}
-		so.bodies[f.Table] = b
+		so.files[f.Table] = sp
 		so.keys[f.Table] = f.Key
 	}
 	return so, "", nil
+}
+
+// fetchStaged copies the STAGING file f from the lake into a file in dir,
+// as a stream, and checks it against its manifest. why says why it cannot
+// be used ("" when it can): it is corrupt, missing, empty or not the file
+// the manifest names. The error is a failure that is not the file's.
+func fetchStaged(ctx context.Context, lk Lake, f lake.StagedFile, dir string) (*lake.Spool, string, error) {
+	rc, err := lake.OpenObject(ctx, lk, f.Key)
+	sp := lake.NewSpool(dir, 0) // threshold 0: always a file
+	if err == nil {
+		_, err = io.Copy(sp, rc)
+		rc.Close()
+	}
+	var ce *lake.ChecksumError
+	why := ""
+	switch {
+	case errors.As(err, &ce):
+		why = f.Key + " " + ce.Reason()
+	case errors.Is(err, lake.ErrNotFound):
+		why = f.Key + " missing"
+	case err != nil:
+		return nil, "", errors.Join(fmt.Errorf("read %s: %w", f.Key, err), sp.Close())
+	case sp.SHA256() != f.SHA256:
+		why = f.Key + " is not the file its manifest names (sha256 differs)"
+	case sp.Path() == "":
+		why = f.Key + " is empty"
+	}
+	if why != "" {
+		return nil, why, sp.Close()
+	}
+	return sp, "", nil
 }
 
 // deriveStaged reads and parses the RAW object o and encodes its staging
@@ -182,6 +218,16 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 	}
 	defer pw.close()
+	so := stagedObject{derived: true, files: map[string]*lake.Spool{}, keys: map[string]string{},
+		manifest: lake.Staged{Format: lake.StagedFormat, RawKey: o.key, RawSHA256: o.sha256, Rules: rules}}
+	// The files are the caller's once so is returned whole; until then
+	// they are this function's to remove.
+	kept := false
+	defer func() {
+		if !kept {
+			_ = so.close()
+		}
+	}()
 
 	raw := &streamStat{r: rc, h: sha256.New()}
 	plain := raw
@@ -195,8 +241,6 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 			plain = &streamStat{r: zr}
 		}
 	}
-	so := stagedObject{derived: true, bodies: map[string][]byte{}, keys: map[string]string{},
-		manifest: lake.Staged{Format: lake.StagedFormat, RawKey: o.key, RawSHA256: o.sha256, Rules: rules}}
 	rows := map[string]int64{}
 	var addErr error // the codec's failure, not the object's
 	add := func(p parsed) error {
@@ -243,10 +287,15 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 		tables = append(tables, "quarantine")
 	}
 	for _, t := range tables {
-		b, err := pw.encode(ctx, stagingTable(t))
+		path, err := pw.encodeFile(ctx, stagingTable(t))
 		if err != nil {
 			return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 		}
+		sp, err := lake.SpoolFile(path)
+		if err != nil {
+			return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
+		}
+		so.files[t] = sp
 		key, err := lake.StagingKey(t, o.raw.entity, o.key)
 		if err != nil {
 			return stagedObject{}, nil, err
@@ -255,19 +304,19 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 		if t == "quarantine" {
 			n = so.manifest.Rejected + so.manifest.Repaired
 		}
-		so.bodies[t] = b
 		so.keys[t] = key
-		so.manifest.Files = append(so.manifest.Files, lake.StagedFile{Table: t, Key: key, SHA256: sha256Hex(b), Rows: n, Bytes: int64(len(b))})
+		so.manifest.Files = append(so.manifest.Files, lake.StagedFile{Table: t, Key: key, SHA256: sp.SHA256(), Rows: n, Bytes: sp.Size()})
 	}
 	if err := pw.close(); err != nil {
 		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 	}
 	sort.Slice(so.manifest.Files, func(i, j int) bool { return so.manifest.Files[i].Key < so.manifest.Files[j].Key })
 	if !write {
+		kept = true
 		return so, nil, nil
 	}
 	for _, f := range so.manifest.Files {
-		if _, err := lake.PutDerived(ctx, lk, f.Key, so.bodies[f.Table]); err != nil {
+		if _, err := lake.PutDerivedSpool(ctx, lk, f.Key, so.files[f.Table]); err != nil {
 			return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 		}
 	}
@@ -282,6 +331,7 @@ func (w *Warehouse) deriveStaged(ctx context.Context, lk Lake, o objectRef, rule
 	if _, err := lake.PutDerived(ctx, lk, mkey, mbody); err != nil {
 		return stagedObject{}, nil, fmt.Errorf("stage %s: %w", o.key, err)
 	}
+	kept = true
 	return so, nil, nil
 }
 
@@ -364,8 +414,8 @@ type pendingLoad struct {
 
 // size is the bytes of the object's files.
 func (so stagedObject) size() (n int64) {
-	for _, b := range so.bodies {
-		n += int64(len(b))
+	for _, f := range so.files {
+		n += f.Size()
 	}
 	return n
 }
@@ -391,8 +441,8 @@ func (w *Warehouse) loadBatch(ctx context.Context, conn *sql.Conn, batch []pendi
 		for _, t := range stagingTables {
 			var files []seqFile
 			for i, p := range batch {
-				if body, ok := p.so.bodies[t]; ok {
-					files = append(files, seqFile{seq: seq0 + int64(i), stagingFile: stagingFile{key: p.so.keys[t], body: body, inLake: p.so.notUsed == ""}})
+				if f, ok := p.so.files[t]; ok {
+					files = append(files, seqFile{seq: seq0 + int64(i), stagingFile: stagingFile{key: p.so.keys[t], path: f.Path(), inLake: p.so.notUsed == ""}})
 				}
 			}
 			if len(files) == 0 {
@@ -451,20 +501,11 @@ func (w *Warehouse) loadParquetFiles(ctx context.Context, conn *sql.Conn, codec 
 // loadParquetFiles reads every file with one read_parquet, in the open
 // transaction; a file's rows get its load_seq by the file's name.
 func (d DuckDB) loadParquetFiles(ctx context.Context, conn *sql.Conn, codec *parquetCodec, t parquetTable, files []seqFile) error {
-	dir, err := os.MkdirTemp(codec.dir, "load-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	paths := make([]string, len(files))
 	seqs := make([]string, len(files))
 	for i, f := range files {
-		paths[i] = filepath.Join(dir, strconv.Itoa(i)+".parquet")
-		if err := os.WriteFile(paths[i], f.body, 0o600); err != nil {
-			return err
-		}
-		seqs[i] = "(" + sqlString(paths[i]) + ", CAST(" + strconv.FormatInt(f.seq, 10) + " AS BIGINT))"
-		paths[i] = sqlString(paths[i])
+		paths[i] = sqlString(f.path)
+		seqs[i] = "(" + paths[i] + ", CAST(" + strconv.FormatInt(f.seq, 10) + " AS BIGINT))"
 	}
 	cols := make([]string, len(t.file))
 	for i, c := range t.file {
@@ -472,7 +513,7 @@ func (d DuckDB) loadParquetFiles(ctx context.Context, conn *sql.Conn, codec *par
 	}
 	q := fmt.Sprintf("INSERT INTO %s (%s, load_seq) SELECT %s, m.seq FROM read_parquet([%s], filename = true) AS p JOIN (VALUES %s) AS m(file, seq) ON p.filename = m.file",
 		qualified(d, t.schema, t.table), strings.Join(quoteAll(d, t.file), ", "), strings.Join(cols, ", "), strings.Join(paths, ", "), strings.Join(seqs, ", "))
-	_, err = conn.ExecContext(ctx, q)
+	_, err := conn.ExecContext(ctx, q)
 	return err
 }
 
@@ -485,14 +526,14 @@ func quoteAll(d Dialect, names []string) []string {
 	return out
 }
 
-// stagingFile is one Parquet file of STAGING: its key in the lake and its
-// bytes, checked against its SHA-256.
+// stagingFile is one Parquet file of STAGING: its key in the lake and the
+// local file that holds its bytes, checked against its SHA-256.
 type stagingFile struct {
 	key  string
-	body []byte
-	// inLake is true when the lake holds body at key (written by this
-	// Load, or read and checked); false when the lake's copy is damaged
-	// and body was derived again from RAW.
+	path string
+	// inLake is true when the lake holds the file's bytes at key (written
+	// by this Load, or read and checked); false when the lake's copy is
+	// damaged and the file was derived again from RAW.
 	inLake bool
 }
 
@@ -509,7 +550,7 @@ func (w *Warehouse) loadParquet(ctx context.Context, conn *sql.Conn, codec *parq
 	if pl, ok := w.dialect.(parquetLoader); ok {
 		return pl.loadParquet(ctx, conn, codec, t, seq, f)
 	}
-	rows, err := codec.decode(ctx, f.body, t.file)
+	rows, err := codec.decode(ctx, f.path, t.file)
 	if err != nil {
 		return 0, err
 	}
