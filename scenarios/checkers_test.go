@@ -156,7 +156,8 @@ func inventEvents(calls *int) func(ctx context.Context, r *pipeline.Runner) erro
 		if *calls++; *calls > 1 {
 			return nil
 		}
-		_, err := r.Warehouse().DB().ExecContext(ctx, `INSERT INTO core.events
+		_, err := r.Warehouse().DB().ExecContext(ctx, `INSERT INTO core.events (event_id, event_type, event_time, ingestion_time,
+			       session_id, user_id, anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number)
 			SELECT 'invented-' || event_id, event_type, event_time, ingestion_time, session_id || '-x', user_id, anonymous_id,
 			       product_id, quantity, price, order_id, shard_id, sequence_number
 			FROM core.events ORDER BY event_id LIMIT 3`)

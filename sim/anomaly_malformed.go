@@ -16,7 +16,9 @@ import (
 // where they are broken. Fields not listed (a newer schema) follow, sorted.
 var eventFieldOrder = []string{
 	"event_id", "event_type", "event_time", "session_id", "user_id", "anonymous_id",
-	"product_id", "quantity", "price", "order_id", "schema_version",
+	"product_id", "quantity", "price", "order_id",
+	"device_type", "device_os", "device_browser", "channel", "utm_source", "utm_medium",
+	"utm_campaign", "referrer", "page_path", "country", "schema_version",
 }
 
 // unknownEventTypes are the event_type values of MalformedUnknownEventType:

@@ -62,6 +62,12 @@ type Config struct {
 	// listed during the run, at 00:00 UTC of a day after the first, instead
 	// of before Start. Ignored when Days is 1.
 	NewProductShare float64
+	// LegacyClientRate is the share of sessions whose client speaks event
+	// contract version 1 (no dimension); GarbledDimensionRate the share of
+	// events that carry one dimension the contract does not accept. See
+	// dimensions.go.
+	LegacyClientRate     float64
+	GarbledDimensionRate float64
 	// HostileRate is the share of products whose title is a hostile string
 	// (quotes, ../, SQL, control characters, unicode; see HostileString);
 	// a third of those also get a hostile category.
@@ -101,6 +107,8 @@ const (
 	RealisticPriceChangeRate = 0.05
 	RealisticWithdrawRate    = 0.01
 	RealisticNewProductShare = 0.05
+	RealisticLegacyClient    = 0.05
+	RealisticGarbledDim      = 0.005
 )
 
 // Realistic returns c with the realistic rates above for every optional rate
@@ -117,6 +125,8 @@ func (c Config) Realistic() Config {
 	set(&c.PriceChangeRate, RealisticPriceChangeRate)
 	set(&c.WithdrawRate, RealisticWithdrawRate)
 	set(&c.NewProductShare, RealisticNewProductShare)
+	set(&c.LegacyClientRate, RealisticLegacyClient)
+	set(&c.GarbledDimensionRate, RealisticGarbledDim)
 	return c
 }
 
@@ -172,6 +182,7 @@ func (c Config) Validate() error {
 		{"tracking_loss", c.TrackingLoss}, {"cancel_rate", c.CancelRate}, {"refund_rate", c.RefundRate},
 		{"price_change_rate", c.PriceChangeRate}, {"withdraw_rate", c.WithdrawRate},
 		{"new_product_share", c.NewProductShare}, {"hostile_rate", c.HostileRate},
+		{"legacy_client_rate", c.LegacyClientRate}, {"garbled_dimension_rate", c.GarbledDimensionRate},
 	} {
 		if !(r.v >= 0 && r.v <= 1) || math.IsNaN(r.v) {
 			add("%s %v is outside 0..1", r.name, r.v)

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -28,6 +29,8 @@ type Generator struct {
 	cat       *catalogue
 	ps        []piece
 	campaigns int // campaigns that intersect the run
+	// productPaths are the page paths of the products, by id - 1.
+	productPaths []string
 
 	// OnOrder, if set, receives every order as it is created (in id order,
 	// before its purchase event is yielded), and Orders stays empty.
@@ -54,6 +57,7 @@ func NewGenerator(cfg Config) (*Generator, error) {
 		ps:        ps,
 		campaigns: applied,
 	}
+	g.productPaths = productPaths(cfg.Products)
 	g.created = userCreatedAt(cfg, newRateTable(ps))
 	g.firstNew, _ = slices.BinarySearch(g.created, g.start)
 	return g, nil
@@ -192,6 +196,10 @@ type runState struct {
 	listed   alias
 	listedOK bool // listed holds the products of a day whose catalogue equals today's
 	scratch  []int32
+	// country caches users' countries for their sessions (userCountry);
+	// garble draws the garbled dimensions, in the order events are yielded.
+	country []uint8
+	garble  *rand.Rand
 }
 
 // pending is an event generated but not yet yielded.
@@ -207,7 +215,8 @@ type pending struct {
 	hasP    bool
 	typ     uint8 // index in stream.EventTypes
 	tracked bool
-	order   *Order // purchase only
+	order   *Order       // purchase only
+	dims    *sessionDims // the session's dimensions (contract version 2)
 }
 
 func (a *pending) less(b *pending) bool {
@@ -287,6 +296,7 @@ func (g *Generator) Events(yield func(stream.Event) bool) {
 		lastBuy: make([]int32, n),
 		buys:    make([]uint8, n),
 		day:     -1,
+		garble:  rng.New(g.cfg.Seed, "sim/dims/garble"),
 	}
 	st := g.st
 	traffic := g.cfg.Traffic
@@ -297,7 +307,7 @@ func (g *Generator) Events(yield func(stream.Event) bool) {
 		r := rng.New(g.cfg.Seed, fmt.Sprintf("sim/sessions/day-%d", d))
 		ids := rng.New(g.cfg.Seed, fmt.Sprintf("sim/ids/day-%d", d))
 		g.startDay(d)
-		s := sessionGen{g: g, st: st, r: r, ids: ids}
+		s := sessionGen{g: g, st: st, r: r, ids: ids, dims: dimsGen{g: g, r: rng.New(g.cfg.Seed, fmt.Sprintf("sim/dims/day-%d", d))}}
 		for ; pi < len(g.ps) && g.ps[pi].from < st.dayEnd; pi++ {
 			p := g.ps[pi]
 			for users < n && g.created[users] < p.from {
@@ -444,6 +454,7 @@ func (g *Generator) yieldOne(p *pending, yield func(stream.Event) bool) bool {
 	if p.hasP {
 		e.Price = g.cent(p.price)
 	}
+	g.setDimensions(&e, p, st.garble)
 	st.counts.events[p.typ]++
 	return yield(e)
 }

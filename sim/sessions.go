@@ -50,16 +50,18 @@ func gapMs(r *rand.Rand, lo, hi time.Duration) int64 {
 
 // sessionGen generates sessions of one day into the Generator's heap.
 type sessionGen struct {
-	g   *Generator
-	st  *runState
-	r   *rand.Rand // behaviour: "sim/sessions/day-N"
-	ids *rand.Rand // ids: "sim/ids/day-N"
+	g    *Generator
+	st   *runState
+	r    *rand.Rand // behaviour: "sim/sessions/day-N"
+	ids  *rand.Rand // ids: "sim/ids/day-N"
+	dims dimsGen    // dimensions: "sim/dims/day-N"
 
 	// the session being generated
 	t    int64
 	sid  string
 	anon string
 	uid  int64
+	d    *sessionDims
 }
 
 // push schedules an event of the current session at s.t. It returns false,
@@ -68,7 +70,7 @@ func (s *sessionGen) push(p pending) bool {
 	if s.t >= s.g.end {
 		return false
 	}
-	p.t, p.sid, p.anon, p.uid = s.t, s.sid, s.anon, s.uid
+	p.t, p.sid, p.anon, p.uid, p.dims = s.t, s.sid, s.anon, s.uid, s.d
 	p.id = newUUID(s.ids)
 	s.st.h.push(p)
 	return true
@@ -83,6 +85,7 @@ func (s *sessionGen) run(start, uid int64, device string, kind int, inCampaign b
 		st.counts.campaignSessions++
 	}
 	s.t, s.sid, s.anon, s.uid = start, newUUID(s.ids), device, uid
+	s.d = s.dims.draw(start, uid, device, kind)
 	returning := kind == kindReturning
 	if !s.push(pending{typ: 0}) { // page_view
 		return

@@ -1,15 +1,24 @@
 package stream
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/shoplake/shoplake/internal/money"
 )
 
-// SchemaVersion is the version of the event contract this code writes and reads.
-const SchemaVersion = 1
+// SchemaVersion is the version of the event contract this code writes.
+// It reads every version from MinSchemaVersion on: version 1 has no
+// dimensions (they load as unknown), version 2 adds them.
+const (
+	SchemaVersion    = 2
+	MinSchemaVersion = 1
+)
 
 // EventType is the kind of a clickstream event.
 type EventType string
@@ -41,18 +50,141 @@ func (t EventType) Valid() bool {
 // record (DESIGN.md, "Data contracts"). The producer never sets the ingestion
 // time; it is the record's arrival time at the stream.
 type Event struct {
-	EventID       string       `json:"event_id"`
-	EventType     EventType    `json:"event_type"`
-	EventTime     time.Time    `json:"event_time"`
-	SessionID     string       `json:"session_id"`
-	UserID        *int64       `json:"user_id"`
-	AnonymousID   string       `json:"anonymous_id"`
-	ProductID     *int64       `json:"product_id"`
-	Quantity      *int64       `json:"quantity,omitempty"`
-	Price         *money.Cents `json:"price,omitempty"`
-	OrderID       *int64       `json:"order_id"`
-	SchemaVersion int          `json:"schema_version"`
+	EventID     string       `json:"event_id"`
+	EventType   EventType    `json:"event_type"`
+	EventTime   time.Time    `json:"event_time"`
+	SessionID   string       `json:"session_id"`
+	UserID      *int64       `json:"user_id"`
+	AnonymousID string       `json:"anonymous_id"`
+	ProductID   *int64       `json:"product_id"`
+	Quantity    *int64       `json:"quantity,omitempty"`
+	Price       *money.Cents `json:"price,omitempty"`
+	OrderID     *int64       `json:"order_id"`
+
+	// The dimensions of schema version 2, as the client sent them: nil
+	// when absent (a version 1 event has none), "" when sent empty (no
+	// referrer, no campaign). The warehouse normalises them
+	// (internal/clean.Dimension); a value it cannot read becomes
+	// "unknown" there, never a rejected event.
+	DeviceType    *string `json:"device_type,omitempty"`    // desktop, mobile, tablet
+	DeviceOS      *string `json:"device_os,omitempty"`      // windows, macos, ios, android, linux, chromeos, other
+	DeviceBrowser *string `json:"device_browser,omitempty"` // chrome, safari, firefox, edge, samsung_internet, other
+	Channel       *string `json:"channel,omitempty"`        // direct, organic_search, paid_search, ...
+	UTMSource     *string `json:"utm_source,omitempty"`
+	UTMMedium     *string `json:"utm_medium,omitempty"`
+	UTMCampaign   *string `json:"utm_campaign,omitempty"`
+	Referrer      *string `json:"referrer,omitempty"`  // a URL, "" for none
+	PagePath      *string `json:"page_path,omitempty"` // the page the event happened on
+	Country       *string `json:"country,omitempty"`   // ISO 3166-1 alpha-2
+
+	SchemaVersion int `json:"schema_version"`
+
+	// Extra holds the fields the contract does not name, as sent: a JSON
+	// object with sorted keys, or nil. They are kept, not rejected (a
+	// producer ahead of this contract loses nothing): encoded after the
+	// contract's fields, part of the event's dedup key, and stored in the
+	// warehouse's extra column.
+	Extra json.RawMessage `json:"-"`
 }
+
+// eventFields is Event without its JSON methods: the contract's fields.
+type eventFields Event
+
+// MarshalJSON encodes the contract's fields, then Extra's.
+func (e Event) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(eventFields(e))
+	if err != nil {
+		return nil, err
+	}
+	return withExtra(b, e.Extra), nil
+}
+
+// UnmarshalJSON decodes the contract's fields and keeps any other in Extra.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	var f eventFields
+	extra, err := decodeKnown(data, &f, eventNames)
+	if err != nil {
+		return err
+	}
+	*e = Event(f)
+	e.Extra = extra
+	return nil
+}
+
+// withExtra appends the members of the JSON object extra to the encoded
+// object b. The names never clash: decodeKnown keeps in Extra only the
+// names the contract does not have.
+func withExtra(b []byte, extra json.RawMessage) []byte {
+	if len(extra) <= 2 || len(b) < 2 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(extra))
+	out = append(out, b[:len(b)-1]...)
+	if len(b) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, extra[1:]...)
+}
+
+// decodeKnown decodes the JSON object data into v and returns, as a JSON
+// object with sorted keys, its members whose name matches none of known
+// (compared as encoding/json compares them, ignoring case). Most records
+// have none: they are decoded once, strictly.
+func decodeKnown(data []byte, v any, known []string) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil || !strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return nil, err
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return nil, err
+	}
+	extra := map[string]json.RawMessage{}
+	for name, val := range members {
+		if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, name) }) {
+			extra[name] = val
+		}
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, err
+	}
+	if len(extra) == 0 {
+		return nil, nil
+	}
+	// Marshal sorts the names and compacts the values: the same fields
+	// give the same bytes, whatever their order or spacing.
+	return json.Marshal(extra)
+}
+
+// jsonNames lists the JSON names of the fields of struct type t, embedded
+// structs flattened.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		if f.Anonymous && tag == "" {
+			names = append(names, jsonNames(f.Type)...)
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// eventNames and rawRecordNames are the names the contract knows.
+var (
+	eventNames     = jsonNames(reflect.TypeFor[eventFields]())
+	rawRecordNames = jsonNames(reflect.TypeFor[rawRecordFields]())
+)
 
 // Validate checks e against the contract and returns an error naming the
 // first rule it breaks.
@@ -66,8 +198,8 @@ func (e *Event) Validate() error {
 		return fmt.Errorf("%w: event_time is required", ErrInvalidEvent)
 	case e.SessionID == "":
 		return fmt.Errorf("%w: session_id is required", ErrInvalidEvent)
-	case e.SchemaVersion != SchemaVersion:
-		return fmt.Errorf("%w: schema_version %d, want %d", ErrInvalidEvent, e.SchemaVersion, SchemaVersion)
+	case e.SchemaVersion < MinSchemaVersion || e.SchemaVersion > SchemaVersion:
+		return fmt.Errorf("%w: schema_version %d, want %d to %d", ErrInvalidEvent, e.SchemaVersion, MinSchemaVersion, SchemaVersion)
 	}
 	switch e.EventType {
 	case ProductView, AddToCart, RemoveFromCart:
@@ -82,12 +214,12 @@ func (e *Event) Validate() error {
 	return nil
 }
 
-// ParseEvent decodes one record's data and validates it. Unknown fields are
-// rejected, so that a producer's drift is noticed rather than dropped.
+// ParseEvent decodes one record's data and validates it. Fields the
+// contract does not name are kept in Extra; a field of the contract with a
+// value of the wrong type is rejected.
 func ParseEvent(data []byte) (Event, error) {
 	var e Event
 	dec := json.NewDecoder(bytesReader(data))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
@@ -109,4 +241,34 @@ type RawRecord struct {
 	IngestionTime  time.Time `json:"ingestion_time"`
 	ShardID        string    `json:"shard_id"`
 	SequenceNumber string    `json:"sequence_number"`
+}
+
+// rawRecordFields is RawRecord without JSON methods.
+type rawRecordFields struct {
+	eventFields
+	IngestionTime  time.Time `json:"ingestion_time"`
+	ShardID        string    `json:"shard_id"`
+	SequenceNumber string    `json:"sequence_number"`
+}
+
+// MarshalJSON encodes the record's fields, then its event's Extra.
+func (r RawRecord) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(rawRecordFields{eventFields(r.Event), r.IngestionTime, r.ShardID, r.SequenceNumber})
+	if err != nil {
+		return nil, err
+	}
+	return withExtra(b, r.Extra), nil
+}
+
+// UnmarshalJSON decodes the record's fields and keeps any other in its
+// event's Extra.
+func (r *RawRecord) UnmarshalJSON(data []byte) error {
+	var f rawRecordFields
+	extra, err := decodeKnown(data, &f, rawRecordNames)
+	if err != nil {
+		return err
+	}
+	*r = RawRecord{Event: Event(f.eventFields), IngestionTime: f.IngestionTime, ShardID: f.ShardID, SequenceNumber: f.SequenceNumber}
+	r.Extra = extra
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -376,16 +377,94 @@ func TestParseEvent(t *testing.T) {
 	})
 	for name, in := range map[string]string{
 		"ErrNotJSON":       `nope`,
-		"ErrUnknownField":  strings.Replace(string(data), `"event_id"`, `"surprise":1,"event_id"`, 1),
 		"ErrMissingID":     strings.Replace(string(data), good.EventID, "", 1),
-		"ErrWrongType":     strings.Replace(string(data), `"schema_version":1`, `"schema_version":"1"`, 1),
+		"ErrWrongType":     strings.Replace(string(data), `"user_id":`, `"user_id":"abc","u":`, 1),
+		"ErrVersion0":      strings.Replace(string(data), fmt.Sprintf(`"schema_version":%d`, stream.SchemaVersion), `"schema_version":0`, 1),
+		"ErrVersionAhead":  strings.Replace(string(data), fmt.Sprintf(`"schema_version":%d`, stream.SchemaVersion), fmt.Sprintf(`"schema_version":%d`, stream.SchemaVersion+1), 1),
+		"ErrDimensionType": strings.Replace(string(data), `"event_id"`, `"channel":7,"event_id"`, 1),
 		"ErrNoProductID":   strings.Replace(string(data), fmt.Sprintf(`"product_id":%d`, *good.ProductID), `"product_id":null`, 1),
 		"ErrTrailingBytes": string(data) + `{}`,
 	} {
 		t.Run(name, func(t *testing.T) {
+			if in == string(data) {
+				t.Fatal("the case changed nothing in the event")
+			}
 			if _, err := stream.ParseEvent([]byte(in)); !errors.Is(err, stream.ErrInvalidEvent) {
 				t.Fatalf("err = %v, want ErrInvalidEvent", err)
 			}
 		})
+	}
+}
+
+// TestParseEvent_Versions: a version 1 event (no dimensions) and a version
+// 2 event with every dimension both parse; the dimensions survive a round
+// trip through a RAW line, an empty one stays empty (not absent).
+func TestParseEvent_Versions(t *testing.T) {
+	good := makeEvents(4, 1)[0]
+	v1 := good
+	v1.SchemaVersion = 1
+	v1.DeviceType, v1.DeviceOS, v1.DeviceBrowser, v1.Channel, v1.UTMSource, v1.UTMMedium, v1.UTMCampaign, v1.Referrer, v1.PagePath, v1.Country = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b1, _ := json.Marshal(v1)
+	if strings.Contains(string(b1), "device_type") {
+		t.Fatalf("a version 1 event encodes dimensions: %s", b1)
+	}
+	if _, err := stream.ParseEvent(b1); err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	str := func(s string) *string { return &s }
+	v2 := good
+	v2.SchemaVersion = 2
+	v2.DeviceType, v2.DeviceOS, v2.DeviceBrowser = str("mobile"), str("ios"), str("safari")
+	v2.Channel, v2.UTMSource, v2.UTMMedium, v2.UTMCampaign = str("paid_social"), str("instagram"), str("cpc"), str("")
+	v2.Referrer, v2.PagePath, v2.Country = str("https://l.instagram.com/"), str("/products/3"), str("ES")
+	b2, _ := json.Marshal(stream.RawRecord{Event: v2, IngestionTime: good.EventTime, ShardID: "shardId-000000000000", SequenceNumber: "1"})
+	var back stream.RawRecord
+	if err := json.Unmarshal(b2, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Event, v2) {
+		t.Fatalf("round trip through a RAW line:\n got %+v\nwant %+v", back.Event, v2)
+	}
+	if back.UTMCampaign == nil || *back.UTMCampaign != "" {
+		t.Fatalf("an empty utm_campaign came back as %v", back.UTMCampaign)
+	}
+}
+
+// TestParseEvent_ExtraFields: fields the contract does not name are kept,
+// whatever their order and spacing, encoded after the contract's, part of
+// the dedup key, and carried through a RAW line; a name that differs from
+// the contract's only in case is the contract's field, as encoding/json
+// reads it.
+func TestParseEvent_ExtraFields(t *testing.T) {
+	good := makeEvents(4, 1)[0]
+	data, _ := json.Marshal(good)
+	in := strings.Replace(string(data), `"event_id"`, `"zeta": [1, 2],"surprise":{"b":1, "a":"x"},"event_id"`, 1)
+	e, err := stream.ParseEvent([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"surprise":{"b":1,"a":"x"},"zeta":[1,2]}`; string(e.Extra) != want {
+		t.Fatalf("Extra = %s, want %s", e.Extra, want)
+	}
+	out, _ := json.Marshal(e)
+	if !strings.HasSuffix(string(out), `,"surprise":{"b":1,"a":"x"},"zeta":[1,2]}`) {
+		t.Fatalf("encoded without its extra fields at the end: %s", out)
+	}
+	if stream.KeyOf(e) == stream.KeyOf(good) {
+		t.Fatal("an event with extra fields has the dedup key of the one without")
+	}
+	again, err := stream.ParseEvent(out)
+	if err != nil || string(again.Extra) != string(e.Extra) || stream.KeyOf(again) != stream.KeyOf(e) {
+		t.Fatalf("re-parsed: %v, extra %s, same key %v", err, again.Extra, stream.KeyOf(again) == stream.KeyOf(e))
+	}
+	line, _ := json.Marshal(stream.RawRecord{Event: e, IngestionTime: good.EventTime, ShardID: "shardId-000000000000", SequenceNumber: "7"})
+	var r stream.RawRecord
+	if err := json.Unmarshal(line, &r); err != nil || string(r.Extra) != string(e.Extra) || r.SequenceNumber != "7" {
+		t.Fatalf("RAW line %s read back: %v, extra %s, sequence %q", line, err, r.Extra, r.SequenceNumber)
+	}
+	folded := strings.Replace(string(data), `"event_id"`, `"EVENT_ID"`, 1)
+	f, err := stream.ParseEvent([]byte(folded))
+	if err != nil || f.Extra != nil || f.EventID != good.EventID {
+		t.Fatalf("EVENT_ID: %v, extra %s, id %q", err, f.Extra, f.EventID)
 	}
 }

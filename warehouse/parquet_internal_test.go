@@ -20,7 +20,8 @@ func TestParquetCodec_Deterministic(t *testing.T) {
 	var rows [][]any
 	for i := int64(1); i <= 3000; i++ {
 		rows = append(rows, []any{"raw/events/dt=2026-01-05/hr=10/s-0-1-2.ndjson.gz", int64(0), i, "e" + string(rune('a'+i%26)), "purchase",
-			at.Add(time.Duration(i) * time.Second), at.Add(time.Hour), "s1", i % 7, nil, int64(3), int64(2), money.Cents(1999), nil, int64(1), "shardId-000", "49"})
+			at.Add(time.Duration(i) * time.Second), at.Add(time.Hour), "s1", i % 7, nil, int64(3), int64(2), money.Cents(1999), nil, int64(1), "shardId-000", "49",
+			"mobile", "ios", "safari", "paid_search", "google", "cpc", "spring", "www.google.com", "/products/3", "ES", `{"x":1}`})
 	}
 	tbl := stagingTable("events")
 	var bodies [][]byte

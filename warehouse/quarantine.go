@@ -52,7 +52,20 @@ func recordText(b []byte) string {
 }
 
 // cleaner collects which fields of one row CleanText repaired.
-type cleaner struct{ fields []string }
+type cleaner struct {
+	fields  []string // repaired by CleanText or cleanID
+	garbled []string // event dimensions sent with a value the contract does not accept
+}
+
+// dimension is the normalised value of an event dimension
+// (clean.Dimension), noting a garbled one.
+func (c *cleaner) dimension(name string, v *string) string {
+	out, garbled := clean.Dimension(name, v)
+	if garbled {
+		c.garbled = append(c.garbled, name)
+	}
+	return out
+}
 
 func (c *cleaner) text(field, s string) string {
 	out, r := CleanText(s)
@@ -87,9 +100,16 @@ func (c *cleaner) optText(field string, p *string) any {
 
 // repair returns the quarantine row that records the repairs, if any.
 func (c *cleaner) repair(rowNo int64, record []byte) []quarantined {
-	if len(c.fields) == 0 {
+	var reasons []string
+	if len(c.fields) > 0 {
+		reasons = append(reasons, "NUL bytes or invalid UTF-8 replaced by U+FFFD in "+strings.Join(c.fields, ", "))
+	}
+	if len(c.garbled) > 0 {
+		reasons = append(reasons, "dimensions the contract does not accept stored as "+clean.Unknown+": "+strings.Join(c.garbled, ", "))
+	}
+	if len(reasons) == 0 {
 		return nil
 	}
 	return []quarantined{{rowNo: rowNo, disposition: dispRepaired,
-		reason: "NUL bytes or invalid UTF-8 replaced by U+FFFD in " + strings.Join(c.fields, ", "), record: recordText(record)}}
+		reason: strings.Join(reasons, "; "), record: recordText(record)}}
 }

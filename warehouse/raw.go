@@ -130,7 +130,9 @@ var stagingColumns = map[string][]string{
 	"fakestore_carts":      {"raw_key", "load_seq", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status"},
 	"fakestore_cart_items": {"raw_key", "load_seq", "snapshot_date", "cart_row_no", "line_no", "cart_id", "product_id", "quantity"},
 	"events": {"raw_key", "load_seq", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id",
-		"user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number"},
+		"user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number",
+		"device_type", "device_os", "device_browser", "channel", "utm_source", "utm_medium", "utm_campaign", "referrer_host", "page_path", "country",
+		"extra"},
 }
 
 // parsed is what one RAW object adds: staging rows, and quarantine rows for
@@ -366,8 +368,8 @@ func parseEvents(key string, body []byte, bounds eventBounds) parsed {
 	}
 	for i, line := range lines {
 		n := int64(i + 1)
+		// Fields the contract does not name are kept (RawRecord's Extra).
 		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
 		var r stream.RawRecord
 		if err := dec.Decode(&r); err != nil {
 			p.reject(n, line, "record %d: %v", n, err)
@@ -416,10 +418,19 @@ func parseEvents(key string, body []byte, bounds eventBounds) parsed {
 			price = *r.Price
 		}
 		var c cleaner
+		var extra any
+		if r.Extra != nil {
+			extra = c.text("extra", string(r.Extra))
+		}
 		p.rows["events"] = append(p.rows["events"], []any{key, nil, n, c.id("event_id", r.EventID), string(r.EventType),
 			r.EventTime.UTC(), r.IngestionTime.UTC(), c.id("session_id", r.SessionID), optInt(r.UserID),
 			c.id("anonymous_id", r.AnonymousID), optInt(r.ProductID), optInt(r.Quantity), price, optInt(r.OrderID),
-			int64(r.SchemaVersion), c.id("shard_id", r.ShardID), c.id("sequence_number", r.SequenceNumber)})
+			int64(r.SchemaVersion), c.id("shard_id", r.ShardID), c.id("sequence_number", r.SequenceNumber),
+			c.dimension("device_type", r.DeviceType), c.dimension("device_os", r.DeviceOS),
+			c.dimension("device_browser", r.DeviceBrowser), c.dimension("channel", r.Channel),
+			c.dimension("utm_source", r.UTMSource), c.dimension("utm_medium", r.UTMMedium),
+			c.dimension("utm_campaign", r.UTMCampaign), c.dimension("referrer_host", r.Referrer),
+			c.dimension("page_path", r.PagePath), c.dimension("country", r.Country), extra})
 		p.quarantine = append(p.quarantine, c.repair(n, line)...)
 	}
 	return p

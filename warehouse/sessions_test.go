@@ -113,7 +113,8 @@ func TestWarehouse_Check_SessionsCoverEvents(t *testing.T) {
 		if err := w.DB().QueryRowContext(ctx, "SELECT count(*) FROM core.events").Scan(&events); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.DB().ExecContext(ctx, `INSERT INTO core.events
+		if _, err := w.DB().ExecContext(ctx, `INSERT INTO core.events (event_id, event_type, event_time, ingestion_time,
+			       session_id, user_id, anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number)
 			SELECT 'stray-' || event_id, event_type, event_time, ingestion_time, session_id, user_id, anonymous_id,
 			       product_id, quantity, price, order_id, shard_id, sequence_number
 			FROM core.events WHERE event_id = (SELECT min(event_id) FROM core.events)`); err != nil {

@@ -59,6 +59,8 @@ func (w *Warehouse) rules(entity string) string {
 	case entityEvents:
 		b := w.bounds()
 		fmt.Fprintf(h, "%d\x00%d", b.future, b.maxAge)
+		// Event contract version 2: the dimension and extra columns.
+		h.Write([]byte("\x00event contract 2"))
 	case entityUsers:
 		if len(w.opts.EmailHashKey) == 0 {
 			h.Write([]byte("no email hash key"))

@@ -10,7 +10,9 @@
 -- incremental runs and a full refresh keep the same copy.
 CREATE OR REPLACE TEMP TABLE src_events AS
 SELECT event_id, event_type, event_time, ingestion_time, session_id, user_id,
-       anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number
+       anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number,
+       device_type, device_os, device_browser, channel, utm_source, utm_medium,
+       utm_campaign, referrer_host, page_path, country, extra
 FROM (
     SELECT e.*,
            row_number() OVER (PARTITION BY e.event_id
@@ -26,7 +28,8 @@ WHERE rn = 1;
 -- Conflicting versions (meta.event_conflicts, migration 013): an event_id
 -- whose copies carry different payloads. A payload is identified by the md5
 -- of its canonical text: every column CORE keeps but the id and the stream
--- position (arrival, shard, sequence number), NULL told apart from ''. The
+-- position (arrival, shard, sequence number), NULL told apart from '', the
+-- dimensions and extra fields of contract version 2 included. The
 -- version kept is the one CORE keeps by the order above: the version whose
 -- first copy arrived first, then the smallest shard_id, then the smallest
 -- sequence number; this does not depend on the order in which shards were
@@ -46,7 +49,10 @@ WITH new_copies AS (
            md5(e.event_type || '|' || CAST(e.event_time AS VARCHAR) || '|' || e.session_id
                || '|' || COALESCE('=' || CAST(e.user_id AS VARCHAR), '') || '|' || COALESCE('=' || e.anonymous_id, '')
                || '|' || COALESCE('=' || CAST(e.product_id AS VARCHAR), '') || '|' || COALESCE('=' || CAST(e.quantity AS VARCHAR), '')
-               || '|' || COALESCE('=' || CAST(e.price AS VARCHAR), '') || '|' || COALESCE('=' || CAST(e.order_id AS VARCHAR), '')) AS payload_hash,
+               || '|' || COALESCE('=' || CAST(e.price AS VARCHAR), '') || '|' || COALESCE('=' || CAST(e.order_id AS VARCHAR), '')
+               || '|' || e.device_type || '|' || e.device_os || '|' || e.device_browser || '|' || e.channel
+               || '|' || e.utm_source || '|' || e.utm_medium || '|' || e.utm_campaign || '|' || e.referrer_host
+               || '|' || e.page_path || '|' || e.country || '|' || COALESCE('=' || e.extra, '')) AS payload_hash,
            e.ingestion_time, e.shard_id, e.sequence_number
     FROM staging.events AS e
     CROSS JOIN transform_run AS r
@@ -66,7 +72,10 @@ copies AS (
            md5(t.event_type || '|' || CAST(t.event_time AS VARCHAR) || '|' || t.session_id
                || '|' || COALESCE('=' || CAST(t.user_id AS VARCHAR), '') || '|' || COALESCE('=' || t.anonymous_id, '')
                || '|' || COALESCE('=' || CAST(t.product_id AS VARCHAR), '') || '|' || COALESCE('=' || CAST(t.quantity AS VARCHAR), '')
-               || '|' || COALESCE('=' || CAST(t.price AS VARCHAR), '') || '|' || COALESCE('=' || CAST(t.order_id AS VARCHAR), '')),
+               || '|' || COALESCE('=' || CAST(t.price AS VARCHAR), '') || '|' || COALESCE('=' || CAST(t.order_id AS VARCHAR), '')
+               || '|' || t.device_type || '|' || t.device_os || '|' || t.device_browser || '|' || t.channel
+               || '|' || t.utm_source || '|' || t.utm_medium || '|' || t.utm_campaign || '|' || t.referrer_host
+               || '|' || t.page_path || '|' || t.country || '|' || COALESCE('=' || t.extra, '')),
            t.ingestion_time, t.shard_id, t.sequence_number
     FROM core.events AS t
     JOIN ids ON ids.event_id = t.event_id
@@ -147,11 +156,20 @@ WHEN MATCHED THEN
                user_id = s.user_id, anonymous_id = s.anonymous_id,
                product_id = s.product_id, quantity = s.quantity, price = s.price,
                order_id = s.order_id, shard_id = s.shard_id,
-               sequence_number = s.sequence_number
+               sequence_number = s.sequence_number,
+               device_type = s.device_type, device_os = s.device_os,
+               device_browser = s.device_browser, channel = s.channel,
+               utm_source = s.utm_source, utm_medium = s.utm_medium,
+               utm_campaign = s.utm_campaign, referrer_host = s.referrer_host,
+               page_path = s.page_path, country = s.country, extra = s.extra
 WHEN NOT MATCHED THEN
     INSERT (event_id, event_type, event_time, ingestion_time, session_id, user_id,
-            anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number)
+            anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number,
+            device_type, device_os, device_browser, channel, utm_source, utm_medium,
+            utm_campaign, referrer_host, page_path, country, extra)
     VALUES (s.event_id, s.event_type, s.event_time, s.ingestion_time, s.session_id, s.user_id,
             s.anonymous_id, s.product_id, s.quantity, s.price, s.order_id, s.shard_id,
-            s.sequence_number)
+            s.sequence_number, s.device_type, s.device_os, s.device_browser, s.channel,
+            s.utm_source, s.utm_medium, s.utm_campaign, s.referrer_host, s.page_path,
+            s.country, s.extra)
 RETURNING merge_action;

@@ -11,7 +11,10 @@
 --                  product_view, at t1 = its earliest one, and step k > 1
 --                  with an event of step k's type at or after t(k-1), t(k)
 --                  the earliest such event; funnel_step is the last step
---                  reached, 0 for none.
+--                  reached, 0 for none;
+--   device_type ... country, landing_page: the dimensions of its first
+--                  event (earliest event_time, then smallest event_id),
+--                  landing_page its page_path.
 -- Step by step, one narrow temporary table per statement: each statement
 -- holds one aggregate or join, so that a day of ten million events stays
 -- within the warehouse's memory limit (one query holding every step ran
@@ -48,6 +51,15 @@ JOIN session_step3 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
 WHERE e.event_type = 'purchase'
 GROUP BY e.session_id;
 
+-- The session's first event: its earliest, the smallest event_id among
+-- those at that time. Its dimensions are the session's (landing_page is its
+-- page_path).
+CREATE OR REPLACE TEMP TABLE session_first AS
+SELECT e.session_id, min(e.event_id) AS event_id
+FROM core.events AS e
+JOIN session_steps AS p ON p.session_id = e.session_id AND e.event_time = p.started_at
+GROUP BY e.session_id;
+
 CREATE OR REPLACE TEMP TABLE src_sessions AS
 SELECT b.session_id,
        CAST(b.started_at AS DATE)          AS session_date,
@@ -59,11 +71,17 @@ SELECT b.session_id,
                  WHEN s3.session_id IS NOT NULL THEN 3
                  WHEN s2.session_id IS NOT NULL THEN 2
                  WHEN b.t1 IS NOT NULL THEN 1
-                 ELSE 0 END AS INTEGER)    AS funnel_step
+                 ELSE 0 END AS INTEGER)    AS funnel_step,
+       f.device_type, f.device_os, f.device_browser, f.channel, f.utm_source, f.utm_medium,
+       f.utm_campaign, f.referrer_host, f.page_path AS landing_page, f.country
 FROM session_steps AS b
+JOIN session_first AS sf ON sf.session_id = b.session_id
+JOIN core.events AS f ON f.event_id = sf.event_id
 LEFT JOIN session_step2 AS s2 ON s2.session_id = b.session_id
 LEFT JOIN session_step3 AS s3 ON s3.session_id = b.session_id
 LEFT JOIN session_step4 AS s4 ON s4.session_id = b.session_id;
+
+DROP TABLE session_first;
 
 DROP TABLE session_step4;
 
@@ -85,11 +103,28 @@ WHEN MATCHED AND (t.session_date IS DISTINCT FROM s.session_date
                OR t.ended_at IS DISTINCT FROM s.ended_at
                OR t.events IS DISTINCT FROM s.events
                OR t.purchase_events IS DISTINCT FROM s.purchase_events
-               OR t.funnel_step IS DISTINCT FROM s.funnel_step) THEN
+               OR t.funnel_step IS DISTINCT FROM s.funnel_step
+               OR t.device_type IS DISTINCT FROM s.device_type
+               OR t.device_os IS DISTINCT FROM s.device_os
+               OR t.device_browser IS DISTINCT FROM s.device_browser
+               OR t.channel IS DISTINCT FROM s.channel
+               OR t.utm_source IS DISTINCT FROM s.utm_source
+               OR t.utm_medium IS DISTINCT FROM s.utm_medium
+               OR t.utm_campaign IS DISTINCT FROM s.utm_campaign
+               OR t.referrer_host IS DISTINCT FROM s.referrer_host
+               OR t.landing_page IS DISTINCT FROM s.landing_page
+               OR t.country IS DISTINCT FROM s.country) THEN
     UPDATE SET session_date = s.session_date, started_at = s.started_at, ended_at = s.ended_at,
-               events = s.events, purchase_events = s.purchase_events, funnel_step = s.funnel_step
+               events = s.events, purchase_events = s.purchase_events, funnel_step = s.funnel_step,
+               device_type = s.device_type, device_os = s.device_os, device_browser = s.device_browser,
+               channel = s.channel, utm_source = s.utm_source, utm_medium = s.utm_medium,
+               utm_campaign = s.utm_campaign, referrer_host = s.referrer_host,
+               landing_page = s.landing_page, country = s.country
 WHEN NOT MATCHED THEN
-    INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step)
+    INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step,
+            device_type, device_os, device_browser, channel, utm_source, utm_medium, utm_campaign,
+            referrer_host, landing_page, country)
     VALUES (s.session_id, s.session_date, s.started_at, s.ended_at, s.events, s.purchase_events,
-            s.funnel_step)
+            s.funnel_step, s.device_type, s.device_os, s.device_browser, s.channel, s.utm_source,
+            s.utm_medium, s.utm_campaign, s.referrer_host, s.landing_page, s.country)
 RETURNING merge_action;

@@ -7,6 +7,9 @@ WITH bad AS (
     FROM changed_events
     WHERE event_id IS NULL OR event_type IS NULL OR event_time IS NULL OR ingestion_time IS NULL
        OR session_id IS NULL
+       OR device_type IS NULL OR device_os IS NULL OR device_browser IS NULL OR channel IS NULL
+       OR utm_source IS NULL OR utm_medium IS NULL OR utm_campaign IS NULL OR referrer_host IS NULL
+       OR page_path IS NULL OR country IS NULL
        OR (event_type IN ('product_view', 'add_to_cart', 'remove_from_cart') AND product_id IS NULL)
        OR (event_type = 'purchase' AND order_id IS NULL)
 )

@@ -6,7 +6,9 @@ DROP TABLE IF EXISTS src_events;
 
 CREATE TEMP TABLE src_events AS
 SELECT event_id, event_type, event_time, ingestion_time, session_id, user_id,
-       anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number
+       anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number,
+       device_type, device_os, device_browser, channel, utm_source, utm_medium,
+       utm_campaign, referrer_host, page_path, country, extra
 FROM (
     SELECT e.*,
            row_number() OVER (PARTITION BY e.event_id
@@ -30,7 +32,10 @@ WITH new_copies AS (
            md5(e.event_type || '|' || CAST(e.event_time AS VARCHAR(65535)) || '|' || e.session_id
                || '|' || COALESCE('=' || CAST(e.user_id AS VARCHAR(65535)), '') || '|' || COALESCE('=' || e.anonymous_id, '')
                || '|' || COALESCE('=' || CAST(e.product_id AS VARCHAR(65535)), '') || '|' || COALESCE('=' || CAST(e.quantity AS VARCHAR(65535)), '')
-               || '|' || COALESCE('=' || CAST(e.price AS VARCHAR(65535)), '') || '|' || COALESCE('=' || CAST(e.order_id AS VARCHAR(65535)), '')) AS payload_hash,
+               || '|' || COALESCE('=' || CAST(e.price AS VARCHAR(65535)), '') || '|' || COALESCE('=' || CAST(e.order_id AS VARCHAR(65535)), '')
+               || '|' || e.device_type || '|' || e.device_os || '|' || e.device_browser || '|' || e.channel
+               || '|' || e.utm_source || '|' || e.utm_medium || '|' || e.utm_campaign || '|' || e.referrer_host
+               || '|' || e.page_path || '|' || e.country || '|' || COALESCE('=' || e.extra, '')) AS payload_hash,
            e.ingestion_time, e.shard_id, e.sequence_number
     FROM staging.events AS e
     CROSS JOIN transform_run AS r
@@ -50,7 +55,10 @@ copies AS (
            md5(t.event_type || '|' || CAST(t.event_time AS VARCHAR(65535)) || '|' || t.session_id
                || '|' || COALESCE('=' || CAST(t.user_id AS VARCHAR(65535)), '') || '|' || COALESCE('=' || t.anonymous_id, '')
                || '|' || COALESCE('=' || CAST(t.product_id AS VARCHAR(65535)), '') || '|' || COALESCE('=' || CAST(t.quantity AS VARCHAR(65535)), '')
-               || '|' || COALESCE('=' || CAST(t.price AS VARCHAR(65535)), '') || '|' || COALESCE('=' || CAST(t.order_id AS VARCHAR(65535)), '')),
+               || '|' || COALESCE('=' || CAST(t.price AS VARCHAR(65535)), '') || '|' || COALESCE('=' || CAST(t.order_id AS VARCHAR(65535)), '')
+               || '|' || t.device_type || '|' || t.device_os || '|' || t.device_browser || '|' || t.channel
+               || '|' || t.utm_source || '|' || t.utm_medium || '|' || t.utm_campaign || '|' || t.referrer_host
+               || '|' || t.page_path || '|' || t.country || '|' || COALESCE('=' || t.extra, '')),
            t.ingestion_time, t.shard_id, t.sequence_number
     FROM core.events AS t
     JOIN ids ON ids.event_id = t.event_id
@@ -128,7 +136,16 @@ MERGE INTO core.events USING changed_events AS s ON events.event_id = s.event_id
                user_id = s.user_id, anonymous_id = s.anonymous_id,
                product_id = s.product_id, quantity = s.quantity, price = s.price,
                order_id = s.order_id, shard_id = s.shard_id,
-               sequence_number = s.sequence_number WHEN NOT MATCHED THEN INSERT (event_id, event_type, event_time, ingestion_time, session_id, user_id,
-            anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number) VALUES (s.event_id, s.event_type, s.event_time, s.ingestion_time, s.session_id, s.user_id,
+               sequence_number = s.sequence_number,
+               device_type = s.device_type, device_os = s.device_os,
+               device_browser = s.device_browser, channel = s.channel,
+               utm_source = s.utm_source, utm_medium = s.utm_medium,
+               utm_campaign = s.utm_campaign, referrer_host = s.referrer_host,
+               page_path = s.page_path, country = s.country, extra = s.extra WHEN NOT MATCHED THEN INSERT (event_id, event_type, event_time, ingestion_time, session_id, user_id,
+            anonymous_id, product_id, quantity, price, order_id, shard_id, sequence_number,
+            device_type, device_os, device_browser, channel, utm_source, utm_medium,
+            utm_campaign, referrer_host, page_path, country, extra) VALUES (s.event_id, s.event_type, s.event_time, s.ingestion_time, s.session_id, s.user_id,
             s.anonymous_id, s.product_id, s.quantity, s.price, s.order_id, s.shard_id,
-            s.sequence_number);
+            s.sequence_number, s.device_type, s.device_os, s.device_browser, s.channel,
+            s.utm_source, s.utm_medium, s.utm_campaign, s.referrer_host, s.page_path,
+            s.country, s.extra);

@@ -42,6 +42,14 @@ JOIN session_step3 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
 WHERE e.event_type = 'purchase'
 GROUP BY e.session_id;
 
+DROP TABLE IF EXISTS session_first;
+
+CREATE TEMP TABLE session_first AS
+SELECT e.session_id, min(e.event_id) AS event_id
+FROM core.events AS e
+JOIN session_steps AS p ON p.session_id = e.session_id AND e.event_time = p.started_at
+GROUP BY e.session_id;
+
 DROP TABLE IF EXISTS src_sessions;
 
 CREATE TEMP TABLE src_sessions AS
@@ -55,11 +63,17 @@ SELECT b.session_id,
                  WHEN s3.session_id IS NOT NULL THEN 3
                  WHEN s2.session_id IS NOT NULL THEN 2
                  WHEN b.t1 IS NOT NULL THEN 1
-                 ELSE 0 END AS INTEGER)    AS funnel_step
+                 ELSE 0 END AS INTEGER)    AS funnel_step,
+       f.device_type, f.device_os, f.device_browser, f.channel, f.utm_source, f.utm_medium,
+       f.utm_campaign, f.referrer_host, f.page_path AS landing_page, f.country
 FROM session_steps AS b
+JOIN session_first AS sf ON sf.session_id = b.session_id
+JOIN core.events AS f ON f.event_id = sf.event_id
 LEFT JOIN session_step2 AS s2 ON s2.session_id = b.session_id
 LEFT JOIN session_step3 AS s3 ON s3.session_id = b.session_id
 LEFT JOIN session_step4 AS s4 ON s4.session_id = b.session_id;
+
+DROP TABLE session_first;
 
 DROP TABLE session_step4;
 
@@ -78,14 +92,31 @@ CREATE TEMP TABLE "merge_source" AS SELECT s.* FROM src_sessions AS s WHERE NOT 
                OR ((t.ended_at <> s.ended_at OR t.ended_at IS NULL OR s.ended_at IS NULL) AND NOT (t.ended_at IS NULL AND s.ended_at IS NULL))
                OR ((t.events <> s.events OR t.events IS NULL OR s.events IS NULL) AND NOT (t.events IS NULL AND s.events IS NULL))
                OR ((t.purchase_events <> s.purchase_events OR t.purchase_events IS NULL OR s.purchase_events IS NULL) AND NOT (t.purchase_events IS NULL AND s.purchase_events IS NULL))
-               OR ((t.funnel_step <> s.funnel_step OR t.funnel_step IS NULL OR s.funnel_step IS NULL) AND NOT (t.funnel_step IS NULL AND s.funnel_step IS NULL)))), FALSE));
+               OR ((t.funnel_step <> s.funnel_step OR t.funnel_step IS NULL OR s.funnel_step IS NULL) AND NOT (t.funnel_step IS NULL AND s.funnel_step IS NULL))
+               OR ((t.device_type <> s.device_type OR t.device_type IS NULL OR s.device_type IS NULL) AND NOT (t.device_type IS NULL AND s.device_type IS NULL))
+               OR ((t.device_os <> s.device_os OR t.device_os IS NULL OR s.device_os IS NULL) AND NOT (t.device_os IS NULL AND s.device_os IS NULL))
+               OR ((t.device_browser <> s.device_browser OR t.device_browser IS NULL OR s.device_browser IS NULL) AND NOT (t.device_browser IS NULL AND s.device_browser IS NULL))
+               OR ((t.channel <> s.channel OR t.channel IS NULL OR s.channel IS NULL) AND NOT (t.channel IS NULL AND s.channel IS NULL))
+               OR ((t.utm_source <> s.utm_source OR t.utm_source IS NULL OR s.utm_source IS NULL) AND NOT (t.utm_source IS NULL AND s.utm_source IS NULL))
+               OR ((t.utm_medium <> s.utm_medium OR t.utm_medium IS NULL OR s.utm_medium IS NULL) AND NOT (t.utm_medium IS NULL AND s.utm_medium IS NULL))
+               OR ((t.utm_campaign <> s.utm_campaign OR t.utm_campaign IS NULL OR s.utm_campaign IS NULL) AND NOT (t.utm_campaign IS NULL AND s.utm_campaign IS NULL))
+               OR ((t.referrer_host <> s.referrer_host OR t.referrer_host IS NULL OR s.referrer_host IS NULL) AND NOT (t.referrer_host IS NULL AND s.referrer_host IS NULL))
+               OR ((t.landing_page <> s.landing_page OR t.landing_page IS NULL OR s.landing_page IS NULL) AND NOT (t.landing_page IS NULL AND s.landing_page IS NULL))
+               OR ((t.country <> s.country OR t.country IS NULL OR s.country IS NULL) AND NOT (t.country IS NULL AND s.country IS NULL)))), FALSE));
 
 SELECT count(*) FROM "merge_source";
 
 SELECT count(*) FROM "merge_source" AS s WHERE NOT EXISTS (SELECT 1 FROM core.sessions AS t WHERE t.session_id = s.session_id);
 
 MERGE INTO core.sessions USING "merge_source" AS s ON sessions.session_id = s.session_id WHEN MATCHED THEN UPDATE SET session_date = s.session_date, started_at = s.started_at, ended_at = s.ended_at,
-               events = s.events, purchase_events = s.purchase_events, funnel_step = s.funnel_step WHEN NOT MATCHED THEN INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step) VALUES (s.session_id, s.session_date, s.started_at, s.ended_at, s.events, s.purchase_events,
-            s.funnel_step);
+               events = s.events, purchase_events = s.purchase_events, funnel_step = s.funnel_step,
+               device_type = s.device_type, device_os = s.device_os, device_browser = s.device_browser,
+               channel = s.channel, utm_source = s.utm_source, utm_medium = s.utm_medium,
+               utm_campaign = s.utm_campaign, referrer_host = s.referrer_host,
+               landing_page = s.landing_page, country = s.country WHEN NOT MATCHED THEN INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step,
+            device_type, device_os, device_browser, channel, utm_source, utm_medium, utm_campaign,
+            referrer_host, landing_page, country) VALUES (s.session_id, s.session_date, s.started_at, s.ended_at, s.events, s.purchase_events,
+            s.funnel_step, s.device_type, s.device_os, s.device_browser, s.channel, s.utm_source,
+            s.utm_medium, s.utm_campaign, s.referrer_host, s.landing_page, s.country);
 
 DROP TABLE "merge_source";

@@ -2,10 +2,10 @@
 -- Regenerate: go test ./warehouse -run TestRedshift_Golden -update
 -- Redshift: the load of one STAGING file of staging.events (load_seq 42).
 
-CREATE TEMP TABLE "load_events" AS SELECT "raw_key", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id", "user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number" FROM "staging"."events" WHERE 1 = 0;
+CREATE TEMP TABLE "load_events" AS SELECT "raw_key", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id", "user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number", "device_type", "device_os", "device_browser", "channel", "utm_source", "utm_medium", "utm_campaign", "referrer_host", "page_path", "country", "extra" FROM "staging"."events" WHERE 1 = 0;
 
 COPY "load_events" FROM 's3://shoplake-lake/prod/staging/events/dt=2026-01-05/hr=10/clickstream-shardId-000000000001-17-42.ndjson.gz.parquet' IAM_ROLE 'arn:aws:iam::123456789012:role/shoplake-redshift-copy' FORMAT AS PARQUET;
 
-INSERT INTO "staging"."events" ("raw_key", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id", "user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number", "load_seq") SELECT "raw_key", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id", "user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number", CAST(42 AS BIGINT) FROM "load_events";
+INSERT INTO "staging"."events" ("raw_key", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id", "user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number", "device_type", "device_os", "device_browser", "channel", "utm_source", "utm_medium", "utm_campaign", "referrer_host", "page_path", "country", "extra", "load_seq") SELECT "raw_key", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id", "user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number", "device_type", "device_os", "device_browser", "channel", "utm_source", "utm_medium", "utm_campaign", "referrer_host", "page_path", "country", "extra", CAST(42 AS BIGINT) FROM "load_events";
 
 DROP TABLE "load_events";
