@@ -60,6 +60,15 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 		return row(s.Date, s.StepOrder, string(s.Step), s.Sessions, s.ConversionFromPrevious)
 	}), err)
 
+	traffic, err := wh.TrafficSources(ctx)
+	check("traffic_sources", mapRows(traffic, func(r warehouse.TrafficSourceRow) string {
+		return row(r.Date, r.Channel, r.DeviceType, r.Country, r.Sessions, r.ReachedProductView, r.ReachedAddToCart,
+			r.ReachedBeginCheckout, r.ReachedPurchase, r.FunnelConversion)
+	}), mapRows(w.TrafficSources(), func(r sim.TrafficSourceRow) string {
+		return row(r.Date, r.Channel, r.DeviceType, r.Country, r.Sessions, r.ReachedProductView, r.ReachedAddToCart,
+			r.ReachedBeginCheckout, r.ReachedPurchase, r.FunnelConversion)
+	}), err)
+
 	retention, err := wh.CohortRetention(ctx)
 	check("cohort_retention", mapRows(retention, func(r warehouse.CohortRetentionRow) string {
 		return row(r.Granularity, r.Cohort, r.Offset, r.Period, r.CohortSize, r.Active, r.Rate, r.PeriodComplete)

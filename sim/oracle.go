@@ -37,6 +37,9 @@ type sessionSummary struct {
 	date      time.Time // UTC date of the first event
 	purchased bool
 	reached   int // funnel steps reached, 0..4
+	// first is the session's first event: the earliest, then the smallest
+	// event_id; its dimensions are the session's (docs/MARTS.md §0).
+	first stream.Event
 }
 
 // summarizeSessions groups w.Events by session_id. The events may be in any
@@ -48,17 +51,16 @@ func (w *World) summarizeSessions() map[string]*sessionSummary {
 	}
 	out := make(map[string]*sessionSummary, len(bySession))
 	for id, evs := range bySession {
-		first := evs[0].EventTime
-		s := &sessionSummary{}
+		s := &sessionSummary{first: evs[0]}
 		for _, e := range evs {
-			if e.EventTime.Before(first) {
-				first = e.EventTime
+			if f := s.first; e.EventTime.Before(f.EventTime) || e.EventTime.Equal(f.EventTime) && e.EventID < f.EventID {
+				s.first = e
 			}
 			if e.EventType == stream.Purchase {
 				s.purchased = true
 			}
 		}
-		s.date = utcDate(first)
+		s.date = utcDate(s.first.EventTime)
 		// Step k is reached at t_k, the earliest event of its type at or
 		// after t_{k-1}; step 1 at the earliest product_view.
 		var prev time.Time

@@ -15,7 +15,8 @@ import (
 // without its query); a garbled dimension is stored as unknown and the
 // record is quarantined as repaired, naming the dimension; fields the
 // contract does not name are kept in extra; a session takes the dimensions
-// of its first event, and its page as landing_page.
+// of its first event, and its page as landing_page; marts.traffic_sources
+// counts the sessions by those dimensions.
 func TestWarehouse_EventDimensions(t *testing.T) {
 	eachEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
 		str := func(s string) *string { return &s }
@@ -57,6 +58,17 @@ func TestWarehouse_EventDimensions(t *testing.T) {
 			"dim3|unknown|organic_search|(none)|unknown|unknown|unknown\n"
 		if got != want {
 			t.Errorf("core.sessions dimensions:\n%s\nwant\n%s", got, want)
+		}
+		// marts.traffic_sources groups the day's sessions by their first
+		// event's channel, device and country.
+		got = joinRows(queryStrings(t, w, `SELECT channel, device_type, country, CAST(sessions AS VARCHAR),
+			CAST(reached_product_view AS VARCHAR), CAST(reached_purchase AS VARCHAR), CAST(funnel_conversion AS VARCHAR)
+			FROM marts.traffic_sources WHERE date = DATE '2026-01-03' ORDER BY channel, device_type, country`))
+		want = "organic_search|unknown|unknown|1|0|0|0.0000\n" +
+			"paid_social|mobile|ES|1|1|0|0.0000\n" +
+			"unknown|unknown|unknown|1|0|0|0.0000\n"
+		if got != want {
+			t.Errorf("marts.traffic_sources on 2026-01-03:\n%s\nwant\n%s", got, want)
 		}
 		rows := queryStrings(t, w, `SELECT CAST(row_no AS VARCHAR), disposition, reason FROM staging.quarantine
 			WHERE entity = 'events' ORDER BY row_no`)

@@ -96,3 +96,44 @@ func (w *Warehouse) SessionFunnel(ctx context.Context) ([]FunnelStep, error) {
 	}
 	return out, rows.Err()
 }
+
+// TrafficSourceRow is one row of marts.traffic_sources (docs/MARTS.md §10):
+// the sessions of one date from one channel, device type and country, and
+// the funnel steps they reached.
+type TrafficSourceRow struct {
+	Date                 time.Time `json:"date"` // UTC midnight
+	Channel              string    `json:"channel"`
+	DeviceType           string    `json:"device_type"`
+	Country              string    `json:"country"`
+	Sessions             int64     `json:"sessions"`
+	ReachedProductView   int64     `json:"reached_product_view"`
+	ReachedAddToCart     int64     `json:"reached_add_to_cart"`
+	ReachedBeginCheckout int64     `json:"reached_begin_checkout"`
+	ReachedPurchase      int64     `json:"reached_purchase"`
+	FunnelConversion     string    `json:"funnel_conversion"` // reached_purchase / sessions, "0.1234"
+}
+
+// TrafficSources returns marts.traffic_sources ordered by date, channel,
+// device type and country, as of the last Transform.
+func (w *Warehouse) TrafficSources(ctx context.Context) ([]TrafficSourceRow, error) {
+	q, err := readSQL("queries/read_traffic_sources.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read traffic_sources: %w", err)
+	}
+	defer rows.Close()
+	var out []TrafficSourceRow
+	for rows.Next() {
+		var r TrafficSourceRow
+		if err := rows.Scan(&r.Date, &r.Channel, &r.DeviceType, &r.Country, &r.Sessions, &r.ReachedProductView,
+			&r.ReachedAddToCart, &r.ReachedBeginCheckout, &r.ReachedPurchase, &r.FunnelConversion); err != nil {
+			return nil, fmt.Errorf("read traffic_sources: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -64,11 +65,12 @@ type demoResult struct {
 	InCore  int64           `json:"events_in_core"`
 	// Account is where the events are, read from the lake and the
 	// warehouse, and the balance of what was sent.
-	Account pipeline.Account       `json:"accounting"`
-	KPIs    []warehouse.DailyKPI   `json:"daily_kpis"`
-	Funnel  []warehouse.FunnelStep `json:"session_funnel"`
-	Hashes  []warehouse.TableHash  `json:"table_hashes"`
-	Elapsed string                 `json:"-"`
+	Account pipeline.Account             `json:"accounting"`
+	KPIs    []warehouse.DailyKPI         `json:"daily_kpis"`
+	Funnel  []warehouse.FunnelStep       `json:"session_funnel"`
+	Traffic []warehouse.TrafficSourceRow `json:"traffic_sources"`
+	Hashes  []warehouse.TableHash        `json:"table_hashes"`
+	Elapsed string                       `json:"-"`
 }
 
 func runDemo(cmd *cobra.Command, g *globalFlags, cfg config.Config, asJSON bool) error {
@@ -121,6 +123,9 @@ func collect(ctx context.Context, r *pipeline.Runner) (demoResult, error) {
 		return res, err
 	}
 	if res.Funnel, err = wh.SessionFunnel(ctx); err != nil {
+		return res, err
+	}
+	if res.Traffic, err = wh.TrafficSources(ctx); err != nil {
 		return res, err
 	}
 	if res.Hashes, err = wh.TableHashes(ctx); err != nil {
@@ -180,6 +185,7 @@ func printDemo(w io.Writer, res demoResult) {
 		funnel.add(row...)
 	}
 	funnel.print(w)
+	printChannels(w, res.Traffic)
 
 	t := res.Totals
 	fmt.Fprintln(w, "\nEVENTS THROUGH THE PIPELINE")
@@ -254,6 +260,53 @@ func sourceRows(cs []warehouse.Count) []warehouse.Count {
 }
 
 // percent turns a 4-place decimal fraction ("0.0449") into "4.49%".
+// printChannels prints marts.traffic_sources summed over the run by
+// channel, the channels with the most sessions first.
+func printChannels(w io.Writer, rows []warehouse.TrafficSourceRow) {
+	type sum struct {
+		channel             string
+		sessions, purchased int64
+	}
+	by := map[string]*sum{}
+	var total int64
+	for _, r := range rows {
+		s, ok := by[r.Channel]
+		if !ok {
+			s = &sum{channel: r.Channel}
+			by[r.Channel] = s
+		}
+		s.sessions += r.Sessions
+		s.purchased += r.ReachedPurchase
+		total += r.Sessions
+	}
+	sums := make([]*sum, 0, len(by))
+	for _, s := range by {
+		sums = append(sums, s)
+	}
+	sort.Slice(sums, func(i, j int) bool {
+		if sums[i].sessions != sums[j].sessions {
+			return sums[i].sessions > sums[j].sessions
+		}
+		return sums[i].channel < sums[j].channel
+	})
+	fmt.Fprintln(w, "\nTRAFFIC BY CHANNEL (all days; marts.traffic_sources by channel, device and country)")
+	t := &table{head: []string{"channel", "sessions", "share", "reached purchase", "funnel conversion"}, right: []bool{false, true, true, true, true}}
+	for _, s := range sums {
+		t.add(s.channel, fmt.Sprint(s.sessions), ratioPercent(s.sessions, total), fmt.Sprint(s.purchased), ratioPercent(s.purchased, s.sessions))
+	}
+	t.print(w)
+}
+
+// ratioPercent is n/d as a percentage with two decimals, rounded half away
+// from zero as the marts round ("-" when d is 0).
+func ratioPercent(n, d int64) string {
+	if d == 0 {
+		return "-"
+	}
+	q := (2*10000*n + d) / (2 * d)
+	return fmt.Sprintf("%d.%02d%%", q/100, q%100)
+}
+
 func percent(s *string) string {
 	if s == nil {
 		return "-"
