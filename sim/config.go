@@ -62,6 +62,13 @@ type Config struct {
 	// listed during the run, at 00:00 UTC of a day after the first, instead
 	// of before Start. Ignored when Days is 1.
 	NewProductShare float64
+	// OrderLifecycle makes orders reach their status after they are placed
+	// (cancelled within hours, refunded within days; lifecycle.go), and
+	// PartialRefundRate is the share of completed orders of two lines or
+	// more that have one line returned. Without it an order has its final
+	// status from the start.
+	OrderLifecycle    bool
+	PartialRefundRate float64
 	// LegacyClientRate is the share of sessions whose client speaks event
 	// contract version 1 (no dimension); GarbledDimensionRate the share of
 	// events that carry one dimension the contract does not accept. See
@@ -182,7 +189,7 @@ func (c Config) Validate() error {
 		{"tracking_loss", c.TrackingLoss}, {"cancel_rate", c.CancelRate}, {"refund_rate", c.RefundRate},
 		{"price_change_rate", c.PriceChangeRate}, {"withdraw_rate", c.WithdrawRate},
 		{"new_product_share", c.NewProductShare}, {"hostile_rate", c.HostileRate},
-		{"legacy_client_rate", c.LegacyClientRate}, {"garbled_dimension_rate", c.GarbledDimensionRate},
+		{"partial_refund_rate", c.PartialRefundRate}, {"legacy_client_rate", c.LegacyClientRate}, {"garbled_dimension_rate", c.GarbledDimensionRate},
 	} {
 		if !(r.v >= 0 && r.v <= 1) || math.IsNaN(r.v) {
 			add("%s %v is outside 0..1", r.name, r.v)

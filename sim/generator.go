@@ -26,6 +26,7 @@ type Generator struct {
 	created   []int64 // sign-up times of users 1..n, Unix ms, ascending
 	firstNew  int     // index of the first user who signs up during the run
 	uk        userKeys
+	life      keyed // the orders' lifecycle: "sim/orders/lifecycle"
 	cat       *catalogue
 	ps        []piece
 	campaigns int // campaigns that intersect the run
@@ -53,6 +54,7 @@ func NewGenerator(cfg Config) (*Generator, error) {
 		start:     cfg.Start.UnixMilli(),
 		end:       cfg.End().UnixMilli(),
 		uk:        newUserKeys(cfg.Seed),
+		life:      newKeyed(cfg.Seed, "sim/orders/lifecycle"),
 		cat:       generateProducts(cfg),
 		ps:        ps,
 		campaigns: applied,
@@ -157,7 +159,7 @@ type Stats struct {
 	CampaignsApplied  int // campaigns that intersect the run
 }
 
-// Order statuses. A status is fixed when the order is created.
+// Order statuses. The final status is drawn when the order is created.
 const (
 	StatusCancelled = "cancelled"
 	StatusRefunded  = "refunded"
@@ -414,6 +416,9 @@ func (g *Generator) yieldOne(p *pending, yield func(stream.Event) bool) bool {
 		}
 		st.buys[i] = min(st.buys[i], 254) + 1
 		st.lastBuy[i] = int32((p.t-g.start)/1000) + 1
+		if g.cfg.OrderLifecycle {
+			o.Changes = lifecycle(g.life, *o, g.cfg.PartialRefundRate)
+		}
 		switch o.Status {
 		case StatusCancelled:
 			st.counts.orders[1]++

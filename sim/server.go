@@ -156,6 +156,15 @@ type (
 		Products []lineJSON `json:"products"`
 		V        int        `json:"__v"`
 		Status   string     `json:"status"`
+		// With the order lifecycle: when the order took its status, and
+		// the lines refunded so far.
+		StatusDate string       `json:"statusDate,omitempty"`
+		Refunds    []refundJSON `json:"refunds,omitempty"`
+	}
+	refundJSON struct {
+		Date      string `json:"date"`
+		ProductID int64  `json:"productId"`
+		Quantity  int64  `json:"quantity"`
 	}
 	lineJSON struct {
 		ProductID int64 `json:"productId"`
@@ -171,7 +180,7 @@ type (
 var (
 	productFields = []string{"id", "title", "price", "description", "category", "image", "rating", "priceValidFrom"}
 	userFields    = []string{"address", "id", "email", "username", "password", "name", "phone", "__v", "country", "createdAt"}
-	cartFields    = []string{"id", "userId", "date", "products", "__v", "status"}
+	cartFields    = []string{"id", "userId", "date", "products", "__v", "status", "statusDate", "refunds"}
 )
 
 // toProductJSON serves p as returned by World.ProductsAsOf: Price is the
@@ -204,12 +213,26 @@ func toUserJSON(u User) userJSON {
 	}
 }
 
-func toCartJSON(o Order) cartJSON {
-	lines := make([]lineJSON, len(o.Lines))
-	for i, l := range o.Lines {
-		lines[i] = lineJSON{ProductID: l.ProductID, Quantity: l.Quantity}
+// cartAsOf returns the JSON of a cart as of now: with the order lifecycle
+// (lifecycle), its status then, when it took it and the lines refunded by
+// then; without it, its status (which never changes).
+func cartAsOf(now time.Time, lifecycle bool) func(Order) cartJSON {
+	return func(o Order) cartJSON {
+		lines := make([]lineJSON, len(o.Lines))
+		for i, l := range o.Lines {
+			lines[i] = lineJSON{ProductID: l.ProductID, Quantity: l.Quantity}
+		}
+		c := cartJSON{ID: o.ID, UserID: o.UserID, Date: o.Date.UTC().Format(fakestoreTime), Products: lines, Status: o.Status}
+		if !lifecycle {
+			return c
+		}
+		status, since, refunds, _ := o.AsOf(now)
+		c.Status, c.StatusDate = status, since.UTC().Format(fakestoreTime)
+		for _, r := range refunds {
+			c.Refunds = append(c.Refunds, refundJSON{Date: r.At.UTC().Format(fakestoreTime), ProductID: r.ProductID, Quantity: r.Quantity})
+		}
+		return c
 	}
-	return cartJSON{ID: o.ID, UserID: o.UserID, Date: o.Date.UTC().Format(fakestoreTime), Products: lines, Status: o.Status}
 }
 
 // server serves a World as of its clock.
@@ -469,7 +492,7 @@ func (s *server) carts(rw http.ResponseWriter, r *http.Request, rt route, now ti
 			items = append(items, o)
 		}
 	}
-	serveList(rw, r, rt, q, items, toCartJSON)
+	serveList(rw, r, rt, q, items, cartAsOf(now, s.w.Config.OrderLifecycle))
 }
 
 // parseDateRange reads startdate (inclusive) and enddate (exclusive) as UTC
@@ -504,7 +527,7 @@ func (s *server) cart(rw http.ResponseWriter, rt route, now time.Time) {
 		return
 	}
 	if i, found := slices.BinarySearchFunc(s.orders, id, func(o Order, id int64) int { return compareInt64(o.ID, id) }); found && !s.orders[i].Date.After(now) {
-		writeJSON(rw, http.StatusOK, toCartJSON(s.orders[i]))
+		writeJSON(rw, http.StatusOK, cartAsOf(now, s.w.Config.OrderLifecycle)(s.orders[i]))
 		return
 	}
 	writeError(rw, http.StatusNotFound, fmt.Sprintf("cart %d not found", id))

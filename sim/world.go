@@ -11,7 +11,8 @@ import (
 )
 
 // StatusCompleted is the status of most orders; see also StatusCancelled and
-// StatusRefunded. An order's status is fixed when it is created.
+// StatusRefunded. An order's final status is drawn when it is created; with
+// Config.OrderLifecycle it reaches it later (lifecycle.go).
 const StatusCompleted = "completed"
 
 // Order is one FakeStore cart: a purchase by a registered user.
@@ -20,7 +21,11 @@ type Order struct {
 	UserID int64
 	Date   time.Time // the purchase event's event_time
 	Lines  []Line    // the cart at purchase, in the order products were added
-	Status string    // StatusCompleted, StatusCancelled or StatusRefunded
+	Status string    // StatusCompleted, StatusCancelled or StatusRefunded: the final status
+	// Changes are the order's changes after it was placed, in time order
+	// (Config.OrderLifecycle; lifecycle.go); nil without the lifecycle,
+	// where Status holds from Date on.
+	Changes []StatusChange `json:",omitempty"`
 }
 
 // Line is one product of an order, FakeStore's {"productId", "quantity"}.

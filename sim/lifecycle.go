@@ -1,0 +1,100 @@
+package sim
+
+import (
+	"time"
+)
+
+// Order lifecycle (Config.OrderLifecycle). A shop's orders change after
+// they are placed: an order is cancelled before it ships, refunded days
+// after it arrived, or has one line returned. Without the lifecycle an
+// order has its final status from the moment it is placed (the worlds
+// before it).
+//
+// With it, an order is placed "completed" and then:
+//   - a cancelled order (CancelRate) is cancelled 10 minutes to 20 hours
+//     later, before it ships: nothing is refunded, nothing was paid out;
+//   - a refunded order (RefundRate) is refunded whole 1 to 14 days later;
+//   - PartialRefundRate of the completed orders with two lines or more have
+//     one line returned, its whole quantity, 1 to 14 days later; the order
+//     stays completed.
+//
+// The delays and the line are drawn from the order's id
+// ("sim/orders/lifecycle"), never from the behaviour's stream: the
+// sessions, events and orders of a seed are the same with or without the
+// lifecycle, only what the API says of an order, and when, differs. A change
+// may fall after the simulated period: it has not happened yet when the
+// last day is read, as for a real shop.
+
+// Lifecycle delays.
+const (
+	MinCancelDelay = 10 * time.Minute
+	MaxCancelDelay = 20 * time.Hour
+	MinRefundDelay = 24 * time.Hour
+	MaxRefundDelay = 14 * 24 * time.Hour
+)
+
+// StatusChange is one change of an order after it was placed.
+type StatusChange struct {
+	At     time.Time
+	Status string // the order's status after the change
+	// Refund lists the lines (product and quantity) this change refunds:
+	// every line for a refund, one for a partial refund, none for a
+	// cancellation.
+	Refund []Line
+}
+
+// Refund is one refunded line as the API serves it: when, which product,
+// how many.
+type Refund struct {
+	At        time.Time
+	ProductID int64
+	Quantity  int64
+}
+
+// AsOf returns what the order is at t: its status, when it took that
+// status (the order's date, or the change's time), and the lines refunded
+// by then, in time order. Before the order's date it is not placed yet:
+// ok is false.
+func (o Order) AsOf(t time.Time) (status string, since time.Time, refunds []Refund, ok bool) {
+	if o.Date.After(t) {
+		return "", time.Time{}, nil, false
+	}
+	status, since = o.Status, o.Date
+	if len(o.Changes) > 0 {
+		status = StatusCompleted
+	}
+	for _, c := range o.Changes {
+		if c.At.After(t) {
+			break
+		}
+		status, since = c.Status, c.At
+		for _, l := range c.Refund {
+			refunds = append(refunds, Refund{At: c.At, ProductID: l.ProductID, Quantity: l.Quantity})
+		}
+	}
+	return status, since, refunds, true
+}
+
+// lifecycle returns the changes of order o (its ID, Date, Lines and final
+// Status set), drawn from k.
+func lifecycle(k keyed, o Order, partialRate float64) []StatusChange {
+	// Whole seconds: the API serves times to the millisecond.
+	delay := func(i uint64, lo, hi time.Duration) time.Time {
+		span := uint64((hi - lo) / time.Second)
+		return o.Date.Add(lo + time.Duration(k.at(o.ID, i)%span)*time.Second)
+	}
+	switch o.Status {
+	case StatusCancelled:
+		return []StatusChange{{At: delay(1, MinCancelDelay, MaxCancelDelay), Status: StatusCancelled}}
+	case StatusRefunded:
+		return []StatusChange{{At: delay(1, MinRefundDelay, MaxRefundDelay), Status: StatusRefunded, Refund: append([]Line(nil), o.Lines...)}}
+	}
+	if len(o.Lines) < 2 || partialRate <= 0 {
+		return nil
+	}
+	if float64(k.at(o.ID, 2)>>11)/(1<<53) >= partialRate {
+		return nil
+	}
+	l := o.Lines[k.at(o.ID, 3)%uint64(len(o.Lines))]
+	return []StatusChange{{At: delay(1, MinRefundDelay, MaxRefundDelay), Status: StatusCompleted, Refund: []Line{l}}}
+}
