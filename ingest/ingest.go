@@ -63,6 +63,17 @@ type Ingester struct {
 	// counted in Object.OutsideDate and logged. Without it such carts fail
 	// the run with ErrOutsideDate and nothing is committed.
 	FilterCartsByDate bool
+	// LookbackDays is how many days of carts a date's batch reads: the
+	// date and the LookbackDays-1 days before it (fakestore.lookback_days;
+	// 0 or 1: the date alone). Re-reading past days is how an order's later
+	// changes (statusDate, refunds) reach RAW; the warehouse takes an
+	// order from the latest batch that served it.
+	LookbackDays int
+}
+
+// window returns the carts' date range a batch of day reads: [from, end).
+func (in *Ingester) window(day time.Time) (from, end time.Time) {
+	return day.AddDate(0, 0, -max(in.LookbackDays-1, 0)), day.AddDate(0, 0, 1)
 }
 
 // Object is what one entity of one date became in RAW.
@@ -259,8 +270,9 @@ func (in *Ingester) commit(ctx context.Context, run Run, day, now time.Time, tak
 func (in *Ingester) ingestEntity(ctx context.Context, b *Budget, entity string, day time.Time, log *slog.Logger) (Object, error) {
 	q := url.Values{}
 	if entity == "carts" {
-		q.Set("startdate", day.Format(lake.DateFormat))
-		q.Set("enddate", day.AddDate(0, 0, 1).Format(lake.DateFormat))
+		from, end := in.window(day)
+		q.Set("startdate", from.Format(lake.DateFormat))
+		q.Set("enddate", end.Format(lake.DateFormat))
 	}
 	body := lake.NewSpool("", spoolMemory)
 	defer body.Close()
@@ -355,7 +367,8 @@ func (in *Ingester) fetchList(ctx context.Context, b *Budget, entity string, q u
 			if snap, err = Parse(entity, raw); err != nil || entity != "carts" {
 				return err
 			}
-			snap, spread, err = cartsOfDate(snap, day, in.FilterCartsByDate)
+			from, end := in.window(day)
+			snap, spread, err = cartsOfDate(snap, from, end, in.FilterCartsByDate)
 			return err
 		})
 		if err != nil {
@@ -480,8 +493,8 @@ func (d dateSpread) String() string {
 	return d.first.Format(lake.DateFormat) + " … " + d.last.Format(lake.DateFormat)
 }
 
-// cartsOfDate checks that the carts of snap, asked for the UTC day day, are
-// dated within [day, day+1). Carts outside it mean that the source ignored
+// cartsOfDate checks that the carts of snap, asked for the UTC days [from,
+// end), are dated within them. Carts outside mean that the source ignored
 // startdate/enddate: without filter that is an error wrapping
 // ErrOutsideDate that says how many and which dates (nothing of the
 // response is kept); with filter they are dropped, the rest kept in the
@@ -489,13 +502,12 @@ func (d dateSpread) String() string {
 // them), and counted in the returned spread. The kept carts' ids come back
 // in order (Snapshot.ids); fetchList counts their duplicates over the whole
 // list.
-func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSpread, error) {
+func cartsOfDate(snap Snapshot, day, end time.Time, filter bool) (Snapshot, dateSpread, error) {
 	var spread dateSpread
 	var elems []json.RawMessage
 	if err := json.Unmarshal(snap.Body, &elems); err != nil {
 		return snap, spread, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	end := day.AddDate(0, 0, 1)
 	kept := make([]json.RawMessage, 0, len(elems))
 	var ids []string
 	for _, e := range elems {
@@ -523,11 +535,21 @@ func cartsOfDate(snap Snapshot, day time.Time, filter bool) (Snapshot, dateSprea
 	if !filter {
 		return snap, spread, fmt.Errorf("%w: the source ignored startdate/enddate: %d of %d carts are dated outside %s (%s); "+
 			"nothing of the date was committed; if the source cannot filter carts by date, ingest with --filter-carts-by-date",
-			ErrOutsideDate, spread.n, len(elems), day.Format(lake.DateFormat), spread)
+			ErrOutsideDate, spread.n, len(elems), windowText(day, end), spread)
 	}
 	body := append([]byte{'['}, bytes.Join(toBytes(kept), []byte{','})...)
 	body = append(body, ']')
 	return Snapshot{Body: body, Rows: len(kept), ids: ids}, spread, nil
+}
+
+// windowText is "2026-01-03", or "2026-01-01 … 2026-01-03" for a window
+// of several days.
+func windowText(from, end time.Time) string {
+	last := end.AddDate(0, 0, -1)
+	if !last.After(from) {
+		return from.Format(lake.DateFormat)
+	}
+	return from.Format(lake.DateFormat) + " … " + last.Format(lake.DateFormat)
 }
 
 func toBytes(rs []json.RawMessage) [][]byte {
@@ -791,9 +813,10 @@ var (
 	optional = map[string][]field{
 		"users":    {{"email", "string"}, {"createdAt", "date"}, {"country", "string"}},
 		"products": {{"category", "string"}, {"description", "string"}, {"image", "string"}},
-		"carts":    {{"status", "string"}},
+		"carts":    {{"status", "string"}, {"statusDate", "date"}, {"refunds", "array"}},
 	}
-	lineFields = []field{{"productId", "integer"}, {"quantity", "integer"}}
+	lineFields   = []field{{"productId", "integer"}, {"quantity", "integer"}}
+	refundFields = []field{{"date", "date"}, {"productId", "integer"}, {"quantity", "integer"}}
 )
 
 func checkShape(entity string, obj map[string]any) error {
@@ -814,19 +837,33 @@ func checkShape(entity string, obj map[string]any) error {
 		}
 	}
 	if entity == "carts" {
-		for j, l := range obj["products"].([]any) {
-			line, ok := l.(map[string]any)
-			if !ok {
-				return fmt.Errorf("products[%d] is not an object", j)
+		if err := checkLines("products", obj["products"].([]any), lineFields); err != nil {
+			return err
+		}
+		if r, ok := obj["refunds"].([]any); ok {
+			if err := checkLines("refunds", r, refundFields); err != nil {
+				return err
 			}
-			for _, f := range lineFields {
-				v, ok := line[f.name]
-				if !ok || v == nil {
-					return fmt.Errorf("products[%d].%s is missing", j, f.name)
-				}
-				if err := checkKind(field{fmt.Sprintf("products[%d].%s", j, f.name), f.kind}, v); err != nil {
-					return err
-				}
+		}
+	}
+	return nil
+}
+
+// checkLines checks that every element of the array name is an object with
+// fields.
+func checkLines(name string, lines []any, fields []field) error {
+	for j, l := range lines {
+		line, ok := l.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s[%d] is not an object", name, j)
+		}
+		for _, f := range fields {
+			v, ok := line[f.name]
+			if !ok || v == nil {
+				return fmt.Errorf("%s[%d].%s is missing", name, j, f.name)
+			}
+			if err := checkKind(field{fmt.Sprintf("%s[%d].%s", name, j, f.name), f.kind}, v); err != nil {
+				return err
 			}
 		}
 	}

@@ -236,7 +236,7 @@ func (r *Runner) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: &ingest.LakeLedger{Store: r.Env.Lake}, Log: r.log, PageSize: cfg.FakeStore.PageSize}
+	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: &ingest.LakeLedger{Store: r.Env.Lake}, Log: r.log, PageSize: cfg.FakeStore.PageSize, LookbackDays: cfg.FakeStore.LookbackDays}
 	return nil
 }
 

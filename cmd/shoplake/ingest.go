@@ -179,7 +179,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	if err != nil {
 		return err
 	}
-	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: &ingest.LakeLedger{Store: env.Lake}, Log: log, FilterCartsByDate: opts.filterCarts, PageSize: cfg.FakeStore.PageSize}
+	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: &ingest.LakeLedger{Store: env.Lake}, Log: log, FilterCartsByDate: opts.filterCarts, PageSize: cfg.FakeStore.PageSize, LookbackDays: cfg.FakeStore.LookbackDays}
 	if localSim {
 		in.BeforeDate = func(d time.Time) error {
 			if at := d.Add(24*time.Hour + pipeline.IngestDelay); simClock.Now().Before(at) {

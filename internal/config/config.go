@@ -70,6 +70,9 @@ type Kinesis struct {
 	BatchRecords int `yaml:"batch_records"`
 }
 
+// MaxLookbackDays bounds fakestore.lookback_days: a year of carts per batch.
+const MaxLookbackDays = 366
+
 // FakeStore locates the batch source. An empty base URL means the
 // simulator's in-process server (mode local only).
 type FakeStore struct {
@@ -81,6 +84,13 @@ type FakeStore struct {
 	// ignores the parameters (FakeStore) answers the whole list. 0 asks
 	// for every list whole.
 	PageSize int `yaml:"page_size"`
+	// LookbackDays is how many days of carts a logical date's batch reads,
+	// the date and the days before it (1: the date alone). An order that
+	// changes after it was placed (cancelled, refunded) reaches the
+	// warehouse only through a later batch that reads its date again: a
+	// change later than the window is never seen, as with dbt_shopify's
+	// incremental lookback.
+	LookbackDays int `yaml:"lookback_days"`
 }
 
 // Warehouse chooses the warehouse engine and locates it, and keys the
@@ -153,8 +163,9 @@ func DefaultConfig() Config {
 		S3:      S3{Bucket: "shoplake"},
 		Kinesis: Kinesis{Stream: "clickstream", Shards: 4, Group: "shoplake", BatchRecords: 5000},
 		FakeStore: FakeStore{
-			Timeout:  10 * time.Second,
-			PageSize: 5000,
+			Timeout:      10 * time.Second,
+			PageSize:     5000,
+			LookbackDays: 1,
 		},
 		// DuckDBMemoryLimit is warehouse.DefaultDuckDBMemoryLimit, written
 		// out so that shoplake config shows it (config does not import the
@@ -301,6 +312,9 @@ func (c Config) Check(command string, needs Need) error {
 	if needs&NeedSource != 0 {
 		if c.FakeStore.Timeout <= 0 {
 			add("fakestore.timeout %s: want a positive duration (SHOPLAKE_FAKESTORE_TIMEOUT)", c.FakeStore.Timeout)
+		}
+		if c.FakeStore.LookbackDays < 1 || c.FakeStore.LookbackDays > MaxLookbackDays {
+			add("fakestore.lookback_days %d: want 1 (the date alone) to %d days of carts read by each batch (SHOPLAKE_FAKESTORE_LOOKBACK_DAYS)", c.FakeStore.LookbackDays, MaxLookbackDays)
 		}
 		if c.FakeStore.PageSize < 0 {
 			add("fakestore.page_size %d: want 0 (every list whole) or more objects per page (SHOPLAKE_FAKESTORE_PAGE_SIZE)", c.FakeStore.PageSize)

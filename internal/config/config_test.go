@@ -74,11 +74,13 @@ func TestConfig_Validate(t *testing.T) {
 	c.Mode = "aws"
 	c.Kinesis.Shards = 0
 	c.S3.Endpoint = "not a url"
+	c.FakeStore.LookbackDays = 0
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
-	for _, want := range []string{"kinesis.shards", "s3.endpoint", "fakestore.base_url", "email_hash_key"} {
+	for _, want := range []string{"kinesis.shards", "s3.endpoint", "fakestore.base_url", "email_hash_key",
+		"fakestore.lookback_days 0", "SHOPLAKE_FAKESTORE_LOOKBACK_DAYS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}
