@@ -112,6 +112,13 @@ type (
 			ProductID *int64 `json:"productId"`
 			Quantity  *int64 `json:"quantity"`
 		} `json:"products"`
+		// The order lifecycle's extension fields (sim/lifecycle.go).
+		StatusDate *time.Time `json:"statusDate"`
+		Refunds    []struct {
+			Date      *time.Time `json:"date"`
+			ProductID *int64     `json:"productId"`
+			Quantity  *int64     `json:"quantity"`
+		} `json:"refunds"`
 	}
 )
 
@@ -125,10 +132,11 @@ type stagingRows map[string][][]any
 // (raw_key, load_seq, then snapshot_date or row_no) are set by the parser;
 // load_seq is filled in by Load when it knows it (index 1).
 var stagingColumns = map[string][]string{
-	"fakestore_users":      {"raw_key", "load_seq", "snapshot_date", "row_no", "user_id", "email_hash", "country", "created_at"},
-	"fakestore_products":   {"raw_key", "load_seq", "snapshot_date", "row_no", "product_id", "title", "price", "description", "category", "image", "price_valid_from"},
-	"fakestore_carts":      {"raw_key", "load_seq", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status"},
-	"fakestore_cart_items": {"raw_key", "load_seq", "snapshot_date", "cart_row_no", "line_no", "cart_id", "product_id", "quantity"},
+	"fakestore_users":        {"raw_key", "load_seq", "snapshot_date", "row_no", "user_id", "email_hash", "country", "created_at"},
+	"fakestore_products":     {"raw_key", "load_seq", "snapshot_date", "row_no", "product_id", "title", "price", "description", "category", "image", "price_valid_from"},
+	"fakestore_carts":        {"raw_key", "load_seq", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status", "status_date"},
+	"fakestore_cart_refunds": {"raw_key", "load_seq", "snapshot_date", "cart_row_no", "refund_no", "cart_id", "refund_date", "product_id", "quantity"},
+	"fakestore_cart_items":   {"raw_key", "load_seq", "snapshot_date", "cart_row_no", "line_no", "cart_id", "product_id", "quantity"},
 	"events": {"raw_key", "load_seq", "row_no", "event_id", "event_type", "event_time", "ingestion_time", "session_id",
 		"user_id", "anonymous_id", "product_id", "quantity", "price", "order_id", "schema_version", "shard_id", "sequence_number",
 		"device_type", "device_os", "device_browser", "channel", "utm_source", "utm_medium", "utm_campaign", "referrer_host", "page_path", "country",
@@ -213,7 +221,7 @@ func fakestoreTyper(key string, k rawKey, emailKey []byte) (func(p *parsed, n in
 	case entityProducts:
 		return func(p *parsed, n int64, raw []byte) { typeProduct(p, key, k, n, raw) }, []string{"fakestore_products"}, nil
 	case entityCarts:
-		return func(p *parsed, n int64, raw []byte) { typeCart(p, key, k, n, raw) }, []string{"fakestore_carts", "fakestore_cart_items"}, nil
+		return func(p *parsed, n int64, raw []byte) { typeCart(p, key, k, n, raw) }, []string{"fakestore_carts", "fakestore_cart_items", "fakestore_cart_refunds"}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown entity %q", k.entity)
 }
@@ -337,19 +345,54 @@ func typeCart(p *parsed, key string, k rawKey, n int64, raw []byte) {
 		}
 		items = append(items, []any{key, nil, k.date, n, int64(j + 1), *ct.ID, *line.ProductID, *line.Quantity})
 	}
+	var refunds [][]any
+	for j, r := range ct.Refunds {
+		if r.Date == nil || r.ProductID == nil || r.Quantity == nil {
+			p.reject(n, raw, "cart %d (id %d) refund %d: date, productId and quantity are required", n, *ct.ID, j+1)
+			return
+		}
+		if *r.Quantity <= 0 || *r.Quantity > quantityOf(ct.Products, *r.ProductID) {
+			// A refund the order cannot have had: the net sales would
+			// go below what was sold.
+			p.reject(n, raw, "cart %d (id %d) refund %d: %d of product %d refunded, the cart has %d",
+				n, *ct.ID, j+1, *r.Quantity, *r.ProductID, quantityOf(ct.Products, *r.ProductID))
+			return
+		}
+		refunds = append(refunds, []any{key, nil, k.date, n, int64(j + 1), *ct.ID, r.Date.UTC(), *r.ProductID, *r.Quantity})
+	}
 	var c cleaner
 	status := defaultCartStatus
 	if ct.Status != nil {
 		status = c.category("status", *ct.Status)
 	}
-	p.rows["fakestore_carts"] = append(p.rows["fakestore_carts"], []any{key, nil, k.date, n, *ct.ID, *ct.UserID, ct.Date.UTC(), status})
+	var statusDate any
+	if ct.StatusDate != nil {
+		statusDate = ct.StatusDate.UTC()
+	}
+	p.rows["fakestore_carts"] = append(p.rows["fakestore_carts"], []any{key, nil, k.date, n, *ct.ID, *ct.UserID, ct.Date.UTC(), status, statusDate})
 	p.rows["fakestore_cart_items"] = append(p.rows["fakestore_cart_items"], items...)
+	p.rows["fakestore_cart_refunds"] = append(p.rows["fakestore_cart_refunds"], refunds...)
 	p.quarantine = append(p.quarantine, c.repair(n, raw)...)
 }
 
-// parseEvents reads NDJSON stream.RawRecords, one per line. Unknown fields
-// are rejected, as stream.ParseEvent does: the record format is ours, so
-// drift is an error. An event whose event_time lies outside bounds around
+// quantityOf is how many of product a cart's lines hold.
+func quantityOf(lines []struct {
+	ProductID *int64 `json:"productId"`
+	Quantity  *int64 `json:"quantity"`
+}, product int64) int64 {
+	var n int64
+	for _, l := range lines {
+		if l.ProductID != nil && l.Quantity != nil && *l.ProductID == product {
+			n += *l.Quantity
+		}
+	}
+	return n
+}
+
+// parseEvents reads NDJSON stream.RawRecords, one per line. Fields the
+// event contract does not name are kept (the extra column), as
+// stream.ParseEvent keeps them; a field of the contract with a value of the
+// wrong type rejects the record. An event whose event_time lies outside bounds around
 // its ingestion_time (a client clock ahead, or far behind) is quarantined.
 func parseEvents(key string, body []byte, bounds eventBounds) parsed {
 	p := parsed{rows: stagingRows{"events": nil}}

@@ -27,12 +27,13 @@ var goldenLake = RedshiftOptions{IAMRole: "arn:aws:iam::123456789012:role/shopla
 // goldenRawKeys are the RAW objects whose STAGING files the golden loads
 // read, by staging table.
 var goldenRawKeys = map[string][2]string{
-	"fakestore_users":      {"users", "raw/fakestore/users/dt=2026-01-05/0f4a.json"},
-	"fakestore_products":   {"products", "raw/fakestore/products/dt=2026-01-05/9c1e.json"},
-	"fakestore_carts":      {"carts", "raw/fakestore/carts/dt=2026-01-05/77b2.json"},
-	"fakestore_cart_items": {"carts", "raw/fakestore/carts/dt=2026-01-05/77b2.json"},
-	"events":               {"events", "raw/events/dt=2026-01-05/hr=10/clickstream-shardId-000000000001-17-42.ndjson.gz"},
-	"quarantine":           {"events", "raw/events/dt=2026-01-05/hr=10/clickstream-shardId-000000000001-17-42.ndjson.gz"},
+	"fakestore_users":        {"users", "raw/fakestore/users/dt=2026-01-05/0f4a.json"},
+	"fakestore_products":     {"products", "raw/fakestore/products/dt=2026-01-05/9c1e.json"},
+	"fakestore_carts":        {"carts", "raw/fakestore/carts/dt=2026-01-05/77b2.json"},
+	"fakestore_cart_items":   {"carts", "raw/fakestore/carts/dt=2026-01-05/77b2.json"},
+	"fakestore_cart_refunds": {"carts", "raw/fakestore/carts/dt=2026-01-05/77b2.json"},
+	"events":                 {"events", "raw/events/dt=2026-01-05/hr=10/clickstream-shardId-000000000001-17-42.ndjson.gz"},
+	"quarantine":             {"events", "raw/events/dt=2026-01-05/hr=10/clickstream-shardId-000000000001-17-42.ndjson.gz"},
 }
 
 // redshiftSQL renders every statement the Redshift dialect generates, by

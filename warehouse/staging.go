@@ -31,7 +31,7 @@ type Lake interface {
 
 // stagingTables are the staging tables in the order a staged object's files
 // are loaded, the quarantine last.
-var stagingTables = []string{"fakestore_users", "fakestore_products", "fakestore_carts", "fakestore_cart_items", "events", "quarantine"}
+var stagingTables = []string{"fakestore_users", "fakestore_products", "fakestore_carts", "fakestore_cart_items", "fakestore_cart_refunds", "events", "quarantine"}
 
 // stagedObject is one RAW object's staging: its manifest and the files it
 // names, by table, each in a file of the Parquet codec's directory (never
@@ -61,6 +61,9 @@ func (w *Warehouse) rules(entity string) string {
 		fmt.Fprintf(h, "%d\x00%d", b.future, b.maxAge)
 		// Event contract version 2: the dimension and extra columns.
 		h.Write([]byte("\x00event contract 2"))
+	case entityCarts:
+		// The order lifecycle: status_date and the refunds table.
+		h.Write([]byte("cart lifecycle"))
 	case entityUsers:
 		if len(w.opts.EmailHashKey) == 0 {
 			h.Write([]byte("no email hash key"))

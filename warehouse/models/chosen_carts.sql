@@ -5,7 +5,7 @@
 -- and core_order_items. The FakeStore fixtures serve two different carts
 -- with "id": 6 (user 4 and user 8): neither becomes an order.
 CREATE OR REPLACE TEMP TABLE chosen_carts AS
-SELECT c.raw_key, c.row_no, c.cart_id, c.user_id, c.cart_date, c.status
+SELECT c.raw_key, c.row_no, c.cart_id, c.user_id, c.cart_date, c.status, c.status_date
 FROM staging.fakestore_carts AS c
 JOIN meta.source_decisions AS v
   ON v.entity = 'carts' AND v.load_seq = c.load_seq AND v.row_no = c.row_no

@@ -14,9 +14,11 @@ SELECT c.cart_id                                        AS order_id,
        c.user_id,
        c.status                                         AS order_status,
        CAST(COALESCE(t.total, 0) AS DECIMAL(18,2))      AS order_total,
-       c.cart_date                                      AS created_at
+       c.cart_date                                      AS created_at,
+       COALESCE(h.valid_from, c.status_date, c.cart_date) AS status_date
 FROM chosen_carts AS c
-LEFT JOIN totals AS t ON t.cart_id = c.cart_id;
+LEFT JOIN totals AS t ON t.cart_id = c.cart_id
+LEFT JOIN order_status_observed AS h ON h.order_id = c.cart_id AND h.valid_to IS NULL;
 
 -- The dates of the orders this run inserts, changes or deletes (old and new
 -- dates): their mart partitions are rebuilt (affected_days.sql). Orders are
@@ -39,12 +41,14 @@ ON t.order_id = s.order_id
 WHEN MATCHED AND (t.user_id IS DISTINCT FROM s.user_id
                OR t.order_status IS DISTINCT FROM s.order_status
                OR t.order_total IS DISTINCT FROM s.order_total
-               OR t.created_at IS DISTINCT FROM s.created_at) THEN
+               OR t.created_at IS DISTINCT FROM s.created_at
+               OR t.status_date IS DISTINCT FROM s.status_date) THEN
     UPDATE SET user_id = s.user_id, order_status = s.order_status,
-               order_total = s.order_total, created_at = s.created_at
+               order_total = s.order_total, created_at = s.created_at,
+               status_date = s.status_date
 WHEN NOT MATCHED THEN
-    INSERT (order_id, user_id, order_status, order_total, created_at)
-    VALUES (s.order_id, s.user_id, s.order_status, s.order_total, s.created_at)
+    INSERT (order_id, user_id, order_status, order_total, created_at, status_date)
+    VALUES (s.order_id, s.user_id, s.order_status, s.order_total, s.created_at, s.status_date)
 WHEN NOT MATCHED BY SOURCE THEN
     DELETE
 RETURNING merge_action;

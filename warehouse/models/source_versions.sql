@@ -8,8 +8,8 @@
 --   versions  how many different versions of the id the object serves:
 --             rows that differ in what CORE keeps (a product's title,
 --             price, category and price_valid_from; a user's email hash,
---             country and created_at; a cart's user, date, status and
---             lines). Identical repeats are one version.
+--             country and created_at; a cart's user, date, status, lines,
+--             status date and refunds). Identical repeats are one version.
 --   row_no    the id's first row in the object.
 -- The deciding object of an id is the latest that serves it (snapshot_date,
 -- then raw_key, descending): it alone decides the id's row in CORE. The row
@@ -79,6 +79,14 @@ cart_lines AS (
     JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = i.cart_id AND k.load_seq = i.load_seq
     GROUP BY i.load_seq, i.cart_row_no
 ),
+cart_refunds AS (
+    SELECT f.load_seq, f.cart_row_no,
+           string_agg(CAST(f.refund_date AS VARCHAR) || '@' || CAST(f.product_id AS VARCHAR) || 'x' || CAST(f.quantity AS VARCHAR),
+                      ',' ORDER BY f.refund_no) AS refunds
+    FROM staging.fakestore_cart_refunds AS f
+    JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = f.cart_id AND k.load_seq = f.load_seq
+    GROUP BY f.load_seq, f.cart_row_no
+),
 fingerprints AS (
     SELECT 'products' AS entity, p.product_id AS business_key, p.load_seq,
            {{fingerprint "p.title" "p.price" "p.category" "p.price_valid_from"}} AS fingerprint
@@ -91,10 +99,11 @@ fingerprints AS (
     JOIN repeated AS k ON k.entity = 'users' AND k.business_key = u.user_id AND k.load_seq = u.load_seq
     UNION ALL
     SELECT 'carts', c.cart_id, c.load_seq,
-           {{fingerprint "c.user_id" "c.cart_date" "c.status" "l.lines"}}
+           {{fingerprint "c.user_id" "c.cart_date" "c.status" "l.lines" "c.status_date" "f.refunds"}}
     FROM staging.fakestore_carts AS c
     JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = c.cart_id AND k.load_seq = c.load_seq
     LEFT JOIN cart_lines AS l ON l.load_seq = c.load_seq AND l.cart_row_no = c.row_no
+    LEFT JOIN cart_refunds AS f ON f.load_seq = c.load_seq AND f.cart_row_no = c.row_no
 ),
 versions AS (
     SELECT entity, business_key, load_seq, count(DISTINCT fingerprint) AS versions

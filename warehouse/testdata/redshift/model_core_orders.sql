@@ -14,9 +14,11 @@ SELECT c.cart_id                                        AS order_id,
        c.user_id,
        c.status                                         AS order_status,
        CAST(COALESCE(t.total, 0) AS DECIMAL(18,2))      AS order_total,
-       c.cart_date                                      AS created_at
+       c.cart_date                                      AS created_at,
+       COALESCE(h.valid_from, c.status_date, c.cart_date) AS status_date
 FROM chosen_carts AS c
-LEFT JOIN totals AS t ON t.cart_id = c.cart_id;
+LEFT JOIN totals AS t ON t.cart_id = c.cart_id
+LEFT JOIN order_status_observed AS h ON h.order_id = c.cart_id AND h.valid_to IS NULL;
 
 DROP TABLE IF EXISTS changed_order_days;
 
@@ -35,14 +37,16 @@ FROM (
 CREATE TEMP TABLE "merge_source" AS SELECT s.* FROM src_orders AS s WHERE NOT EXISTS (SELECT 1 FROM core.orders AS t WHERE t.order_id = s.order_id AND NOT COALESCE(((((t.user_id <> s.user_id OR t.user_id IS NULL OR s.user_id IS NULL) AND NOT (t.user_id IS NULL AND s.user_id IS NULL))
                OR ((t.order_status <> s.order_status OR t.order_status IS NULL OR s.order_status IS NULL) AND NOT (t.order_status IS NULL AND s.order_status IS NULL))
                OR ((t.order_total <> s.order_total OR t.order_total IS NULL OR s.order_total IS NULL) AND NOT (t.order_total IS NULL AND s.order_total IS NULL))
-               OR ((t.created_at <> s.created_at OR t.created_at IS NULL OR s.created_at IS NULL) AND NOT (t.created_at IS NULL AND s.created_at IS NULL)))), FALSE));
+               OR ((t.created_at <> s.created_at OR t.created_at IS NULL OR s.created_at IS NULL) AND NOT (t.created_at IS NULL AND s.created_at IS NULL))
+               OR ((t.status_date <> s.status_date OR t.status_date IS NULL OR s.status_date IS NULL) AND NOT (t.status_date IS NULL AND s.status_date IS NULL)))), FALSE));
 
 SELECT count(*) FROM "merge_source";
 
 SELECT count(*) FROM "merge_source" AS s WHERE NOT EXISTS (SELECT 1 FROM core.orders AS t WHERE t.order_id = s.order_id);
 
 MERGE INTO core.orders USING "merge_source" AS s ON orders.order_id = s.order_id WHEN MATCHED THEN UPDATE SET user_id = s.user_id, order_status = s.order_status,
-               order_total = s.order_total, created_at = s.created_at WHEN NOT MATCHED THEN INSERT (order_id, user_id, order_status, order_total, created_at) VALUES (s.order_id, s.user_id, s.order_status, s.order_total, s.created_at);
+               order_total = s.order_total, created_at = s.created_at,
+               status_date = s.status_date WHEN NOT MATCHED THEN INSERT (order_id, user_id, order_status, order_total, created_at, status_date) VALUES (s.order_id, s.user_id, s.order_status, s.order_total, s.created_at, s.status_date);
 
 DELETE FROM core.orders WHERE NOT EXISTS (SELECT 1 FROM src_orders AS s WHERE orders.order_id = s.order_id);
 

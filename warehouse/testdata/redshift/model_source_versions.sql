@@ -51,6 +51,13 @@ cart_lines AS (
     JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = i.cart_id AND k.load_seq = i.load_seq
     GROUP BY i.load_seq, i.cart_row_no
 ),
+cart_refunds AS (
+    SELECT f.load_seq, f.cart_row_no,
+           listagg(CAST(f.refund_date AS VARCHAR(65535)) || '@' || CAST(f.product_id AS VARCHAR(65535)) || 'x' || CAST(f.quantity AS VARCHAR(65535)), ',') WITHIN GROUP (ORDER BY f.refund_no) AS refunds
+    FROM staging.fakestore_cart_refunds AS f
+    JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = f.cart_id AND k.load_seq = f.load_seq
+    GROUP BY f.load_seq, f.cart_row_no
+),
 fingerprints AS (
     SELECT 'products' AS entity, p.product_id AS business_key, p.load_seq,
            COALESCE(CAST(length(CAST((p.title) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.title) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.category) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.category) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((p.price_valid_from) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((p.price_valid_from) AS VARCHAR(65535)), '-') AS fingerprint
@@ -63,10 +70,11 @@ fingerprints AS (
     JOIN repeated AS k ON k.entity = 'users' AND k.business_key = u.user_id AND k.load_seq = u.load_seq
     UNION ALL
     SELECT 'carts', c.cart_id, c.load_seq,
-           COALESCE(CAST(length(CAST((c.user_id) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.user_id) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.cart_date) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.cart_date) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.status) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.status) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((l.lines) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((l.lines) AS VARCHAR(65535)), '-')
+           COALESCE(CAST(length(CAST((c.user_id) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.user_id) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.cart_date) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.cart_date) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.status) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.status) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((l.lines) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((l.lines) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((c.status_date) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((c.status_date) AS VARCHAR(65535)), '-') || '|' || COALESCE(CAST(length(CAST((f.refunds) AS VARCHAR(65535))) AS VARCHAR(65535)) || ':' || CAST((f.refunds) AS VARCHAR(65535)), '-')
     FROM staging.fakestore_carts AS c
     JOIN repeated AS k ON k.entity = 'carts' AND k.business_key = c.cart_id AND k.load_seq = c.load_seq
     LEFT JOIN cart_lines AS l ON l.load_seq = c.load_seq AND l.cart_row_no = c.row_no
+    LEFT JOIN cart_refunds AS f ON f.load_seq = c.load_seq AND f.cart_row_no = c.row_no
 ),
 versions AS (
     SELECT entity, business_key, load_seq, count(DISTINCT fingerprint) AS versions

@@ -2,10 +2,10 @@
 -- Regenerate: go test ./warehouse -run TestRedshift_Golden -update
 -- Redshift: the load of one STAGING file of staging.fakestore_carts (load_seq 42).
 
-CREATE TEMP TABLE "load_fakestore_carts" AS SELECT "raw_key", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status" FROM "staging"."fakestore_carts" WHERE 1 = 0;
+CREATE TEMP TABLE "load_fakestore_carts" AS SELECT "raw_key", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status", "status_date" FROM "staging"."fakestore_carts" WHERE 1 = 0;
 
 COPY "load_fakestore_carts" FROM 's3://shoplake-lake/prod/staging/fakestore_carts/dt=2026-01-05/77b2.json.parquet' IAM_ROLE 'arn:aws:iam::123456789012:role/shoplake-redshift-copy' FORMAT AS PARQUET;
 
-INSERT INTO "staging"."fakestore_carts" ("raw_key", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status", "load_seq") SELECT "raw_key", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status", CAST(42 AS BIGINT) FROM "load_fakestore_carts";
+INSERT INTO "staging"."fakestore_carts" ("raw_key", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status", "status_date", "load_seq") SELECT "raw_key", "snapshot_date", "row_no", "cart_id", "user_id", "cart_date", "status", "status_date", CAST(42 AS BIGINT) FROM "load_fakestore_carts";
 
 DROP TABLE "load_fakestore_carts";
