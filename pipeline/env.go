@@ -102,6 +102,7 @@ func LocalSource(cfg config.Config, clk clock.Clock) (Local, error) {
 	if local.World, err = sim.NewWorld(wcfg); err != nil {
 		return local, fmt.Errorf("simulate world: %w", err)
 	}
+	local.World.Lookback = cfg.FakeStore.LookbackDays
 	return local, nil
 }
 

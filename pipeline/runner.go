@@ -167,6 +167,8 @@ func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runne
 	if err != nil {
 		return nil, fmt.Errorf("simulate world: %w", err)
 	}
+	// The oracle reports orders as the batches saw them.
+	world.Lookback = cfg.FakeStore.LookbackDays
 	events := slices.Values(world.Events)
 	if !opts.KeepEvents {
 		// The events are drawn again as they are sent, from a generator

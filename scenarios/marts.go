@@ -110,6 +110,12 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.Reconciliation(), func(r sim.ReconciliationRow) string {
 		return row(r.Date, r.Orders, r.TrackedOrders, r.UntrackedOrders, r.PurchaseEvents, r.OrphanPurchaseEvents, r.TrackingLossRate)
 	}), err)
+	revenue, err := wh.RevenueDaily(ctx)
+	check("revenue_daily", mapRows(revenue, func(r warehouse.RevenueDailyRow) string {
+		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
+	}), mapRows(w.RevenueDaily(), func(r sim.RevenueDailyRow) string {
+		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

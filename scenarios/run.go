@@ -411,6 +411,9 @@ func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
 		cfg.Sim.Traffic = sc.World.Traffic
 	}
 	cfg.Sim.Realistic = sc.World.Realistic
+	if sc.World.LookbackDays > 0 {
+		cfg.FakeStore.LookbackDays = sc.World.LookbackDays
+	}
 	cfg.Sim.HostileRate = 0
 	cfg.Kinesis.Shards = 2
 	if sc.Stream.Shards > 0 {
@@ -432,6 +435,17 @@ func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
 		sent: newDeliveryLog(),
 	}
 	var worldEdits []func(*sim.Config)
+	if sc.World.RefundRate > 0 {
+		worldEdits = append(worldEdits, func(c *sim.Config) { c.RefundRate = sc.World.RefundRate })
+	}
+	if sc.World.Lifecycle {
+		worldEdits = append(worldEdits, func(c *sim.Config) {
+			c.OrderLifecycle = true
+			if c.PartialRefundRate == 0 {
+				c.PartialRefundRate = sim.RealisticPartialRefund
+			}
+		})
+	}
 	for _, s := range sc.World.Spikes {
 		s := s
 		worldEdits = append(worldEdits, func(c *sim.Config) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shoplake/shoplake/internal/config"
 )
 
 // ErrInvalidScenario wraps every problem found in a scenario file.
@@ -53,6 +55,15 @@ type World struct {
 	Realistic bool `yaml:"realistic,omitempty"`
 	// Spikes are campaigns that multiply traffic for a while.
 	Spikes []Spike `yaml:"spikes,omitempty"`
+	// Lifecycle makes orders reach their status after they are placed
+	// (cancelled within hours, refunded within days, some lines returned;
+	// sim.Config.OrderLifecycle), and LookbackDays is how many days of
+	// carts each daily batch reads (fakestore.lookback_days; default 1).
+	Lifecycle    bool `yaml:"lifecycle,omitempty"`
+	LookbackDays int  `yaml:"lookback_days,omitempty"`
+	// RefundRate is the share of orders refunded (default: none, or the
+	// realistic rate with realistic).
+	RefundRate float64 `yaml:"refund_rate,omitempty"`
 }
 
 // Spike multiplies traffic by Multiplier from At for For.
@@ -305,6 +316,12 @@ func (sc Scenario) Validate() error {
 	}
 	if w.Traffic < 0 {
 		bad("world.traffic %v is negative", w.Traffic)
+	}
+	if !(w.RefundRate >= 0 && w.RefundRate <= 1) {
+		bad("world.refund_rate %v is outside 0..1", w.RefundRate)
+	}
+	if w.LookbackDays < 0 || w.LookbackDays > config.MaxLookbackDays {
+		bad("world.lookback_days %d is outside 1..%d (0 means 1)", w.LookbackDays, config.MaxLookbackDays)
 	}
 	for i, s := range w.Spikes {
 		if s.Multiplier <= 0 || s.For <= 0 {

@@ -114,6 +114,7 @@ const (
 	RealisticPriceChangeRate = 0.05
 	RealisticWithdrawRate    = 0.01
 	RealisticNewProductShare = 0.05
+	RealisticPartialRefund   = 0.03
 	RealisticLegacyClient    = 0.05
 	RealisticGarbledDim      = 0.005
 )

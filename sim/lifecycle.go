@@ -98,3 +98,45 @@ func lifecycle(k keyed, o Order, partialRate float64) []StatusChange {
 	l := o.Lines[k.at(o.ID, 3)%uint64(len(o.Lines))]
 	return []StatusChange{{At: delay(1, MinRefundDelay, MaxRefundDelay), Status: StatusCompleted, Refund: []Line{l}}}
 }
+
+// An observer answers what the warehouse knows of an order: its status,
+// when it took it and the lines refunded, as the last daily batch that read
+// the order saw them. The batch of date X reads the carts dated X-(L-1) to
+// X as they stood at X+1 00:00 (the API serves a dated list as of its
+// enddate), so an order of day d is last read as of d+L days, or as of the
+// horizon when the run ends before: a later change is never seen. Without
+// the lifecycle an order is what it is from the start.
+type observer struct {
+	lookback int
+	horizon  time.Time
+}
+
+// observer returns w's observer: one reading of the horizon for every
+// order.
+func (w *World) observer() observer {
+	return observer{lookback: max(w.Lookback, 1), horizon: w.Horizon()}
+}
+
+// at is when the last batch that read o saw it.
+func (b observer) at(o Order) time.Time {
+	t := utcDate(o.Date).AddDate(0, 0, b.lookback)
+	if !b.horizon.IsZero() && b.horizon.Before(t) {
+		t = b.horizon
+	}
+	return t
+}
+
+// order returns o as the warehouse knows it.
+func (b observer) order(o Order) (status string, since time.Time, refunds []Refund) {
+	if o.Changes == nil {
+		return o.Status, o.Date, nil
+	}
+	status, since, refunds, _ = o.AsOf(b.at(o))
+	return status, since, refunds
+}
+
+// Observed returns order o as the warehouse knows it after the run's last
+// batch (see observer): its status, since when, and the lines refunded.
+func (w *World) Observed(o Order) (status string, since time.Time, refunds []Refund) {
+	return w.observer().order(o)
+}

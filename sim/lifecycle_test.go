@@ -126,3 +126,44 @@ func TestServer_OrderLifecycle(t *testing.T) {
 		t.Fatalf("without the lifecycle: %s", body)
 	}
 }
+
+// TestRevenueDaily_RefundsOnTheirDate: with the lifecycle and a lookback,
+// the revenue mart reports cancellations and refunds on the dates they
+// happen, after the orders' own dates, only those a batch could have seen
+// (none later than the order's date plus the lookback), and net sales are
+// gross less both.
+func TestRevenueDaily_RefundsOnTheirDate(t *testing.T) {
+	cfg := sim.Config{Seed: 15, Start: sim.DefaultConfig().Start, Days: 12, Users: 400, Traffic: 2, RefundRate: 0.25}.Realistic()
+	cfg.OrderLifecycle, cfg.PartialRefundRate = true, 0.2
+	w := newWorld(t, cfg)
+	w.Lookback = 10
+	var refunds, cancelled int64
+	for _, r := range w.RevenueDaily() {
+		refunds += int64(r.Refunds)
+		cancelled += r.CancelledOrders
+		if r.NetSales != r.GrossSales-r.CancelledSales-r.Refunds {
+			t.Fatalf("%s: net %s != gross %s - cancelled %s - refunds %s", r.Date.Format(time.DateOnly), r.NetSales, r.GrossSales, r.CancelledSales, r.Refunds)
+		}
+	}
+	if refunds == 0 || cancelled == 0 {
+		t.Fatalf("refunds %d cents, %d cancelled orders: the world shows nothing", refunds, cancelled)
+	}
+	later, unseen := 0, 0
+	for _, o := range w.Orders {
+		_, _, rs := w.Observed(o)
+		for _, r := range rs {
+			if r.At.Sub(o.Date) >= 24*time.Hour {
+				later++
+			}
+			if r.At.After(o.Date.Truncate(24*time.Hour).AddDate(0, 0, w.Lookback)) {
+				t.Fatalf("order %d: a refund at %s seen, after its last batch", o.ID, r.At)
+			}
+		}
+		if len(o.Changes) > 0 && len(rs) == 0 && o.Changes[0].Refund != nil {
+			unseen++
+		}
+	}
+	if later == 0 || unseen == 0 {
+		t.Fatalf("%d refunds seen a day or more after their order, %d refunds never seen: the test shows neither", later, unseen)
+	}
+}

@@ -119,8 +119,9 @@ func (w *World) DailyKPIs() []DailyKPI {
 			r.ConvertingSessions++
 		}
 	}
+	obs := w.observer()
 	for _, o := range w.Orders {
-		if o.Status != StatusCompleted {
+		if st, _, _ := obs.order(o); st != StatusCompleted {
 			continue
 		}
 		r := row(utcDate(o.Date))

@@ -83,9 +83,10 @@ type oracleCustomer struct {
 // user id. Only completed orders with Date < asOf count (docs/MARTS.md §0).
 func (w *World) completedCustomers(asOf time.Time) []*oracleCustomer {
 	byUser := make(map[int64]*oracleCustomer)
+	obs := w.observer()
 	for i := range w.Orders {
 		o := &w.Orders[i]
-		if o.Status != StatusCompleted || !o.Date.Before(asOf) {
+		if st, _, _ := obs.order(*o); st != StatusCompleted || !o.Date.Before(asOf) {
 			continue
 		}
 		c, ok := byUser[o.UserID]

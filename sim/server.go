@@ -482,6 +482,14 @@ func (s *server) carts(rw http.ResponseWriter, r *http.Request, rt route, now ti
 		writeError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
+	// A list with an enddate is served as the carts stood at that
+	// midnight (or now, if sooner): a batch of a date, and any rerun of
+	// it, reads the same answer, and a later change reaches the warehouse
+	// through a later date's lookback.
+	asOf := now
+	if to != nil && to.Before(now) {
+		asOf = *to
+	}
 	items := []Order{}
 	for _, o := range s.orders {
 		d := o.Date.UTC()
@@ -492,7 +500,7 @@ func (s *server) carts(rw http.ResponseWriter, r *http.Request, rt route, now ti
 			items = append(items, o)
 		}
 	}
-	serveList(rw, r, rt, q, items, cartAsOf(now, s.w.Config.OrderLifecycle))
+	serveList(rw, r, rt, q, items, cartAsOf(asOf, s.w.Config.OrderLifecycle))
 }
 
 // parseDateRange reads startdate (inclusive) and enddate (exclusive) as UTC

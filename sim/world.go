@@ -48,6 +48,11 @@ type World struct {
 	Orders   []Order        // by ID, which is by Date
 	Events   []stream.Event // sorted by (EventTime, EventID)
 	Stats    Stats          // what NewWorld generated; zero in a literal World
+	// Lookback is how many days of carts each daily batch reads (the
+	// pipeline's fakestore.lookback_days; 0 means 1): with the order
+	// lifecycle, the oracle reports each order as the last batch that read
+	// it saw it (Observed).
+	Lookback int
 
 	hourly []int // events per hour from Config.Start; nil in a literal World
 	// derive, in a World of NewWorldWithoutEvents, is the generator that

@@ -137,3 +137,49 @@ func (w *Warehouse) TrafficSources(ctx context.Context) ([]TrafficSourceRow, err
 	}
 	return out, rows.Err()
 }
+
+// RevenueDailyRow is one row of marts.revenue_daily (docs/MARTS.md §11):
+// what one date sold, cancelled and refunded, each on its own date.
+type RevenueDailyRow struct {
+	Date            time.Time   `json:"date"` // UTC midnight
+	OrdersPlaced    int64       `json:"orders_placed"`
+	GrossSales      money.Cents `json:"gross_sales"`
+	CancelledOrders int64       `json:"cancelled_orders"`
+	CancelledSales  money.Cents `json:"cancelled_sales"`
+	RefundedUnits   int64       `json:"refunded_units"`
+	Refunds         money.Cents `json:"refunds"`
+	NetSales        money.Cents `json:"net_sales"`
+}
+
+// RevenueDaily returns marts.revenue_daily ordered by date, as of the last
+// Transform.
+func (w *Warehouse) RevenueDaily(ctx context.Context) ([]RevenueDailyRow, error) {
+	q, err := readSQL("queries/read_revenue_daily.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read revenue_daily: %w", err)
+	}
+	defer rows.Close()
+	var out []RevenueDailyRow
+	for rows.Next() {
+		var r RevenueDailyRow
+		var gross, cancelled, refunds, net string
+		if err := rows.Scan(&r.Date, &r.OrdersPlaced, &gross, &r.CancelledOrders, &cancelled, &r.RefundedUnits, &refunds, &net); err != nil {
+			return nil, fmt.Errorf("read revenue_daily: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		for _, m := range []struct {
+			s string
+			c *money.Cents
+		}{{gross, &r.GrossSales}, {cancelled, &r.CancelledSales}, {refunds, &r.Refunds}, {net, &r.NetSales}} {
+			if *m.c, err = money.Parse(m.s); err != nil {
+				return nil, fmt.Errorf("read revenue_daily: %w", err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

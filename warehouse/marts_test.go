@@ -111,6 +111,8 @@ func TestWarehouse_Marts(t *testing.T) {
 			"daily_kpis|avg_order_value|DECIMAL(18,2)\ndaily_kpis|conversion_rate|DECIMAL(9,4)\ndaily_kpis|revenue|DECIMAL(18,2)\n" +
 			"product_conversion|view_to_cart_rate|DECIMAL(9,4)\nproduct_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
 			"purchase_reconciliation|tracking_loss_rate|DECIMAL(9,4)\n" +
+			"revenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +
+			"revenue_daily|net_sales|DECIMAL(18,2)\nrevenue_daily|refunds|DECIMAL(18,2)\n" +
 			"session_funnel|conversion_from_previous|DECIMAL(9,4)\n" +
 			"traffic_sources|funnel_conversion|DECIMAL(9,4)\n"
 		if got != want {

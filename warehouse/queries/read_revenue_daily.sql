@@ -1,0 +1,4 @@
+SELECT date, orders_placed, CAST(gross_sales AS VARCHAR), cancelled_orders, CAST(cancelled_sales AS VARCHAR),
+       refunded_units, CAST(refunds AS VARCHAR), CAST(net_sales AS VARCHAR)
+FROM marts.revenue_daily
+ORDER BY date;
