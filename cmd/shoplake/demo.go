@@ -69,6 +69,7 @@ type demoResult struct {
 	KPIs    []warehouse.DailyKPI         `json:"daily_kpis"`
 	Funnel  []warehouse.FunnelStep       `json:"session_funnel"`
 	Traffic []warehouse.TrafficSourceRow `json:"traffic_sources"`
+	Revenue []warehouse.RevenueDailyRow  `json:"revenue_daily"`
 	Hashes  []warehouse.TableHash        `json:"table_hashes"`
 	Elapsed string                       `json:"-"`
 }
@@ -126,6 +127,9 @@ func collect(ctx context.Context, r *pipeline.Runner) (demoResult, error) {
 		return res, err
 	}
 	if res.Traffic, err = wh.TrafficSources(ctx); err != nil {
+		return res, err
+	}
+	if res.Revenue, err = wh.RevenueDaily(ctx); err != nil {
 		return res, err
 	}
 	if res.Hashes, err = wh.TableHashes(ctx); err != nil {
@@ -186,6 +190,7 @@ func printDemo(w io.Writer, res demoResult) {
 	}
 	funnel.print(w)
 	printChannels(w, res.Traffic)
+	printRevenue(w, res.Revenue)
 
 	t := res.Totals
 	fmt.Fprintln(w, "\nEVENTS THROUGH THE PIPELINE")
@@ -293,6 +298,16 @@ func printChannels(w io.Writer, rows []warehouse.TrafficSourceRow) {
 	t := &table{head: []string{"channel", "sessions", "share", "reached purchase", "funnel conversion"}, right: []bool{false, true, true, true, true}}
 	for _, s := range sums {
 		t.add(s.channel, fmt.Sprint(s.sessions), ratioPercent(s.sessions, total), fmt.Sprint(s.purchased), ratioPercent(s.purchased, s.sessions))
+	}
+	t.print(w)
+}
+
+// printRevenue prints marts.revenue_daily: each amount on its own date.
+func printRevenue(w io.Writer, rows []warehouse.RevenueDailyRow) {
+	fmt.Fprintln(w, "\nREVENUE (marts.revenue_daily: sales on the order's date, cancellations and refunds on theirs)")
+	t := &table{head: []string{"date", "orders", "gross", "cancelled", "refunds", "net"}, right: []bool{false, true, true, true, true, true}}
+	for _, r := range rows {
+		t.add(r.Date.Format("2006-01-02"), fmt.Sprint(r.OrdersPlaced), r.GrossSales.String(), r.CancelledSales.String(), r.Refunds.String(), r.NetSales.String())
 	}
 	t.print(w)
 }

@@ -62,13 +62,34 @@ func TestDemoCmd(t *testing.T) {
 		if !strings.Contains(stderr, "day 1/1") {
 			t.Errorf("no progress on stderr:\n%s", stderr)
 		}
+		// The new marts are in the JSON and agree with the KPIs: every
+		// session once in traffic_sources, every order placed once in
+		// revenue_daily.
+		var sessions, trafficSessions, placed, orders int64
+		for _, k := range res.KPIs {
+			sessions += k.Sessions
+			orders += k.Orders // every order is completed without --realistic
+		}
+		for _, r := range res.Traffic {
+			trafficSessions += r.Sessions
+		}
+		for _, r := range res.Revenue {
+			placed += r.OrdersPlaced
+			if r.NetSales != r.GrossSales-r.CancelledSales-r.Refunds {
+				t.Errorf("revenue_daily %s: net %s is not gross - cancelled - refunds", r.Date.Format("2006-01-02"), r.NetSales)
+			}
+		}
+		if sessions == 0 || trafficSessions != sessions || placed != orders {
+			t.Errorf("traffic_sources counts %d sessions, daily_kpis %d; revenue_daily %d orders placed, daily_kpis %d", trafficSessions, sessions, placed, orders)
+		}
 	})
 	t.Run("Tables", func(t *testing.T) {
 		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "30", "--data-dir", dir)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}
-		for _, want := range []string{"DAILY KPIs", "SESSION FUNNEL", "product_view", "begin_checkout", "purchase", "TABLE HASHES", "marts.daily_kpis"} {
+		for _, want := range []string{"DAILY KPIs", "SESSION FUNNEL", "product_view", "begin_checkout", "purchase", "TRAFFIC BY CHANNEL",
+			"REVENUE (marts.revenue_daily", "TABLE HASHES", "marts.daily_kpis", "marts.traffic_sources", "marts.revenue_daily"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
