@@ -1,7 +1,6 @@
 package lake
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -183,24 +182,14 @@ var ErrConflict = errors.New("holds other bytes than the ones derived")
 // there with the same bytes is fine (written false): a derived object is
 // the same every time it is derived. One with other bytes, or one that
 // cannot be read back, is an error wrapping ErrConflict, naming the key.
+// It is PutDerivedSpool of a body held in memory.
 func PutDerived(ctx context.Context, store Writer, key string, body []byte) (written bool, err error) {
-	switch err := store.PutIfAbsent(ctx, key, body); {
-	case err == nil:
-		return true, nil
-	case !errors.Is(err, ErrExists):
+	s := NewSpool("", len(body)+1) // in memory: the body is already there
+	defer s.Close()
+	if _, err := s.Write(body); err != nil {
 		return false, fmt.Errorf("write %s: %w", key, err)
 	}
-	got, err := store.Get(ctx, key)
-	var ce *ChecksumError
-	switch {
-	case errors.As(err, &ce):
-		return false, fmt.Errorf("%s %w: it is %s", key, ErrConflict, ce.Reason())
-	case err != nil:
-		return false, fmt.Errorf("read back %s: %w", key, err)
-	case !bytes.Equal(got, body):
-		return false, fmt.Errorf("%s %w (sha256 %s, derived %s)", key, ErrConflict, sha256Hex(got), sha256Hex(body))
-	}
-	return false, nil
+	return PutDerivedSpool(ctx, store, key, s)
 }
 
 // PutDerivedSpool is PutDerived with the body of s, sent from its file
