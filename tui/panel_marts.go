@@ -42,15 +42,19 @@ func loadMarts(ctx context.Context, p *scenarios.Replay) (martsData, error) {
 	if d.LTV, err = wh.CohortLTV(ctx); err != nil {
 		return martsData{}, fmt.Errorf("marts: cohort_ltv: %w", err)
 	}
+	if d.Revenue, err = wh.RevenueDaily(ctx); err != nil {
+		return martsData{}, fmt.Errorf("marts: revenue_daily: %w", err)
+	}
 	d.OracleKPIs = w.DailyKPIs()
 	d.OracleFunnel = w.SessionFunnel()
 	d.OracleRetention = append(w.CohortRetention(sim.Monthly), w.CohortRetention(sim.Weekly)...)
 	d.OracleLTV = w.CohortLTV()
+	d.OracleRevenue = w.RevenueDaily()
 	return d, nil
 }
 
 // martsPages are the panel's pages, in the order m cycles through them.
-var martsPages = []string{"daily KPIs", "cohort retention", "LTV by cohort"}
+var martsPages = []string{"daily KPIs", "cohort retention", "LTV by cohort", "revenue by its own date"}
 
 const (
 	martsNone  = "—" // a value one side does not have
@@ -58,7 +62,7 @@ const (
 	martsDiff  = "≠"
 )
 
-// renderMarts renders page sub (modulo 3) of the marts panel: at most height
+// renderMarts renders page sub (modulo the pages) of the marts panel: at most height
 // lines, none wider than width cells. A row (or a retention cell) the
 // warehouse and the oracle disagree on, including one that only one of them
 // has, is marked ≠.
@@ -83,8 +87,10 @@ func renderMarts(v view, s styles, sub, width, height int) string {
 		lines = append(lines, martsKPIPage(d, s, width, avail)...)
 	case page == 1:
 		lines = append(lines, martsRetentionPage(d, s, avail)...)
-	default:
+	case page == 2:
 		lines = append(lines, martsLTVPage(d, s, avail)...)
+	default:
+		lines = append(lines, martsRevenuePage(d, s, avail)...)
 	}
 	if len(lines) > height {
 		lines = lines[:height]
@@ -99,7 +105,8 @@ func martsEmpty(d martsData) bool {
 	return d.AsOf.IsZero() && len(d.KPIs) == 0 && len(d.OracleKPIs) == 0 &&
 		len(d.Funnel) == 0 && len(d.OracleFunnel) == 0 &&
 		len(d.Retention) == 0 && len(d.OracleRetention) == 0 &&
-		len(d.LTV) == 0 && len(d.OracleLTV) == 0
+		len(d.LTV) == 0 && len(d.OracleLTV) == 0 &&
+		len(d.Revenue) == 0 && len(d.OracleRevenue) == 0
 }
 
 // martsMark is the mark of a row: ≠ in Bad, = in OK.
@@ -175,6 +182,63 @@ func martsKPIPage(d martsData, s styles, width, avail int) []string {
 		return append(martsClip(s, kpi, 1, avail-len(funnel), "earlier days"), funnel...)
 	}
 	return martsClip(s, kpi, 1, avail, "earlier days")
+}
+
+// --- page 3: revenue_daily ------------------------------------------------
+
+// martsRevenuePage renders marts.revenue_daily beside the oracle's, a row
+// per date: orders placed, gross sales, cancellations, refunds and net
+// sales, each with the oracle's where they can differ.
+func martsRevenuePage(d martsData, s styles, avail int) []string {
+	type pair struct {
+		w *warehouse.RevenueDailyRow
+		o *sim.RevenueDailyRow
+	}
+	byDate := map[time.Time]*pair{}
+	get := func(t time.Time) *pair {
+		t = t.UTC()
+		p, ok := byDate[t]
+		if !ok {
+			p = &pair{}
+			byDate[t] = p
+		}
+		return p
+	}
+	for i := range d.Revenue {
+		get(d.Revenue[i].Date).w = &d.Revenue[i]
+	}
+	for i := range d.OracleRevenue {
+		get(d.OracleRevenue[i].Date).o = &d.OracleRevenue[i]
+	}
+	if len(byDate) == 0 {
+		return []string{s.Dim.Render("no revenue yet")}
+	}
+	dates := make([]time.Time, 0, len(byDate))
+	for t := range byDate {
+		dates = append(dates, t)
+	}
+	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
+	head := []string{"date", "orders", "gross", "cancelled", "refunds", "oracle", "net", "oracle"}
+	cells := make([][]string, len(dates))
+	marks := make([]string, len(dates))
+	for i, t := range dates {
+		p := byDate[t]
+		c := []string{t.Format(time.DateOnly), martsNone, martsNone, martsNone, martsNone, martsNone, martsNone, martsNone}
+		if p.w != nil {
+			c[1], c[2] = strconv.FormatInt(p.w.OrdersPlaced, 10), p.w.GrossSales.String()
+			c[3], c[4], c[6] = p.w.CancelledSales.String(), p.w.Refunds.String(), p.w.NetSales.String()
+		}
+		if p.o != nil {
+			c[5], c[7] = p.o.Refunds.String(), p.o.NetSales.String()
+		}
+		cells[i] = c
+		marks[i] = martsMark(s, p.w != nil && p.o != nil && p.w.OrdersPlaced == p.o.OrdersPlaced &&
+			p.w.GrossSales == p.o.GrossSales && p.w.CancelledOrders == p.o.CancelledOrders &&
+			p.w.CancelledSales == p.o.CancelledSales && p.w.RefundedUnits == p.o.RefundedUnits &&
+			p.w.Refunds == p.o.Refunds && p.w.NetSales == p.o.NetSales)
+	}
+	table := martsTable(s, head, cells, marks, []bool{false, true, true, true, true, true, true, true})
+	return martsClip(s, table, 1, avail, "earlier days")
 }
 
 func martsKPIEqual(w *warehouse.DailyKPI, o *sim.DailyKPI) bool {

@@ -57,6 +57,14 @@ func martsFixture() martsData {
 			{CohortMonth: cohort, HorizonDays: 90, CohortCustomers: 3, MaturedCustomers: 0, Revenue: 0},
 		},
 	}
+	d.Revenue = []warehouse.RevenueDailyRow{
+		{Date: d1, OrdersPlaced: 3, GrossSales: 48650, NetSales: 48650},
+		{Date: d2, OrdersPlaced: 4, GrossSales: 51000, CancelledOrders: 1, CancelledSales: 1000, RefundedUnits: 1, Refunds: 500, NetSales: 49500},
+	}
+	d.OracleRevenue = []sim.RevenueDailyRow{
+		{Date: d1, OrdersPlaced: 3, GrossSales: 48650, NetSales: 48650},
+		{Date: d2, OrdersPlaced: 4, GrossSales: 51000, CancelledOrders: 1, CancelledSales: 1000, RefundedUnits: 2, Refunds: 900, NetSales: 49100},
+	}
 	sessions := []int64{50, 20, 8, 4}
 	prev := []*string{nil, martsStrPtr("0.4000"), martsStrPtr("0.4000"), martsStrPtr("0.5000")}
 	for i, st := range sim.FunnelSteps {
@@ -162,14 +170,30 @@ func TestPanelMarts_LTV(t *testing.T) {
 	if !strings.HasPrefix(h30, "=") || !strings.Contains(h30, "2024-03") {
 		t.Errorf("horizon 30 row: %q\n%s", h30, text)
 	}
-	// sub wraps modulo 3.
-	if got := strings.Join(martsLines(t, martsFixture(), 5, 100, 30), "\n"); got != text {
-		t.Errorf("page 5 is not page 2")
+	// sub wraps modulo the pages.
+	if got := strings.Join(martsLines(t, martsFixture(), 2+len(martsPages), 100, 30), "\n"); got != text {
+		t.Errorf("page %d is not page 2", 2+len(martsPages))
+	}
+}
+
+// TestPanelMarts_Revenue: revenue_daily beside the oracle's, a date they
+// agree on marked =, one whose refunds differ marked ≠ with both values.
+func TestPanelMarts_Revenue(t *testing.T) {
+	lines := martsLines(t, martsFixture(), 3, 100, 30)
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, "revenue by its own date") {
+		t.Errorf("no page title:\n%s", text)
+	}
+	if day1 := martsLineWith(lines, martsDay(1).Format(time.DateOnly)); !strings.HasPrefix(day1, "=") || !strings.Contains(day1, "486.50") {
+		t.Errorf("day 1: %q\n%s", day1, text)
+	}
+	if day2 := martsLineWith(lines, martsDay(2).Format(time.DateOnly)); !strings.HasPrefix(day2, "≠") || !strings.Contains(day2, "5.00") || !strings.Contains(day2, "9.00") {
+		t.Errorf("day 2, refunds 5.00 against the oracle's 9.00, want ≠: %q\n%s", day2, text)
 	}
 }
 
 func TestPanelMarts_NoBuild(t *testing.T) {
-	for sub := range 3 {
+	for sub := range len(martsPages) {
 		text := strings.Join(martsLines(t, martsData{}, sub, 80, 16), "\n")
 		if !strings.Contains(text, "no build yet") {
 			t.Errorf("page %d without data: %q", sub, text)
@@ -254,6 +278,14 @@ func TestPanelMarts_Load(t *testing.T) {
 	for i := range d.KPIs {
 		if !martsKPIEqual(&d.KPIs[i], &d.OracleKPIs[i]) {
 			t.Errorf("KPI row %d: %+v, oracle %+v", i, d.KPIs[i], d.OracleKPIs[i])
+		}
+	}
+	if len(d.Revenue) != len(d.OracleRevenue) {
+		t.Errorf("revenue_daily: %d rows, oracle %d", len(d.Revenue), len(d.OracleRevenue))
+	}
+	for i := range min(len(d.Revenue), len(d.OracleRevenue)) {
+		if w, o := d.Revenue[i], d.OracleRevenue[i]; w.Date != o.Date || w.GrossSales != o.GrossSales || w.NetSales != o.NetSales {
+			t.Errorf("revenue row %d: %+v, oracle %+v", i, w, o)
 		}
 	}
 	if d.AsOf.IsZero() || len(d.Funnel) == 0 || len(d.OracleFunnel) == 0 {

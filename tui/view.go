@@ -32,4 +32,6 @@ type martsData struct {
 	OracleRetention []sim.CohortRetentionRow
 	LTV             []warehouse.CohortLTVRow
 	OracleLTV       []sim.CohortLTVRow
+	Revenue         []warehouse.RevenueDailyRow
+	OracleRevenue   []sim.RevenueDailyRow
 }
