@@ -109,21 +109,35 @@ func lifecycle(k keyed, o Order, partialRate float64) []StatusChange {
 type observer struct {
 	lookback int
 	horizon  time.Time
+	missed   map[time.Time]bool
 }
 
 // observer returns w's observer: one reading of the horizon for every
 // order.
 func (w *World) observer() observer {
-	return observer{lookback: max(w.Lookback, 1), horizon: w.Horizon()}
+	b := observer{lookback: max(w.Lookback, 1), horizon: w.Horizon(), missed: map[time.Time]bool{}}
+	for _, d := range w.MissedBatches {
+		b.missed[utcDate(d)] = true
+	}
+	return b
 }
 
-// at is when the last batch that read o saw it.
+// at is when the last batch that read o saw it: the end of the latest date
+// X in [d, d+L-1] before the horizon whose batch ran (not missed).
 func (b observer) at(o Order) time.Time {
-	t := utcDate(o.Date).AddDate(0, 0, b.lookback)
-	if !b.horizon.IsZero() && b.horizon.Before(t) {
-		t = b.horizon
+	d := utcDate(o.Date)
+	last := d.AddDate(0, 0, b.lookback-1)
+	if !b.horizon.IsZero() {
+		if h := b.horizon.AddDate(0, 0, -1); h.Before(last) {
+			last = h
+		}
 	}
-	return t
+	for x := last; x.After(d); x = x.AddDate(0, 0, -1) {
+		if !b.missed[x] {
+			return x.AddDate(0, 0, 1)
+		}
+	}
+	return d.AddDate(0, 0, 1)
 }
 
 // order returns o as the warehouse knows it.

@@ -53,6 +53,10 @@ type World struct {
 	// lifecycle, the oracle reports each order as the last batch that read
 	// it saw it (Observed).
 	Lookback int
+	// MissedBatches are dates whose batch has not read the source (its
+	// ingestion failed and is not rerun yet): an order is as the latest
+	// batch that did read it saw it.
+	MissedBatches []time.Time
 
 	hourly []int // events per hour from Config.Start; nil in a literal World
 	// derive, in a World of NewWorldWithoutEvents, is the generator that
