@@ -49,18 +49,8 @@ func (x *run) worldAt(asOf time.Time, missing []time.Time) *sim.World {
 	j := sort.Search(len(w.Orders), func(i int) bool { return !w.Orders[i].Date.Before(end) })
 	cut.Orders = w.Orders[:j]
 	if len(missing) > 0 {
-		// An order is in CORE if a batch that ran read it: its own date's,
-		// or, with a lookback, a later date's whose window covers it.
-		look := max(w.Lookback, 1)
-		cut.Orders = slices.DeleteFunc(slices.Clone(cut.Orders), func(o sim.Order) bool {
-			day := o.Date.UTC().Truncate(24 * time.Hour)
-			for x := day; x.Before(end) && x.Before(day.AddDate(0, 0, look)); x = x.AddDate(0, 0, 1) {
-				if !slices.ContainsFunc(missing, func(d time.Time) bool { return d.Equal(x) }) {
-					return false
-				}
-			}
-			return true
-		})
+		read := cut.ReadByBatches()
+		cut.Orders = slices.DeleteFunc(slices.Clone(cut.Orders), func(o sim.Order) bool { return !read(o) })
 	}
 	return &cut
 }

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"strconv"
@@ -82,12 +81,23 @@ var deviceMakes = map[string][]struct {
 
 // garbles are the garbled values a buggy client sends, by dimension: none
 // of them is a value the contract accepts (internal/clean.Dimension).
-var garbles = []struct{ field, value string }{
-	{"device_type", "phablet"}, {"device_type", "MOBILE_APP"}, {"device_os", "Windows 11 Pro"},
-	{"device_browser", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"}, {"channel", "newsletter"},
-	{"channel", "Organic Search"}, {"country", "ESP"}, {"country", "España"}, {"page_path", "products/3"},
-	{"referrer", "android-app://com.google.android.gm/"}, {"utm_source", "google\tads"},
+var garbles = []struct {
+	field func(*stream.Event) **string
+	value string
+}{
+	{deviceType, "phablet"}, {deviceType, "MOBILE_APP"},
+	{func(e *stream.Event) **string { return &e.DeviceOS }, "Windows 11 Pro"},
+	{func(e *stream.Event) **string { return &e.DeviceBrowser }, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"},
+	{channel, "newsletter"}, {channel, "Organic Search"}, {country, "ESP"}, {country, "España"},
+	{func(e *stream.Event) **string { return &e.PagePath }, "products/3"},
+	{func(e *stream.Event) **string { return &e.Referrer }, "android-app://com.google.android.gm/"},
+	{func(e *stream.Event) **string { return &e.UTMSource }, "google\tads"},
 }
+
+// The fields that more than one garble breaks.
+func deviceType(e *stream.Event) **string { return &e.DeviceType }
+func channel(e *stream.Event) **string    { return &e.Channel }
+func country(e *stream.Event) **string    { return &e.Country }
 
 // pages are the fixed page paths, by event type index (stream.EventTypes);
 // product events use productPath.
@@ -298,25 +308,6 @@ func (g *Generator) setDimensions(e *stream.Event, p *pending, r *rand.Rand) {
 	if g.cfg.GarbledDimensionRate > 0 && r.Float64() < g.cfg.GarbledDimensionRate {
 		x := garbles[r.IntN(len(garbles))]
 		v := x.value
-		switch x.field {
-		case "device_type":
-			e.DeviceType = &v
-		case "device_os":
-			e.DeviceOS = &v
-		case "device_browser":
-			e.DeviceBrowser = &v
-		case "channel":
-			e.Channel = &v
-		case "country":
-			e.Country = &v
-		case "page_path":
-			e.PagePath = &v
-		case "referrer":
-			e.Referrer = &v
-		case "utm_source":
-			e.UTMSource = &v
-		default:
-			panic(fmt.Sprintf("sim: no garble for %s", x.field))
-		}
+		*x.field(e) = &v
 	}
 }

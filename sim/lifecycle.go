@@ -122,22 +122,43 @@ func (w *World) observer() observer {
 	return b
 }
 
-// at is when the last batch that read o saw it: the end of the latest date
-// X in [d, d+L-1] before the horizon whose batch ran (not missed).
-func (b observer) at(o Order) time.Time {
-	d := utcDate(o.Date)
+// lastBatch returns the latest date X in [d, d+L-1] before the horizon
+// whose batch ran (not missed): the last batch that read the orders of day
+// d; false if none did.
+func (b observer) lastBatch(d time.Time) (time.Time, bool) {
 	last := d.AddDate(0, 0, b.lookback-1)
 	if !b.horizon.IsZero() {
 		if h := b.horizon.AddDate(0, 0, -1); h.Before(last) {
 			last = h
 		}
 	}
-	for x := last; x.After(d); x = x.AddDate(0, 0, -1) {
+	for x := last; !x.Before(d); x = x.AddDate(0, 0, -1) {
 		if !b.missed[x] {
-			return x.AddDate(0, 0, 1)
+			return x, true
 		}
 	}
+	return time.Time{}, false
+}
+
+// at is when the last batch that read o saw it: the end of lastBatch's
+// date (the end of o's own date if no batch read it).
+func (b observer) at(o Order) time.Time {
+	d := utcDate(o.Date)
+	if x, ok := b.lastBatch(d); ok {
+		d = x
+	}
 	return d.AddDate(0, 0, 1)
+}
+
+// ReadByBatches returns whether a batch that ran read an order: its own
+// date's, or, with a lookback, a later date's whose window covers it. An
+// order no batch read is not in CORE.
+func (w *World) ReadByBatches() func(Order) bool {
+	b := w.observer()
+	return func(o Order) bool {
+		_, ok := b.lastBatch(utcDate(o.Date))
+		return ok
+	}
 }
 
 // order returns o as the warehouse knows it.

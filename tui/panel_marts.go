@@ -119,32 +119,43 @@ func martsMark(s styles, equal bool) string {
 
 // --- page 0: daily KPIs and the session funnel ---------------------------
 
-func martsKPIPage(d martsData, s styles, width, avail int) []string {
-	type pair struct {
-		w *warehouse.DailyKPI
-		o *sim.DailyKPI
-	}
-	byDate := map[time.Time]*pair{}
-	get := func(t time.Time) *pair {
+// martsPair is a date's row of a daily mart in the warehouse and in the
+// oracle; either may be missing.
+type martsPair[W, O any] struct {
+	w *W
+	o *O
+}
+
+// martsByDate pairs the rows of a daily mart by date and returns the dates
+// in order.
+func martsByDate[W, O any](ws []W, wDate func(W) time.Time, os []O, oDate func(O) time.Time) (map[time.Time]*martsPair[W, O], []time.Time) {
+	byDate := map[time.Time]*martsPair[W, O]{}
+	get := func(t time.Time) *martsPair[W, O] {
 		t = t.UTC()
 		p, ok := byDate[t]
 		if !ok {
-			p = &pair{}
+			p = &martsPair[W, O]{}
 			byDate[t] = p
 		}
 		return p
 	}
-	for i := range d.KPIs {
-		get(d.KPIs[i].Date).w = &d.KPIs[i]
+	for i := range ws {
+		get(wDate(ws[i])).w = &ws[i]
 	}
-	for i := range d.OracleKPIs {
-		get(d.OracleKPIs[i].Date).o = &d.OracleKPIs[i]
+	for i := range os {
+		get(oDate(os[i])).o = &os[i]
 	}
 	dates := make([]time.Time, 0, len(byDate))
 	for t := range byDate {
 		dates = append(dates, t)
 	}
 	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
+	return byDate, dates
+}
+
+func martsKPIPage(d martsData, s styles, width, avail int) []string {
+	byDate, dates := martsByDate(d.KPIs, func(k warehouse.DailyKPI) time.Time { return k.Date },
+		d.OracleKPIs, func(k sim.DailyKPI) time.Time { return k.Date })
 
 	var kpi []string
 	if len(dates) == 0 {
@@ -190,34 +201,11 @@ func martsKPIPage(d martsData, s styles, width, avail int) []string {
 // per date: orders placed, gross sales, cancellations, refunds and net
 // sales, each with the oracle's where they can differ.
 func martsRevenuePage(d martsData, s styles, avail int) []string {
-	type pair struct {
-		w *warehouse.RevenueDailyRow
-		o *sim.RevenueDailyRow
-	}
-	byDate := map[time.Time]*pair{}
-	get := func(t time.Time) *pair {
-		t = t.UTC()
-		p, ok := byDate[t]
-		if !ok {
-			p = &pair{}
-			byDate[t] = p
-		}
-		return p
-	}
-	for i := range d.Revenue {
-		get(d.Revenue[i].Date).w = &d.Revenue[i]
-	}
-	for i := range d.OracleRevenue {
-		get(d.OracleRevenue[i].Date).o = &d.OracleRevenue[i]
-	}
-	if len(byDate) == 0 {
+	byDate, dates := martsByDate(d.Revenue, func(r warehouse.RevenueDailyRow) time.Time { return r.Date },
+		d.OracleRevenue, func(r sim.RevenueDailyRow) time.Time { return r.Date })
+	if len(dates) == 0 {
 		return []string{s.Dim.Render("no revenue yet")}
 	}
-	dates := make([]time.Time, 0, len(byDate))
-	for t := range byDate {
-		dates = append(dates, t)
-	}
-	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
 	head := []string{"date", "orders", "gross", "cancelled", "refunds", "oracle", "net", "oracle"}
 	cells := make([][]string, len(dates))
 	marks := make([]string, len(dates))
