@@ -259,25 +259,8 @@ func deviceSeed(device string) uint64 {
 	return splitmix(h.Sum64())
 }
 
-// userCountry returns the country of user id, as the API serves it:
-// derived once per run and kept (a byte per user).
-func (g *Generator) userCountry(id int64) string {
-	st := g.st
-	if st.country == nil {
-		st.country = make([]uint8, len(g.created))
-	}
-	i := id - 1
-	if c := st.country[i]; c != 0 {
-		return countries[c-1].code
-	}
-	code := g.uk.buildUser(id, time.UnixMilli(g.created[i]).UTC()).Country
-	for k, c := range countries {
-		if c.code == code {
-			st.country[i] = uint8(k + 1)
-		}
-	}
-	return code
-}
+// userCountry returns the country of user id, as the API serves it.
+func (g *Generator) userCountry(id int64) string { return g.uk.countryOf(id) }
 
 // productPaths are "/products/<id>" for ids 1..n, index id-1.
 func productPaths(n int) []string {

@@ -198,10 +198,8 @@ type runState struct {
 	listed   alias
 	listedOK bool // listed holds the products of a day whose catalogue equals today's
 	scratch  []int32
-	// country caches users' countries for their sessions (userCountry);
 	// garble draws the garbled dimensions, in the order events are yielded.
-	country []uint8
-	garble  *rand.Rand
+	garble *rand.Rand
 }
 
 // pending is an event generated but not yet yielded.

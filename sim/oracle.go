@@ -32,11 +32,18 @@ type FunnelStep struct {
 // FunnelSteps are the steps of the session funnel, StepOrder 1 to 4.
 var FunnelSteps = []stream.EventType{stream.ProductView, stream.AddToCart, stream.BeginCheckout, stream.Purchase}
 
+// funnelStep is the funnel step of an event type, 1..4, or 0 for a type
+// that is not a step.
+func funnelStep(t stream.EventType) int {
+	return slices.Index(FunnelSteps, t) + 1
+}
+
 // sessionSummary is what the oracle needs to know of one session.
 type sessionSummary struct {
 	date      time.Time // UTC date of the first event
 	purchased bool
-	reached   int // funnel steps reached, 0..4
+	reached   int    // the furthest funnel step of which it has an event, 0..4
+	userID    *int64 // the smallest user_id among its events; nil when anonymous
 	// first is the session's first event: the earliest, then the smallest
 	// event_id; its dimensions are the session's (docs/MARTS.md §0).
 	first stream.Event
@@ -61,24 +68,15 @@ func (w *World) summarizeSessions() map[string]*sessionSummary {
 			}
 		}
 		s.date = utcDate(s.first.EventTime)
-		// Step k is reached at t_k, the earliest event of its type at or
-		// after t_{k-1}; step 1 at the earliest product_view.
-		var prev time.Time
-		for k, typ := range FunnelSteps {
-			var tk time.Time
-			found := false
-			for _, e := range evs {
-				if e.EventType != typ || (k > 0 && e.EventTime.Before(prev)) {
-					continue
-				}
-				if !found || e.EventTime.Before(tk) {
-					tk, found = e.EventTime, true
-				}
+		// The furthest step of which the session has an event, whatever
+		// their order in time (docs/MARTS.md §2).
+		for _, e := range evs {
+			if k := funnelStep(e.EventType); k > s.reached {
+				s.reached = k
 			}
-			if !found {
-				break
+			if e.UserID != nil && (s.userID == nil || *e.UserID < *s.userID) {
+				s.userID = e.UserID
 			}
-			s.reached, prev = k+1, tk
 		}
 		out[id] = s
 	}
@@ -147,10 +145,11 @@ func (w *World) DailyKPIs() []DailyKPI {
 // (FunnelSteps: product_view, add_to_cart, begin_checkout, purchase), zeros
 // included, sorted by (date, step order):
 //
-//   - a session reaches step 1 if it has a product_view event, at t_1, the
-//     earliest one;
-//   - it reaches step k > 1 if it reached step k-1 and has an event of step
-//     k's type with event_time >= t_{k-1}; t_k is the earliest such event;
+//   - a session reaches step k if it has an event of step k's type or of a
+//     later step's, whatever their order in time: its furthest step is the
+//     last step of which it has an event, and it reaches every step up to
+//     it (so step 4 counts exactly the sessions with a purchase event, the
+//     converting sessions of daily_kpis);
 //   - Sessions(D, k): sessions of date D (date of the earliest event of the
 //     session, any type) reaching step k;
 //   - ConversionFromPrevious: Sessions(D, k)/Sessions(D, k-1) rounded half

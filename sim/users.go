@@ -104,7 +104,7 @@ func splitmix(x uint64) uint64 {
 
 // userKeys are the per-user derivations: text fields, devices, activity.
 type userKeys struct {
-	text, devices, active keyed
+	text, devices, active, country keyed
 }
 
 func newUserKeys(seed uint64) userKeys {
@@ -112,6 +112,7 @@ func newUserKeys(seed uint64) userKeys {
 		text:    newKeyed(seed, "sim/users/text"),
 		devices: newKeyed(seed, "sim/devices"),
 		active:  newKeyed(seed, "sim/users/activity"),
+		country: newKeyed(seed, "sim/users/country"),
 	}
 }
 
@@ -178,9 +179,16 @@ func (k userKeys) buildUser(id int64, createdAt time.Time) User {
 		Zipcode:   pad(r.IntN(100000), 5) + "-" + pad(r.IntN(10000), 4),
 		Lat:       degrees(r.Int64N(1_800_001) - 900_000),
 		Long:      degrees(r.Int64N(3_600_001) - 1_800_000),
-		Country:   pickCountry(r.IntN(totalCountryWeight)),
+		Country:   k.countryOf(id),
 		CreatedAt: createdAt,
 	}
+}
+
+// countryOf is user id's country: a value of its own, so that the
+// clickstream can give a session its user's country without building the
+// user (its text is the costly part).
+func (k userKeys) countryOf(id int64) string {
+	return pickCountry(int(k.country.at(id, 0) % uint64(totalCountryWeight)))
 }
 
 // pad formats v in decimal with leading zeros to width n.

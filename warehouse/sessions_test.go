@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,10 +74,11 @@ func TestWarehouse_Sessions_Incremental(t *testing.T) {
 				t.Errorf("run %d: a full refresh differs from the incremental runs:\n%v\nwant\n%v", i+1, got, inc)
 			}
 		}
-		// The marts count sx on its new date, and sy nowhere.
+		// The marts count sx on its new date (beside the fixture's s6 and
+		// s7, which purchased), and sy nowhere.
 		got := joinRows(queryStrings(t, w, `SELECT CAST(date AS VARCHAR), CAST(sessions AS VARCHAR)
 			FROM marts.session_funnel WHERE step_order = 3 AND date >= DATE '2026-01-02' ORDER BY date`))
-		if want := "2026-01-02|1\n2026-01-03|0\n"; got != want {
+		if want := "2026-01-02|3\n2026-01-03|0\n"; got != want {
 			t.Errorf("sessions reaching begin_checkout by date:\n%s\nwant\n%s", got, want)
 		}
 	})
@@ -176,4 +178,58 @@ func TestWarehouse_Check_EventsUniqueID(t *testing.T) {
 			t.Fatalf("Transform err = %v, want the run blocked by events_unique_id", err)
 		}
 	})
+}
+
+// TestMigration024_UpgradesSessions: a warehouse built before migration 024
+// (no core.sessions.user_id, funnel_step by the strict definition, marts
+// built from it) is upgraded in place when opened: the migration fills
+// user_id, recomputes funnel_step and queues every session date, and the
+// next transform, with no new data, rebuilds the funnel as a warehouse built
+// from scratch has it.
+func TestMigration024_UpgradesSessions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	openAt := func() *warehouse.Warehouse {
+		w, err := warehouse.Open(ctx, path, warehouse.Options{EmailHashKey: testEmailKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	const sessionsQ = `SELECT session_id, CAST(funnel_step AS VARCHAR), COALESCE(CAST(user_id AS VARCHAR), 'null')
+		FROM core.sessions ORDER BY session_id`
+	const funnelQ = `SELECT CAST(date AS VARCHAR), CAST(step_order AS VARCHAR), CAST(sessions AS VARCHAR)
+		FROM marts.session_funnel ORDER BY date, step_order`
+	w := openAt()
+	mustLoad(t, w, martsSource(t))
+	mustTransform(t, w)
+	wantSessions := joinRows(queryStrings(t, w, sessionsQ))
+	wantFunnel := joinRows(queryStrings(t, w, funnelQ))
+	if !strings.Contains(wantSessions, "s6|4|") {
+		t.Fatalf("core.sessions: a purchase alone should reach step 4:\n%s", wantSessions)
+	}
+	w.Close()
+
+	// Back to the schema and values before 024.
+	for _, stmt := range []string{
+		"DELETE FROM meta.schema_migrations WHERE version = 24",
+		"ALTER TABLE core.sessions DROP COLUMN user_id",
+		"UPDATE core.sessions SET funnel_step = 1",
+		"UPDATE marts.session_funnel SET sessions = 0",
+	} {
+		execOn(t, path, stmt)
+	}
+	w = openAt()
+	defer w.Close()
+	if got := joinRows(queryStrings(t, w, sessionsQ)); got != wantSessions {
+		t.Errorf("core.sessions after the migration:\n%s\nwant\n%s", got, wantSessions)
+	}
+	queued := queryStrings(t, w, "SELECT count(*) FROM meta.backfill_queue WHERE done_run IS NULL AND reason LIKE 'migration 024%'")
+	if queued[0][0] == "0" {
+		t.Fatal("the migration queued no date for backfill")
+	}
+	mustTransform(t, w)
+	if got := joinRows(queryStrings(t, w, funnelQ)); got != wantFunnel {
+		t.Errorf("marts.session_funnel after the next transform:\n%s\nwant\n%s", got, wantFunnel)
+	}
 }

@@ -1,9 +1,9 @@
 -- marts.session_funnel, a partition model: Transform rebuilds the dates in
 -- affected_days (see affected_days.sql). The oracle's definition:
 -- steps 1 product_view, 2 add_to_cart, 3 begin_checkout, 4 purchase. A
--- session reaches step 1 with any product_view, at t1 = its earliest one; it
--- reaches step k > 1 with an event of step k's type at or after t(k-1), and
--- t(k) is the earliest such event. Sessions are counted on their date (UTC
+-- session reaches step k if it has an event of step k's type or of a later
+-- step's, whatever their order in time (core.sessions.funnel_step is the
+-- furthest; docs/MARTS.md §2 says why). Sessions are counted on their date (UTC
 -- date of their first event, of any type). Every date with a session gets all
 -- four rows, zeros included. conversion_from_previous = round(n_k / n_(k-1), 4)
 -- half away from zero, NULL for step 1 or when n_(k-1) = 0.
@@ -13,7 +13,7 @@ INSERT INTO marts.session_funnel
     (date, step_order, step, sessions, conversion_from_previous)
 WITH counts AS (
     -- a session's date and the last step it reached: core.sessions
-    -- (core_sessions.sql computes funnel_step by the definition above)
+    -- (core_sessions.sql computes funnel_step, the furthest step)
     SELECT session_date                                   AS day,
            count(CASE WHEN funnel_step >= 1 THEN 1 END)   AS n1,
            count(CASE WHEN funnel_step >= 2 THEN 1 END)   AS n2,

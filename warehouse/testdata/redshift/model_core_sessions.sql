@@ -10,37 +10,15 @@ SELECT session_id,
        max(event_time)                                                    AS ended_at,
        count(*)                                                           AS events,
        count(CASE WHEN event_type = 'purchase' THEN 1 END)                AS purchase_events,
-       min(CASE WHEN event_type = 'product_view' THEN event_time END)     AS t1
+       max(CASE event_type WHEN 'product_view' THEN 1
+                           WHEN 'add_to_cart' THEN 2
+                           WHEN 'begin_checkout' THEN 3
+                           WHEN 'purchase' THEN 4
+                           ELSE 0 END)                                    AS funnel_step,
+       min(user_id)                                                       AS user_id
 FROM core.events
 WHERE session_id IN (SELECT session_id FROM changed_sessions)
 GROUP BY session_id;
-
-DROP TABLE IF EXISTS session_step2;
-
-CREATE TEMP TABLE session_step2 AS
-SELECT e.session_id, min(e.event_time) AS t
-FROM core.events AS e
-JOIN session_steps AS p ON p.session_id = e.session_id AND e.event_time >= p.t1
-WHERE e.event_type = 'add_to_cart'
-GROUP BY e.session_id;
-
-DROP TABLE IF EXISTS session_step3;
-
-CREATE TEMP TABLE session_step3 AS
-SELECT e.session_id, min(e.event_time) AS t
-FROM core.events AS e
-JOIN session_step2 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
-WHERE e.event_type = 'begin_checkout'
-GROUP BY e.session_id;
-
-DROP TABLE IF EXISTS session_step4;
-
-CREATE TEMP TABLE session_step4 AS
-SELECT e.session_id, min(e.event_time) AS t
-FROM core.events AS e
-JOIN session_step3 AS p ON p.session_id = e.session_id AND e.event_time >= p.t
-WHERE e.event_type = 'purchase'
-GROUP BY e.session_id;
 
 DROP TABLE IF EXISTS session_first;
 
@@ -59,27 +37,15 @@ SELECT b.session_id,
        b.ended_at,
        CAST(b.events AS BIGINT)            AS events,
        CAST(b.purchase_events AS BIGINT)   AS purchase_events,
-       CAST(CASE WHEN s4.session_id IS NOT NULL THEN 4
-                 WHEN s3.session_id IS NOT NULL THEN 3
-                 WHEN s2.session_id IS NOT NULL THEN 2
-                 WHEN b.t1 IS NOT NULL THEN 1
-                 ELSE 0 END AS INTEGER)    AS funnel_step,
+       CAST(b.funnel_step AS INTEGER)      AS funnel_step,
+       b.user_id,
        f.device_type, f.device_os, f.device_browser, f.channel, f.utm_source, f.utm_medium,
        f.utm_campaign, f.referrer_host, f.page_path AS landing_page, f.country
 FROM session_steps AS b
 JOIN session_first AS sf ON sf.session_id = b.session_id
-JOIN core.events AS f ON f.event_id = sf.event_id
-LEFT JOIN session_step2 AS s2 ON s2.session_id = b.session_id
-LEFT JOIN session_step3 AS s3 ON s3.session_id = b.session_id
-LEFT JOIN session_step4 AS s4 ON s4.session_id = b.session_id;
+JOIN core.events AS f ON f.event_id = sf.event_id;
 
 DROP TABLE session_first;
-
-DROP TABLE session_step4;
-
-DROP TABLE session_step3;
-
-DROP TABLE session_step2;
 
 DROP TABLE session_steps;
 
@@ -93,6 +59,7 @@ CREATE TEMP TABLE "merge_source" AS SELECT s.* FROM src_sessions AS s WHERE NOT 
                OR ((t.events <> s.events OR t.events IS NULL OR s.events IS NULL) AND NOT (t.events IS NULL AND s.events IS NULL))
                OR ((t.purchase_events <> s.purchase_events OR t.purchase_events IS NULL OR s.purchase_events IS NULL) AND NOT (t.purchase_events IS NULL AND s.purchase_events IS NULL))
                OR ((t.funnel_step <> s.funnel_step OR t.funnel_step IS NULL OR s.funnel_step IS NULL) AND NOT (t.funnel_step IS NULL AND s.funnel_step IS NULL))
+               OR ((t.user_id <> s.user_id OR t.user_id IS NULL OR s.user_id IS NULL) AND NOT (t.user_id IS NULL AND s.user_id IS NULL))
                OR ((t.device_type <> s.device_type OR t.device_type IS NULL OR s.device_type IS NULL) AND NOT (t.device_type IS NULL AND s.device_type IS NULL))
                OR ((t.device_os <> s.device_os OR t.device_os IS NULL OR s.device_os IS NULL) AND NOT (t.device_os IS NULL AND s.device_os IS NULL))
                OR ((t.device_browser <> s.device_browser OR t.device_browser IS NULL OR s.device_browser IS NULL) AND NOT (t.device_browser IS NULL AND s.device_browser IS NULL))
@@ -110,13 +77,14 @@ SELECT count(*) FROM "merge_source" AS s WHERE NOT EXISTS (SELECT 1 FROM core.se
 
 MERGE INTO core.sessions USING "merge_source" AS s ON sessions.session_id = s.session_id WHEN MATCHED THEN UPDATE SET session_date = s.session_date, started_at = s.started_at, ended_at = s.ended_at,
                events = s.events, purchase_events = s.purchase_events, funnel_step = s.funnel_step,
+               user_id = s.user_id,
                device_type = s.device_type, device_os = s.device_os, device_browser = s.device_browser,
                channel = s.channel, utm_source = s.utm_source, utm_medium = s.utm_medium,
                utm_campaign = s.utm_campaign, referrer_host = s.referrer_host,
-               landing_page = s.landing_page, country = s.country WHEN NOT MATCHED THEN INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step,
+               landing_page = s.landing_page, country = s.country WHEN NOT MATCHED THEN INSERT (session_id, session_date, started_at, ended_at, events, purchase_events, funnel_step, user_id,
             device_type, device_os, device_browser, channel, utm_source, utm_medium, utm_campaign,
             referrer_host, landing_page, country) VALUES (s.session_id, s.session_date, s.started_at, s.ended_at, s.events, s.purchase_events,
-            s.funnel_step, s.device_type, s.device_os, s.device_browser, s.channel, s.utm_source,
+            s.funnel_step, s.user_id, s.device_type, s.device_os, s.device_browser, s.channel, s.utm_source,
             s.utm_medium, s.utm_campaign, s.referrer_host, s.landing_page, s.country);
 
 DROP TABLE "merge_source";
