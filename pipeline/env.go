@@ -103,6 +103,9 @@ func LocalSource(cfg config.Config, clk clock.Clock) (Local, error) {
 		return local, fmt.Errorf("simulate world: %w", err)
 	}
 	local.World.Lookback = cfg.FakeStore.LookbackDays
+	if local.World.Zone, err = cfg.BusinessZone(); err != nil {
+		return local, err
+	}
 	return local, nil
 }
 

@@ -72,7 +72,9 @@ func replay(tb testing.TB, w *warehouse.Warehouse, store lake.Store, start time.
 }
 
 // TestPostgres_SameMartsAsDuckDB replays one simulated run (realistic
-// rates, hostile product names) into a DuckDB and a PostgreSQL warehouse
+// rates, hostile product names, a business time zone with half-hour
+// offsets, whose dates the SQL computes with a CASE over its periods) into
+// a DuckDB and a PostgreSQL warehouse
 // through the same Load and Transform steps, and compares every CORE and
 // MARTS table value by value, and their table hashes; the marts must also
 // equal those of the runner's own warehouse.
@@ -81,10 +83,15 @@ func TestPostgres_SameMartsAsDuckDB(t *testing.T) {
 	ctx := context.Background()
 	cfg := testConfig(t.TempDir(), 21)
 	cfg.Sim.Days, cfg.Sim.Realistic, cfg.Sim.HostileRate = 3, true, 0.3
+	cfg.Warehouse.TimeZone = "Asia/Kolkata"
+	zone, err := cfg.BusinessZone()
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := run(t, cfg)
 	start := res.runner.World.Config.Start
 
-	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey()}
+	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), TimeZone: zone}
 	duck, err := warehouse.Open(ctx, "", opts)
 	if err != nil {
 		t.Fatal(err)

@@ -167,8 +167,12 @@ func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runne
 	if err != nil {
 		return nil, fmt.Errorf("simulate world: %w", err)
 	}
-	// The oracle reports orders as the batches saw them.
+	// The oracle reports orders as the batches saw them, in the business
+	// time zone.
 	world.Lookback = cfg.FakeStore.LookbackDays
+	if world.Zone, err = cfg.BusinessZone(); err != nil {
+		return nil, err
+	}
 	events := slices.Values(world.Events)
 	if !opts.KeepEvents {
 		// The events are drawn again as they are sent, from a generator
@@ -224,7 +228,11 @@ func (r *Runner) open(ctx context.Context) error {
 	if !filepath.IsAbs(whPath) {
 		whPath = filepath.Join(cfg.DataDir, whPath)
 	}
-	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit})
+	zone, err := cfg.BusinessZone()
+	if err != nil {
+		return err
+	}
+	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit, TimeZone: zone})
 	if err != nil {
 		return fmt.Errorf("open warehouse %s: %w", whPath, err)
 	}

@@ -411,6 +411,7 @@ func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
 		cfg.Sim.Traffic = sc.World.Traffic
 	}
 	cfg.Sim.Realistic = sc.World.Realistic
+	cfg.Warehouse.TimeZone = sc.World.TimeZone
 	if sc.World.LookbackDays > 0 {
 		cfg.FakeStore.LookbackDays = sc.World.LookbackDays
 	}

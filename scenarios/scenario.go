@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/internal/tz"
 )
 
 // ErrInvalidScenario wraps every problem found in a scenario file.
@@ -64,6 +65,9 @@ type World struct {
 	// RefundRate is the share of orders refunded (default: none, or the
 	// realistic rate with realistic).
 	RefundRate float64 `yaml:"refund_rate,omitempty"`
+	// TimeZone is the business time zone of the marts, an IANA name
+	// (warehouse.time_zone; default UTC): the oracle counts days in it too.
+	TimeZone string `yaml:"time_zone,omitempty"`
 }
 
 // Spike multiplies traffic by Multiplier from At for For.
@@ -319,6 +323,9 @@ func (sc Scenario) Validate() error {
 	}
 	if !(w.RefundRate >= 0 && w.RefundRate <= 1) {
 		bad("world.refund_rate %v is outside 0..1", w.RefundRate)
+	}
+	if _, err := tz.Load(w.TimeZone); err != nil {
+		bad("world.time_zone %q: want an IANA time zone name such as UTC, Europe/Madrid or America/New_York", w.TimeZone)
 	}
 	if w.LookbackDays < 0 || w.LookbackDays > config.MaxLookbackDays {
 		bad("world.lookback_days %d is outside 1..%d (0 means 1)", w.LookbackDays, config.MaxLookbackDays)

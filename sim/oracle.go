@@ -40,7 +40,7 @@ func funnelStep(t stream.EventType) int {
 
 // sessionSummary is what the oracle needs to know of one session.
 type sessionSummary struct {
-	date      time.Time // UTC date of the first event
+	date      time.Time // date of the first event (business time zone)
 	purchased bool
 	reached   int    // the furthest funnel step of which it has an event, 0..4
 	userID    *int64 // the smallest user_id among its events; nil when anonymous
@@ -67,7 +67,7 @@ func (w *World) summarizeSessions() map[string]*sessionSummary {
 				s.purchased = true
 			}
 		}
-		s.date = utcDate(s.first.EventTime)
+		s.date = w.day(s.first.EventTime)
 		// The furthest step of which the session has an event, whatever
 		// their order in time (docs/MARTS.md §2).
 		for _, e := range evs {
@@ -84,14 +84,14 @@ func (w *World) summarizeSessions() map[string]*sessionSummary {
 }
 
 // DailyKPIs returns the daily KPIs mart (docs/MARTS.md §1): one row per
-// UTC date that has at least one session or one completed order, sorted by
+// date that has at least one session or one completed order, sorted by
 // date:
 //
-//   - a session's date is the UTC date of its earliest event;
+//   - a session's date is the date of its earliest event;
 //   - Sessions(D): sessions (distinct session_id) whose date is D;
 //   - ConvertingSessions(D): those of them with at least one purchase event
 //     (whatever the status of its order, or if it names no order);
-//   - Orders(D): orders with Status "completed" whose Date has UTC date D;
+//   - Orders(D): orders with Status "completed" whose Date has date D;
 //     orders of any other status count nowhere, not even to report a date;
 //   - Revenue(D): the sum of those orders' totals, a total being the sum
 //     over lines of quantity × the product's price in force at the
@@ -122,7 +122,7 @@ func (w *World) DailyKPIs() []DailyKPI {
 		if st, _, _ := obs.order(o); st != StatusCompleted {
 			continue
 		}
-		r := row(utcDate(o.Date))
+		r := row(w.day(o.Date))
 		r.Orders++
 		r.Revenue += w.OrderTotal(o)
 	}
@@ -141,7 +141,7 @@ func (w *World) DailyKPIs() []DailyKPI {
 }
 
 // SessionFunnel returns the session funnel mart (docs/MARTS.md §2): for
-// every UTC date that has at least one session, four rows in step order
+// every date that has at least one session, four rows in step order
 // (FunnelSteps: product_view, add_to_cart, begin_checkout, purchase), zeros
 // included, sorted by (date, step order):
 //
@@ -206,6 +206,10 @@ func (w *World) Horizon() time.Time {
 	}
 	return utcDate(latest).AddDate(0, 0, 1)
 }
+
+// day returns the date of instant t in the business time zone (Zone), as
+// the UTC midnight that labels it.
+func (w *World) day(t time.Time) time.Time { return w.Zone.Date(t) }
 
 // utcDate returns the UTC midnight of t's UTC date.
 func utcDate(t time.Time) time.Time {

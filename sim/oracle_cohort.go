@@ -28,10 +28,10 @@ func (g Granularity) String() string {
 	return fmt.Sprintf("Granularity(%d)", int(g))
 }
 
-// start returns the UTC midnight that starts the period containing t: the
-// 1st of its month, or the Monday of its ISO week.
-func (g Granularity) start(t time.Time) time.Time {
-	d := utcDate(t)
+// start returns the date that starts the period containing date d (a UTC
+// midnight label; callers take an instant's date in the business time zone
+// first): the 1st of its month, or the Monday of its ISO week.
+func (g Granularity) start(d time.Time) time.Time {
 	switch g {
 	case Monthly:
 		return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -138,7 +138,7 @@ func (w *World) CohortRetention(g Granularity) []CohortRetentionRow {
 	}
 	cohorts := make(map[time.Time]*cohort)
 	for _, c := range w.completedCustomers(asOf) {
-		start := g.start(c.first)
+		start := g.start(w.day(c.first))
 		ch, ok := cohorts[start]
 		if !ok {
 			ch = &cohort{}
@@ -147,7 +147,7 @@ func (w *World) CohortRetention(g Granularity) []CohortRetentionRow {
 		ch.size++
 		last := -1 // orders are by date, so offsets are non-decreasing
 		for _, o := range c.orders {
-			k := g.offset(start, g.start(o.Date))
+			k := g.offset(start, g.start(w.day(o.Date)))
 			if k == last {
 				continue
 			}
@@ -162,7 +162,10 @@ func (w *World) CohortRetention(g Granularity) []CohortRetentionRow {
 	if len(cohorts) == 0 {
 		return out
 	}
-	lastPeriod := g.start(asOf.Add(-time.Nanosecond))
+	lastPeriod := g.start(w.day(asOf.Add(-time.Nanosecond)))
+	// A period has ended by asOf when the date after it is at most asOf's
+	// date: its first instant is then at or before asOf.
+	asOfDay := w.day(asOf)
 	for _, start := range sortedDates(cohorts) {
 		ch := cohorts[start]
 		for k := 0; k <= g.offset(start, lastPeriod); k++ {
@@ -179,7 +182,7 @@ func (w *World) CohortRetention(g Granularity) []CohortRetentionRow {
 				CohortSize:     ch.size,
 				Active:         active,
 				Rate:           ratio4(active, ch.size),
-				PeriodComplete: !g.add(period, 1).After(asOf),
+				PeriodComplete: !g.add(period, 1).After(asOfDay),
 			})
 		}
 	}

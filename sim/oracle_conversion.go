@@ -157,7 +157,7 @@ func (w *World) conversionCounts() (map[productDay]*Conversion, map[categoryDay]
 	categories := make(map[categoryDay]*Conversion)
 	var cats []string
 	for _, s := range sessions {
-		date := utcDate(s.first)
+		date := w.day(s.first)
 		for b, ids := range s.ids {
 			slices.Sort(ids)
 			ids = slices.Compact(ids)

@@ -50,15 +50,16 @@ type CohortLTVRow struct {
 // CustomerLTV returns marts.customer_ltv (docs/MARTS.md §4a), one row per
 // customer (a user with a completed order before Horizon()), sorted by user
 // id. Revenue counts completed orders only: refunded and cancelled orders
-// add nothing. An order's day offset is its UTC date minus FirstOrderDate in
+// add nothing. An order's day offset is its date minus FirstOrderDate in
 // days; the N-day window holds offsets 0..N-1 and has elapsed when
 // FirstOrderDate + N days <= Horizon().
 func (w *World) CustomerLTV() []CustomerLTV {
 	asOf := w.Horizon()
+	asOfDay := w.day(asOf) // a window has elapsed when its end date is at most asOf's
 	cs := w.completedCustomers(asOf)
 	out := make([]CustomerLTV, 0, len(cs))
 	for _, c := range cs {
-		first := utcDate(c.first)
+		first := w.day(c.first)
 		row := CustomerLTV{
 			UserID:         c.userID,
 			FirstOrderDate: first,
@@ -69,7 +70,7 @@ func (w *World) CustomerLTV() []CustomerLTV {
 		for _, o := range c.orders {
 			total := w.OrderTotal(*o)
 			row.Revenue += total
-			day := int(utcDate(o.Date).Sub(first) / (24 * time.Hour))
+			day := int(w.day(o.Date).Sub(first) / (24 * time.Hour))
 			for i, n := range LTVHorizons {
 				if day < n {
 					within[i] += total
@@ -78,7 +79,7 @@ func (w *World) CustomerLTV() []CustomerLTV {
 		}
 		ptrs := [3]**money.Cents{&row.Revenue30, &row.Revenue90, &row.Revenue365}
 		for i, n := range LTVHorizons {
-			if !first.AddDate(0, 0, n).After(asOf) {
+			if !first.AddDate(0, 0, n).After(asOfDay) {
 				*ptrs[i] = new(within[i])
 			}
 		}

@@ -42,7 +42,7 @@ func (w *World) reconciliation() (tracked map[int64]bool, orphans []*stream.Even
 }
 
 // Reconciliation returns marts.purchase_reconciliation (docs/MARTS.md §6):
-// one row per UTC date with at least one order or purchase event, sorted by
+// one row per date with at least one order or purchase event, sorted by
 // date. Orders of every status count, on the date of their Date; an order
 // is tracked if some purchase event (any date, any session) carries its id.
 // Purchase events count on the date of their event_time; an orphan is one
@@ -63,7 +63,7 @@ func (w *World) Reconciliation() []ReconciliationRow {
 		return r
 	}
 	for _, o := range w.Orders {
-		r := row(utcDate(o.Date))
+		r := row(w.day(o.Date))
 		r.Orders++
 		if tracked[o.ID] {
 			r.TrackedOrders++
@@ -76,7 +76,7 @@ func (w *World) Reconciliation() []ReconciliationRow {
 		if e.EventType != stream.Purchase {
 			continue
 		}
-		r := row(utcDate(e.EventTime))
+		r := row(w.day(e.EventTime))
 		r.PurchaseEvents++
 		if isOrphan[e] {
 			r.OrphanPurchaseEvents++

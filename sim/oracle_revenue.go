@@ -19,7 +19,7 @@ type RevenueDailyRow struct {
 	NetSales        money.Cents
 }
 
-// RevenueDaily returns the daily revenue mart: for every UTC date with an
+// RevenueDaily returns the daily revenue mart: for every date with an
 // order placed, cancelled or refunded, sorted by date, each amount on its
 // own date, every order as the warehouse knows it (Observed):
 //
@@ -33,7 +33,7 @@ type RevenueDailyRow struct {
 func (w *World) RevenueDaily() []RevenueDailyRow {
 	rows := map[time.Time]*RevenueDailyRow{}
 	row := func(t time.Time) *RevenueDailyRow {
-		d := utcDate(t)
+		d := w.day(t)
 		r, ok := rows[d]
 		if !ok {
 			r = &RevenueDailyRow{Date: d}

@@ -24,7 +24,7 @@ type TrafficSourceRow struct {
 }
 
 // TrafficSources returns the traffic sources mart: for every date, the
-// sessions of that date (the UTC date of their first event) grouped by the
+// sessions of that date (the date of their first event) grouped by the
 // channel, device type and country of their first event (the earliest, then
 // the smallest event_id), normalised by clean.Dimension, with how many
 // reached each step of the session funnel (§2); FunnelConversion is

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shoplake/shoplake/internal/money"
+	"github.com/shoplake/shoplake/internal/tz"
 	"github.com/shoplake/shoplake/stream"
 )
 
@@ -53,6 +54,11 @@ type World struct {
 	// lifecycle, the oracle reports each order as the last batch that read
 	// it saw it (Observed).
 	Lookback int
+	// Zone is the business time zone of the marts (the pipeline's
+	// warehouse.time_zone; nil is UTC): the calendar of every date and
+	// period the oracle reports (docs/MARTS.md §0). The simulator's days,
+	// batches and horizon stay UTC instants.
+	Zone *tz.Zone
 	// MissedBatches are dates whose batch has not read the source (its
 	// ingestion failed and is not rerun yet): an order is as the latest
 	// batch that did read it saw it.

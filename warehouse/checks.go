@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/shoplake/shoplake/internal/tz"
 )
 
 // Severity says what a failing check does to a Transform run.
@@ -67,11 +69,11 @@ type CheckResult struct {
 	Detail   string `json:"detail"`
 }
 
-// loadChecks renders every check of checkOrder for d.
-func loadChecks(d Dialect) (map[string]string, error) {
+// loadChecks renders every check of checkOrder for d in zone.
+func loadChecks(d Dialect, zone *tz.Zone) (map[string]string, error) {
 	out := map[string]string{}
 	for _, c := range checkOrder {
-		text, err := renderSQL(d, "checks/"+c.name+".sql")
+		text, err := renderSQL(d, zone, "checks/"+c.name+".sql")
 		if err != nil {
 			return nil, fmt.Errorf("check %s: %w", c.name, err)
 		}

@@ -42,6 +42,10 @@ var (
 	// nothing ran and nothing was recorded; the error says what a valid
 	// value is.
 	ErrInvalidOption = errors.New("invalid transform option")
+	// ErrTimeZoneChanged is returned by Transform when Options.TimeZone is
+	// not the business time zone the marts were built in and the run is
+	// not a full refresh: nothing ran; the error says how to rebuild.
+	ErrTimeZoneChanged = errors.New("business time zone changed")
 	// ErrBusy is wrapped by Open with Options.ReadOnly when another process
 	// has the DuckDB file open for writing (a transform, an ingest): DuckDB
 	// lets one process write a file, or several read it, not both.

@@ -57,7 +57,7 @@ func redshiftSQL(tb testing.TB) map[string]string {
 		}
 		out["staging_"+table+".sql"] = goldenText("the load of one STAGING file of staging."+table+" (load_seq 42)", l.statements())
 	}
-	models, err := loadModels(d)
+	models, err := loadModels(d, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func redshiftSQL(tb testing.TB) map[string]string {
 		}
 		out["model_"+m.name+".sql"] = goldenText("model "+m.name+", as Transform runs it", stmts)
 	}
-	checks, err := loadChecks(d)
+	checks, err := loadChecks(d, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

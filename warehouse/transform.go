@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/shoplake/shoplake/internal/tz"
 )
 
 // modelKind says how Transform runs a model and what it counts.
@@ -82,11 +84,11 @@ var modelOrder = []model{
 var runTemps = []string{"transform_run", "source_object_order", "changed_events", "changed_sessions", "changed_order_days", "backfill_days"}
 
 // loadModels reads and renders every model in modelOrder with d's template
-// functions, and splits it into statements.
-func loadModels(d Dialect) ([]model, error) {
+// functions and zone's, and splits it into statements.
+func loadModels(d Dialect, zone *tz.Zone) ([]model, error) {
 	out := make([]model, 0, len(modelOrder))
 	for _, m := range modelOrder {
-		text, err := renderSQL(d, "models/"+m.name+".sql")
+		text, err := renderSQL(d, zone, "models/"+m.name+".sql")
 		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", m.name, err)
 		}
@@ -98,13 +100,21 @@ func loadModels(d Dialect) ([]model, error) {
 }
 
 // renderSQL reads an embedded SQL file and executes it as a template with
-// d's functions.
-func renderSQL(d Dialect, name string) (string, error) {
+// d's functions and the business time zone's:
+//
+//	{{local_date "expr"}}  the date in zone of the TIMESTAMP (UTC) expr
+//	{{local_ts "expr"}}    its wall-clock time in zone (for hours, weeks, months)
+//
+// In UTC they are CAST(expr AS DATE) and expr.
+func renderSQL(d Dialect, zone *tz.Zone, name string) (string, error) {
 	text, err := readSQL(name)
 	if err != nil {
 		return "", err
 	}
-	tmpl, err := template.New(name).Option("missingkey=error").Funcs(d.Funcs()).Parse(text)
+	funcs := d.Funcs()
+	funcs["local_date"] = zone.SQLDate
+	funcs["local_ts"] = zone.SQLLocal
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(text)
 	if err != nil {
 		return "", err
 	}
@@ -306,6 +316,9 @@ func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (Trans
 	if err := w.checkOptions(ctx, conn, opts); err != nil {
 		return stats, fmt.Errorf("transform: %w", err)
 	}
+	if err := w.checkTimeZone(ctx, conn, opts); err != nil {
+		return stats, fmt.Errorf("transform: %w", err)
+	}
 
 	st, err := w.transformState(ctx, conn)
 	if err != nil {
@@ -324,6 +337,9 @@ func (w *Warehouse) Transform(ctx context.Context, opts TransformOptions) (Trans
 			return err
 		}
 		if err := w.setTransformRun(ctx, conn, stats, opts, prevWM); err != nil {
+			return err
+		}
+		if err := w.recordTimeZone(ctx, conn); err != nil {
 			return err
 		}
 		if opts.Mode == FullRefresh {
@@ -419,7 +435,8 @@ func (w *Warehouse) setTransformRun(ctx context.Context, conn *sql.Conn, stats T
 		return fmt.Errorf("transform run: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, insert, stats.RunID, string(opts.Mode), nullTime(opts.AsOf), stats.FromLoadSeq,
-		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second), opts.acceptedEmpty(), int64(opts.BackfillLimit)); err != nil {
+		stats.ToLoadSeq, timeOrNil(prevWM), int64(opts.AllowedLateness/time.Second), opts.acceptedEmpty(), int64(opts.BackfillLimit),
+		w.localDateOrNil(prevWM)); err != nil {
 		return fmt.Errorf("transform run: %w", err)
 	}
 	return nil
@@ -584,6 +601,15 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t.UTC()
+}
+
+// localDateOrNil is the date of t in the business time zone, as text
+// (YYYY-MM-DD), or nil.
+func (w *Warehouse) localDateOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return w.opts.TimeZone.Date(*t).Format(time.DateOnly)
 }
 
 func timeOrNil(t *time.Time) any {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/tz"
 	"github.com/shoplake/shoplake/lake"
 )
 
@@ -61,6 +62,12 @@ type Options struct {
 	// must exceed the longest lateness the sources produce: later events
 	// are quarantined, not kept as late data. Zero means DefaultMaxEventAge.
 	MaxEventAge time.Duration
+	// TimeZone is the business time zone: the calendar of every date and
+	// period of the marts (docs/MARTS.md §0). Nil is UTC. A warehouse keeps
+	// the zone its marts were built in (meta.business_time_zone): Transform
+	// in another zone is refused, except a full refresh, which rebuilds
+	// every mart in the new zone and records it.
+	TimeZone *tz.Zone
 	// Clock dates the end of each Transform attempt
 	// (meta.transform_runs.finished_at). Nil records no time: core code
 	// never reads the wall clock; the CLI passes clock.Real, the simulator
@@ -140,11 +147,11 @@ func (o Options) duckDBMemoryLimit() string {
 }
 
 func open(ctx context.Context, d Dialect, path string, opts Options) (*Warehouse, error) {
-	models, err := loadModels(d)
+	models, err := loadModels(d, opts.TimeZone)
 	if err != nil {
 		return nil, err
 	}
-	checks, err := loadChecks(d)
+	checks, err := loadChecks(d, opts.TimeZone)
 	if err != nil {
 		return nil, err
 	}

@@ -199,7 +199,11 @@ func shortDuration(d time.Duration) string {
 // PostgreSQL or Redshift database at warehouse.dsn). Attempts are dated by
 // the wall clock. Each of set may change the options first.
 func openWarehouse(ctx context.Context, cfg config.Config, flag string, set ...func(*warehouse.Options)) (*warehouse.Warehouse, error) {
-	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: clock.Real{}, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit}
+	zone, err := cfg.BusinessZone()
+	if err != nil {
+		return nil, err
+	}
+	opts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: clock.Real{}, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit, TimeZone: zone}
 	for _, f := range set {
 		f(&opts)
 	}

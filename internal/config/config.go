@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoplake/shoplake/internal/tz"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -119,6 +120,11 @@ type Warehouse struct {
 	// database. Empty is the warehouse's default (384MB, also this
 	// configuration's default).
 	DuckDBMemoryLimit string `yaml:"duckdb_memory_limit"`
+	// TimeZone is the business time zone, an IANA name ("Europe/Madrid"):
+	// the calendar in which the marts count days, weeks and months, as a
+	// shop reports in its own day (docs/MARTS.md §0). Empty is UTC. A
+	// warehouse built in one zone is rebuilt in another by a full refresh.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Redshift is what engine redshift needs besides its DSN: Redshift reads
@@ -250,6 +256,11 @@ const (
 	NeedAll = NeedLake | NeedStream | NeedSource | NeedWarehouse | NeedEmailKey | NeedWorld | NeedLoad
 )
 
+// BusinessZone is warehouse.time_zone loaded: UTC when empty.
+func (c Config) BusinessZone() (*tz.Zone, error) {
+	return tz.Load(c.Warehouse.TimeZone)
+}
+
 // Validate checks every part of the configuration (Check with NeedAll).
 func (c Config) Validate() error {
 	return c.Check("", NeedAll)
@@ -325,6 +336,9 @@ func (c Config) Check(command string, needs Need) error {
 		}
 	}
 	if needs&NeedWarehouse != 0 {
+		if _, err := c.BusinessZone(); err != nil {
+			add("warehouse.time_zone %q: want an IANA time zone name such as UTC, Europe/Madrid or America/New_York (SHOPLAKE_WAREHOUSE_TIME_ZONE)", c.Warehouse.TimeZone)
+		}
 		if v := c.Warehouse.DuckDBMemoryLimit; v != "" && !memoryLimitRE.MatchString(v) {
 			add("warehouse.duckdb_memory_limit %q: want a number and a unit, such as 256MB or 1GiB (SHOPLAKE_WAREHOUSE_DUCKDB_MEMORY_LIMIT)", v)
 		}

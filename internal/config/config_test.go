@@ -75,12 +75,14 @@ func TestConfig_Validate(t *testing.T) {
 	c.Kinesis.Shards = 0
 	c.S3.Endpoint = "not a url"
 	c.FakeStore.LookbackDays = 0
+	c.Warehouse.TimeZone = "Europe/Madird"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
 	for _, want := range []string{"kinesis.shards", "s3.endpoint", "fakestore.base_url", "email_hash_key",
-		"fakestore.lookback_days 0", "SHOPLAKE_FAKESTORE_LOOKBACK_DAYS"} {
+		"fakestore.lookback_days 0", "SHOPLAKE_FAKESTORE_LOOKBACK_DAYS",
+		`warehouse.time_zone "Europe/Madird"`, "SHOPLAKE_WAREHOUSE_TIME_ZONE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -3,7 +3,7 @@
 WITH bad AS (
     SELECT o.order_id, CAST(o.order_id AS VARCHAR) AS k
     FROM core.orders AS o
-    WHERE CAST(o.created_at AS DATE) IN (SELECT day FROM affected_days)
+    WHERE {{local_date "o.created_at"}} IN (SELECT day FROM affected_days)
       AND NOT EXISTS (SELECT 1 FROM core.events AS e WHERE e.event_type = 'purchase' AND e.order_id = o.order_id)
 )
 SELECT (SELECT count(*) FROM bad),

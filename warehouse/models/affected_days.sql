@@ -18,7 +18,7 @@
 -- batch source corrects itself. A full refresh starts from empty CORE and
 -- MARTS, so every date is affected.
 CREATE OR REPLACE TEMP TABLE event_days AS
-SELECT DISTINCT CAST(e.event_time AS DATE) AS day
+SELECT DISTINCT {{local_date "e.event_time"}} AS day
 FROM core.events AS e
 WHERE e.session_id IN (SELECT session_id FROM changed_sessions);
 

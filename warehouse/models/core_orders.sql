@@ -24,7 +24,7 @@ LEFT JOIN order_status_observed AS h ON h.order_id = c.cart_id AND h.valid_to IS
 -- dates): their mart partitions are rebuilt (affected_days.sql). Orders are
 -- batch corrections, so their days are rebuilt even when final.
 CREATE OR REPLACE TEMP TABLE changed_order_days AS
-SELECT DISTINCT CAST(created_at AS DATE) AS day
+SELECT DISTINCT {{local_date "created_at"}} AS day
 FROM (
     (SELECT order_id, user_id, order_status, order_total, created_at FROM src_orders
      EXCEPT

@@ -46,7 +46,7 @@ GROUP BY e.session_id;
 
 CREATE OR REPLACE TEMP TABLE src_sessions AS
 SELECT b.session_id,
-       CAST(b.started_at AS DATE)          AS session_date,
+       {{local_date "b.started_at"}}       AS session_date,
        b.started_at,
        b.ended_at,
        CAST(b.events AS BIGINT)            AS events,

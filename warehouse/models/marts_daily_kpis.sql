@@ -24,13 +24,14 @@ WITH sessions_by_day AS (
     GROUP BY session_date
 ),
 orders_by_day AS (
-    SELECT CAST(created_at AS DATE) AS day,
+    SELECT day,
            count(*)                 AS orders,
            sum(order_total)         AS revenue
-    FROM core.orders
-    WHERE order_status = 'completed'
-      AND CAST(created_at AS DATE) IN (SELECT day FROM affected_days)
-    GROUP BY CAST(created_at AS DATE)
+    FROM (SELECT {{local_date "created_at"}} AS day, order_total
+          FROM core.orders
+          WHERE order_status = 'completed') AS o
+    WHERE day IN (SELECT day FROM affected_days)
+    GROUP BY day
 ),
 days AS (
     SELECT day FROM sessions_by_day

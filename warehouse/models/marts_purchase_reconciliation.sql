@@ -18,18 +18,18 @@ WITH purchases AS (
     WHERE event_type = 'purchase'
 ),
 orders_by_day AS (
-    SELECT CAST(o.created_at AS DATE) AS day,
+    SELECT o.day,
            count(*) AS orders,
            count(CASE WHEN EXISTS (SELECT 1 FROM purchases AS p WHERE p.order_id = o.order_id) THEN 1 END) AS tracked
-    FROM core.orders AS o
-    GROUP BY CAST(o.created_at AS DATE)
+    FROM (SELECT order_id, {{local_date "created_at"}} AS day FROM core.orders) AS o
+    GROUP BY o.day
 ),
 events_by_day AS (
-    SELECT CAST(p.event_time AS DATE) AS day,
+    SELECT p.day,
            count(*) AS events,
            count(CASE WHEN NOT EXISTS (SELECT 1 FROM core.orders AS o WHERE o.order_id = p.order_id) THEN 1 END) AS orphans
-    FROM purchases AS p
-    GROUP BY CAST(p.event_time AS DATE)
+    FROM (SELECT order_id, {{local_date "event_time"}} AS day FROM purchases) AS p
+    GROUP BY p.day
 ),
 days AS (
     SELECT day FROM orders_by_day

@@ -14,20 +14,21 @@ DELETE FROM marts.revenue_daily;
 INSERT INTO marts.revenue_daily
     (date, orders_placed, gross_sales, cancelled_orders, cancelled_sales, refunded_units, refunds, net_sales)
 WITH placed AS (
-    SELECT CAST(created_at AS DATE) AS day, count(*) AS n, sum(order_total) AS amount
-    FROM core.orders
-    GROUP BY CAST(created_at AS DATE)
+    SELECT day, count(*) AS n, sum(order_total) AS amount
+    FROM (SELECT {{local_date "created_at"}} AS day, order_total FROM core.orders) AS o
+    GROUP BY day
 ),
 cancelled AS (
-    SELECT CAST(status_date AS DATE) AS day, count(*) AS n, sum(order_total) AS amount
-    FROM core.orders
-    WHERE order_status = 'cancelled'
-    GROUP BY CAST(status_date AS DATE)
+    SELECT day, count(*) AS n, sum(order_total) AS amount
+    FROM (SELECT {{local_date "status_date"}} AS day, order_total
+          FROM core.orders
+          WHERE order_status = 'cancelled') AS o
+    GROUP BY day
 ),
 refunded AS (
-    SELECT CAST(refund_date AS DATE) AS day, sum(quantity) AS units, sum(amount) AS amount
-    FROM core.order_refunds
-    GROUP BY CAST(refund_date AS DATE)
+    SELECT day, sum(quantity) AS units, sum(amount) AS amount
+    FROM (SELECT {{local_date "refund_date"}} AS day, quantity, amount FROM core.order_refunds) AS r
+    GROUP BY day
 ),
 days AS (
     SELECT day FROM placed

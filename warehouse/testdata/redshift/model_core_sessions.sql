@@ -32,7 +32,7 @@ DROP TABLE IF EXISTS src_sessions;
 
 CREATE TEMP TABLE src_sessions AS
 SELECT b.session_id,
-       CAST(b.started_at AS DATE)          AS session_date,
+       CAST(b.started_at AS DATE)       AS session_date,
        b.started_at,
        b.ended_at,
        CAST(b.events AS BIGINT)            AS events,

@@ -8,7 +8,9 @@ INSERT INTO marts.cohort_retention
     (granularity, cohort_start, period_offset, period_start, cohort_size,
      active_customers, retention_rate, period_complete)
 WITH horizon AS (
-    SELECT as_of, CAST(as_of - INTERVAL '1 microsecond' AS DATE) AS last_day
+    SELECT as_of,
+           CAST(as_of - INTERVAL '1 microsecond' AS DATE) AS last_day,
+           CAST(as_of AS DATE) AS as_of_day
     FROM run_params
 ),
 completed AS (
@@ -41,14 +43,14 @@ active AS (
     GROUP BY m.granularity, m.cohort_start, p.period_start
 ),
 last_periods AS (
-    SELECT 'month' AS granularity, CAST(date_trunc('month', last_day) AS DATE) AS last_start, as_of
+    SELECT 'month' AS granularity, CAST(date_trunc('month', last_day) AS DATE) AS last_start, as_of_day
     FROM horizon
     UNION ALL
-    SELECT 'week', CAST(date_trunc('week', last_day) AS DATE), as_of
+    SELECT 'week', CAST(date_trunc('week', last_day) AS DATE), as_of_day
     FROM horizon
 ),
 spans AS (
-    SELECT c.granularity, c.cohort_start, c.cohort_size, l.as_of,
+    SELECT c.granularity, c.cohort_start, c.cohort_size, l.as_of_day,
            CASE WHEN c.granularity = 'month'
                 THEN 12 * (CAST(extract(year FROM l.last_start) AS INTEGER) - CAST(extract(year FROM c.cohort_start) AS INTEGER))
                      + CAST(extract(month FROM l.last_start) AS INTEGER) - CAST(extract(month FROM c.cohort_start) AS INTEGER)
@@ -58,7 +60,7 @@ spans AS (
     JOIN last_periods AS l ON l.granularity = c.granularity
 ),
 grid AS (
-    SELECT s.granularity, s.cohort_start, s.cohort_size, s.as_of,
+    SELECT s.granularity, s.cohort_start, s.cohort_size, s.as_of_day,
            CAST(g.k AS INTEGER) AS period_offset,
            CASE WHEN s.granularity = 'month'
                 THEN CAST(s.cohort_start + CAST(g.k AS INTEGER) * INTERVAL '1 month' AS DATE)
@@ -72,9 +74,9 @@ filled AS (
            CAST(g.cohort_size AS BIGINT)                          AS cohort_size,
            CAST(COALESCE(a.active_customers, 0) AS BIGINT)        AS active_customers,
            CASE WHEN g.granularity = 'month'
-                THEN CAST(g.period_start + INTERVAL '1 month' AS TIMESTAMP)
-                ELSE CAST(g.period_start + 7 AS TIMESTAMP)
-           END <= g.as_of                                         AS period_complete
+                THEN CAST(g.period_start + INTERVAL '1 month' AS DATE)
+                ELSE CAST(g.period_start + 7 AS DATE)
+           END <= g.as_of_day                                     AS period_complete
     FROM grid AS g
     LEFT JOIN active AS a
       ON a.granularity = g.granularity AND a.cohort_start = g.cohort_start AND a.period_start = g.period_start
