@@ -116,10 +116,30 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.RevenueDaily(), func(r sim.RevenueDailyRow) string {
 		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
 	}), err)
+
+	productSales, err := wh.ProductSales(ctx)
+	check("product_sales", mapRows(productSales, func(r warehouse.ProductSalesRow) string {
+		return row(append([]any{r.Date, r.ProductID, r.Category}, salesColumns(sim.Sales(r.Sales))...)...)
+	}), mapRows(w.ProductSales(), func(r sim.ProductSalesRow) string {
+		return row(append([]any{r.Date, r.ProductID, r.Category}, salesColumns(r.Sales)...)...)
+	}), err)
+	categorySales, err := wh.CategorySales(ctx)
+	check("category_sales", mapRows(categorySales, func(r warehouse.CategorySalesRow) string {
+		return row(append([]any{r.Date, r.Category}, salesColumns(sim.Sales(r.Sales))...)...)
+	}), mapRows(w.CategorySales(), func(r sim.CategorySalesRow) string {
+		return row(append([]any{r.Date, r.Category}, salesColumns(r.Sales)...)...)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}
 	return counts, diffs, nil
+}
+
+// salesColumns returns the columns the sales marts share (docs/MARTS.md
+// §12, §13), in table order.
+func salesColumns(s sim.Sales) []any {
+	return []any{s.OrdersPlaced, s.UnitsSold, s.GrossSales, s.CancelledUnits, s.CancelledSales,
+		s.RefundedUnits, s.Refunds, s.NetUnits, s.NetSales, s.NetSalesRank}
 }
 
 func mapRows[T any](rows []T, f func(T) string) []string {

@@ -685,13 +685,14 @@ func checkMartsConsistent(t *testing.T, w *sim.World) {
 // TestWorld_MartsDeterministic computes every mart twice: nothing may depend
 // on map iteration order.
 func TestWorld_MartsDeterministic(t *testing.T) {
-	for _, w := range []*sim.World{martsWorld(), newWorld(t, sim.DefaultConfig())} {
+	for _, w := range []*sim.World{martsWorld(), salesWorld(), newWorld(t, sim.DefaultConfig())} {
 		all := func() string {
-			return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v|%v|%v",
+			return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v",
 				retentionLines(w.CohortRetention(sim.Monthly)), retentionLines(w.CohortRetention(sim.Weekly)),
 				customerLTVLines(w.CustomerLTV()), cohortLTVLines(w.CohortLTV()),
 				productConversionLines(w.ProductConversion()), categoryConversionLines(w.CategoryConversion()),
-				reconciliationLines(w.Reconciliation()), w.UntrackedOrders(), w.OrphanPurchaseEvents(), len(w.DailyKPIs()))
+				reconciliationLines(w.Reconciliation()), w.UntrackedOrders(), w.OrphanPurchaseEvents(), len(w.DailyKPIs()),
+				productSalesLines(w.ProductSales()), categorySalesLines(w.CategorySales()))
 		}
 		if a, b := all(), all(); a != b {
 			t.Fatal("two computations of the marts differ")
@@ -715,6 +716,8 @@ func BenchmarkWorld_Marts(b *testing.B) {
 		w.ProductConversion()
 		w.CategoryConversion()
 		w.Reconciliation()
+		w.ProductSales()
+		w.CategorySales()
 	}
 	b.ReportMetric(float64(len(w.Events)), "events")
 }

@@ -106,12 +106,16 @@ func TestWarehouse_Marts(t *testing.T) {
 		got := joinRows(queryStrings(t, w, `SELECT table_name, column_name, data_type FROM information_schema.columns
 			WHERE table_schema = 'marts' AND data_type LIKE 'DECIMAL%' ORDER BY ALL`))
 		want := "category_conversion|view_to_cart_rate|DECIMAL(9,4)\ncategory_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
+			"category_sales|cancelled_sales|DECIMAL(18,2)\ncategory_sales|gross_sales|DECIMAL(18,2)\n" +
+			"category_sales|net_sales|DECIMAL(18,2)\ncategory_sales|refunds|DECIMAL(18,2)\n" +
 			"cohort_ltv|avg_revenue|DECIMAL(18,2)\ncohort_ltv|revenue|DECIMAL(18,2)\n" +
 			"cohort_retention|retention_rate|DECIMAL(9,4)\n" +
 			"customer_ltv|revenue|DECIMAL(18,2)\ncustomer_ltv|revenue_30d|DECIMAL(18,2)\n" +
 			"customer_ltv|revenue_365d|DECIMAL(18,2)\ncustomer_ltv|revenue_90d|DECIMAL(18,2)\n" +
 			"daily_kpis|avg_order_value|DECIMAL(18,2)\ndaily_kpis|conversion_rate|DECIMAL(9,4)\ndaily_kpis|revenue|DECIMAL(18,2)\n" +
 			"product_conversion|view_to_cart_rate|DECIMAL(9,4)\nproduct_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
+			"product_sales|cancelled_sales|DECIMAL(18,2)\nproduct_sales|gross_sales|DECIMAL(18,2)\n" +
+			"product_sales|net_sales|DECIMAL(18,2)\nproduct_sales|refunds|DECIMAL(18,2)\n" +
 			"purchase_reconciliation|tracking_loss_rate|DECIMAL(9,4)\n" +
 			"revenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +
 			"revenue_daily|net_sales|DECIMAL(18,2)\nrevenue_daily|refunds|DECIMAL(18,2)\n" +

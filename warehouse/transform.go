@@ -74,6 +74,8 @@ var modelOrder = []model{
 	{name: "marts_category_conversion", kind: rebuildModel, schema: "marts", table: "category_conversion"},
 	{name: "marts_purchase_reconciliation", kind: rebuildModel, schema: "marts", table: "purchase_reconciliation"},
 	{name: "marts_revenue_daily", kind: rebuildModel, schema: "marts", table: "revenue_daily"},
+	{name: "marts_product_sales", kind: rebuildModel, schema: "marts", table: "product_sales"},
+	{name: "marts_category_sales", kind: rebuildModel, schema: "marts", table: "category_sales"},
 }
 
 // runTemps are temporary tables of a run that no model declares as its
