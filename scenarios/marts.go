@@ -116,6 +116,14 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.RevenueDaily(), func(r sim.RevenueDailyRow) string {
 		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
 	}), err)
+	orders, err := wh.OrdersDaily(ctx)
+	check("orders_daily", mapRows(orders, func(r warehouse.OrdersDailyRow) string {
+		return row(r.Date, r.Orders, r.Customers, r.NewCustomers, r.ReturningCustomers, r.NewCustomerOrders, r.ReturningCustomerOrders,
+			r.NewCustomerRevenue, r.ReturningCustomerRevenue, r.Units, r.Lines, r.AvgUnitsPerOrder, r.AvgLinesPerOrder, r.RepeatCustomerRate)
+	}), mapRows(w.OrdersDaily(), func(r sim.OrdersDailyRow) string {
+		return row(r.Date, r.Orders, r.Customers, r.NewCustomers, r.ReturningCustomers, r.NewCustomerOrders, r.ReturningCustomerOrders,
+			r.NewCustomerRevenue, r.ReturningCustomerRevenue, r.Units, r.Lines, r.AvgUnitsPerOrder, r.AvgLinesPerOrder, r.RepeatCustomerRate)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

@@ -72,6 +72,9 @@ var modelOrder = []model{
 	{name: "marts_category_conversion", kind: rebuildModel, schema: "marts", table: "category_conversion"},
 	{name: "marts_purchase_reconciliation", kind: rebuildModel, schema: "marts", table: "purchase_reconciliation"},
 	{name: "marts_revenue_daily", kind: rebuildModel, schema: "marts", table: "revenue_daily"},
+	// orders_daily reads marts.customer_ltv (first orders) and counts the
+	// orders of marts.daily_kpis: after both.
+	{name: "marts_orders_daily", kind: rebuildModel, schema: "marts", table: "orders_daily"},
 }
 
 // runTemps are temporary tables of a run that no model declares as its
