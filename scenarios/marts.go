@@ -129,6 +129,15 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.CategorySales(), func(r sim.CategorySalesRow) string {
 		return row(append([]any{r.Date, r.Category}, salesColumns(r.Sales)...)...)
 	}), err)
+
+	orders, err := wh.OrdersDaily(ctx)
+	check("orders_daily", mapRows(orders, func(r warehouse.OrdersDailyRow) string {
+		return row(r.Date, r.Orders, r.Customers, r.NewCustomers, r.ReturningCustomers, r.NewCustomerOrders, r.ReturningCustomerOrders,
+			r.NewCustomerRevenue, r.ReturningCustomerRevenue, r.Units, r.Lines, r.AvgUnitsPerOrder, r.AvgLinesPerOrder, r.RepeatCustomerRate)
+	}), mapRows(w.OrdersDaily(), func(r sim.OrdersDailyRow) string {
+		return row(r.Date, r.Orders, r.Customers, r.NewCustomers, r.ReturningCustomers, r.NewCustomerOrders, r.ReturningCustomerOrders,
+			r.NewCustomerRevenue, r.ReturningCustomerRevenue, r.Units, r.Lines, r.AvgUnitsPerOrder, r.AvgLinesPerOrder, r.RepeatCustomerRate)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

@@ -234,6 +234,14 @@ func divRound(a, b int64) int64 {
 	return (2*a + b) / (2 * b)
 }
 
+// ratio2 formats num/den (both >= 0, den > 0) rounded half away from zero
+// to 2 decimals: ratio2(47, 20) = "2.35". It renders the averages of counts
+// (units or lines per order), which are neither money nor rates.
+func ratio2(num, den int64) string {
+	q := divRound(num*100, den)
+	return fmt.Sprintf("%d.%02d", q/100, q%100)
+}
+
 // ratio4 formats num/den (both >= 0, den > 0) rounded half away from zero
 // to 4 decimals: ratio4(3, 80) = "0.0375".
 func ratio4(num, den int64) string {

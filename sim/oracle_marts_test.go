@@ -687,12 +687,12 @@ func checkMartsConsistent(t *testing.T, w *sim.World) {
 func TestWorld_MartsDeterministic(t *testing.T) {
 	for _, w := range []*sim.World{martsWorld(), salesWorld(), newWorld(t, sim.DefaultConfig())} {
 		all := func() string {
-			return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v",
+			return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v",
 				retentionLines(w.CohortRetention(sim.Monthly)), retentionLines(w.CohortRetention(sim.Weekly)),
 				customerLTVLines(w.CustomerLTV()), cohortLTVLines(w.CohortLTV()),
 				productConversionLines(w.ProductConversion()), categoryConversionLines(w.CategoryConversion()),
 				reconciliationLines(w.Reconciliation()), w.UntrackedOrders(), w.OrphanPurchaseEvents(), len(w.DailyKPIs()),
-				productSalesLines(w.ProductSales()), categorySalesLines(w.CategorySales()))
+				productSalesLines(w.ProductSales()), categorySalesLines(w.CategorySales()), ordersDailyLines(w.OrdersDaily()))
 		}
 		if a, b := all(), all(); a != b {
 			t.Fatal("two computations of the marts differ")

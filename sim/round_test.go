@@ -24,3 +24,16 @@ func TestRatio4(t *testing.T) {
 		}
 	}
 }
+
+func TestRatio2(t *testing.T) {
+	for _, tc := range []struct {
+		num, den int64
+		want     string
+	}{
+		{47, 20, "2.35"}, {5, 3, "1.67"}, {4, 3, "1.33"}, {9, 8, "1.13"}, {3, 2, "1.50"}, {1, 200, "0.01"}, {1, 201, "0.00"}, {7, 7, "1.00"}, {0, 5, "0.00"}, {250, 1, "250.00"},
+	} {
+		if got := ratio2(tc.num, tc.den); got != tc.want {
+			t.Errorf("ratio2(%d, %d) = %s, want %s", tc.num, tc.den, got, tc.want)
+		}
+	}
+}

@@ -183,3 +183,48 @@ func (w *Warehouse) RevenueDaily(ctx context.Context) ([]RevenueDailyRow, error)
 	}
 	return out, rows.Err()
 }
+
+// OrdersDailyRow is one row of marts.orders_daily (docs/MARTS.md §14): who
+// ordered on one date, new or returning, and what the baskets held.
+type OrdersDailyRow struct {
+	Date                     time.Time   `json:"date"` // UTC midnight
+	Orders                   int64       `json:"orders"`
+	Customers                int64       `json:"customers"`
+	NewCustomers             int64       `json:"new_customers"`
+	ReturningCustomers       int64       `json:"returning_customers"`
+	NewCustomerOrders        int64       `json:"new_customer_orders"`
+	ReturningCustomerOrders  int64       `json:"returning_customer_orders"`
+	NewCustomerRevenue       money.Cents `json:"new_customer_revenue"`
+	ReturningCustomerRevenue money.Cents `json:"returning_customer_revenue"`
+	Units                    int64       `json:"units"`
+	Lines                    int64       `json:"lines"`
+	AvgUnitsPerOrder         string      `json:"avg_units_per_order"`  // "2.35"
+	AvgLinesPerOrder         string      `json:"avg_lines_per_order"`  // "1.50"
+	RepeatCustomerRate       string      `json:"repeat_customer_rate"` // "0.1234"
+}
+
+// OrdersDaily returns marts.orders_daily ordered by date, as of the last
+// Transform.
+func (w *Warehouse) OrdersDaily(ctx context.Context) ([]OrdersDailyRow, error) {
+	var out []OrdersDailyRow
+	err := w.readMart(ctx, "orders_daily", func(rows *sql.Rows) error {
+		var r OrdersDailyRow
+		var newRevenue, returningRevenue string
+		if err := rows.Scan(&r.Date, &r.Orders, &r.Customers, &r.NewCustomers, &r.ReturningCustomers,
+			&r.NewCustomerOrders, &r.ReturningCustomerOrders, &newRevenue, &returningRevenue, &r.Units, &r.Lines,
+			&r.AvgUnitsPerOrder, &r.AvgLinesPerOrder, &r.RepeatCustomerRate); err != nil {
+			return err
+		}
+		r.Date = r.Date.UTC()
+		var err error
+		if r.NewCustomerRevenue, err = money.Parse(newRevenue); err != nil {
+			return fmt.Errorf("new_customer_revenue: %w", err)
+		}
+		if r.ReturningCustomerRevenue, err = money.Parse(returningRevenue); err != nil {
+			return fmt.Errorf("returning_customer_revenue: %w", err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}

@@ -113,6 +113,9 @@ func TestWarehouse_Marts(t *testing.T) {
 			"customer_ltv|revenue|DECIMAL(18,2)\ncustomer_ltv|revenue_30d|DECIMAL(18,2)\n" +
 			"customer_ltv|revenue_365d|DECIMAL(18,2)\ncustomer_ltv|revenue_90d|DECIMAL(18,2)\n" +
 			"daily_kpis|avg_order_value|DECIMAL(18,2)\ndaily_kpis|conversion_rate|DECIMAL(9,4)\ndaily_kpis|revenue|DECIMAL(18,2)\n" +
+			"orders_daily|avg_lines_per_order|DECIMAL(9,2)\norders_daily|avg_units_per_order|DECIMAL(9,2)\n" +
+			"orders_daily|new_customer_revenue|DECIMAL(18,2)\norders_daily|repeat_customer_rate|DECIMAL(9,4)\n" +
+			"orders_daily|returning_customer_revenue|DECIMAL(18,2)\n" +
 			"product_conversion|view_to_cart_rate|DECIMAL(9,4)\nproduct_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
 			"product_sales|cancelled_sales|DECIMAL(18,2)\nproduct_sales|gross_sales|DECIMAL(18,2)\n" +
 			"product_sales|net_sales|DECIMAL(18,2)\nproduct_sales|refunds|DECIMAL(18,2)\n" +

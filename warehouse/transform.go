@@ -76,6 +76,9 @@ var modelOrder = []model{
 	{name: "marts_revenue_daily", kind: rebuildModel, schema: "marts", table: "revenue_daily"},
 	{name: "marts_product_sales", kind: rebuildModel, schema: "marts", table: "product_sales"},
 	{name: "marts_category_sales", kind: rebuildModel, schema: "marts", table: "category_sales"},
+	// orders_daily reads marts.customer_ltv (first orders) and counts the
+	// orders of marts.daily_kpis: after both.
+	{name: "marts_orders_daily", kind: rebuildModel, schema: "marts", table: "orders_daily"},
 }
 
 // runTemps are temporary tables of a run that no model declares as its

@@ -8,12 +8,12 @@ INSERT INTO marts.category_sales
     (date, category, orders_placed, units_sold, gross_sales, cancelled_units, cancelled_sales,
      refunded_units, refunds, net_units, net_sales, net_sales_rank)
 WITH orders AS (
-    SELECT CAST(o.created_at AS DATE) AS day, COALESCE(p.category, '') AS category,
+    SELECT o.day, COALESCE(p.category, '') AS category,
            count(DISTINCT o.order_id) AS orders
-    FROM core.orders AS o
+    FROM (SELECT order_id, CAST(created_at AS DATE) AS day FROM core.orders) AS o
     JOIN core.order_items AS i ON i.order_id = o.order_id
     LEFT JOIN core.products AS p ON p.product_id = i.product_id
-    GROUP BY CAST(o.created_at AS DATE), COALESCE(p.category, '')
+    GROUP BY o.day, COALESCE(p.category, '')
 ),
 sales AS (
     SELECT date AS day, category,

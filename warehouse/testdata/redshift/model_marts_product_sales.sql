@@ -8,27 +8,28 @@ INSERT INTO marts.product_sales
     (date, product_id, category, orders_placed, units_sold, gross_sales, cancelled_units, cancelled_sales,
      refunded_units, refunds, net_units, net_sales, net_sales_rank)
 WITH lines AS (
-    SELECT o.order_id, o.order_status, o.created_at, o.status_date, i.product_id, i.quantity,
+    SELECT o.order_id, o.order_status, CAST(o.created_at AS DATE) AS placed_day,
+           CAST(o.status_date AS DATE) AS status_day, i.product_id, i.quantity,
            i.quantity * i.unit_price AS amount
     FROM core.orders AS o
     JOIN core.order_items AS i ON i.order_id = o.order_id
 ),
 placed AS (
-    SELECT CAST(created_at AS DATE) AS day, product_id,
+    SELECT placed_day AS day, product_id,
            count(DISTINCT order_id) AS orders, sum(quantity) AS units, sum(amount) AS amount
     FROM lines
-    GROUP BY CAST(created_at AS DATE), product_id
+    GROUP BY placed_day, product_id
 ),
 cancelled AS (
-    SELECT CAST(status_date AS DATE) AS day, product_id, sum(quantity) AS units, sum(amount) AS amount
+    SELECT status_day AS day, product_id, sum(quantity) AS units, sum(amount) AS amount
     FROM lines
     WHERE order_status = 'cancelled'
-    GROUP BY CAST(status_date AS DATE), product_id
+    GROUP BY status_day, product_id
 ),
 refunded AS (
-    SELECT CAST(refund_date AS DATE) AS day, product_id, sum(quantity) AS units, sum(amount) AS amount
-    FROM core.order_refunds
-    GROUP BY CAST(refund_date AS DATE), product_id
+    SELECT day, product_id, sum(quantity) AS units, sum(amount) AS amount
+    FROM (SELECT CAST(refund_date AS DATE) AS day, product_id, quantity, amount FROM core.order_refunds) AS r
+    GROUP BY day, product_id
 ),
 product_days AS (
     SELECT day, product_id FROM placed
