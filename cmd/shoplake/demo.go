@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/internal/money"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/warehouse"
 )
@@ -70,8 +71,11 @@ type demoResult struct {
 	Funnel  []warehouse.FunnelStep       `json:"session_funnel"`
 	Traffic []warehouse.TrafficSourceRow `json:"traffic_sources"`
 	Revenue []warehouse.RevenueDailyRow  `json:"revenue_daily"`
-	Hashes  []warehouse.TableHash        `json:"table_hashes"`
-	Elapsed string                       `json:"-"`
+	// TopProducts is marts.product_sales summed over the run by product,
+	// the first topProducts by net sales.
+	TopProducts []productTotal        `json:"top_products"`
+	Hashes      []warehouse.TableHash `json:"table_hashes"`
+	Elapsed     string                `json:"-"`
 }
 
 func runDemo(cmd *cobra.Command, g *globalFlags, cfg config.Config, asJSON bool) error {
@@ -132,6 +136,11 @@ func collect(ctx context.Context, r *pipeline.Runner) (demoResult, error) {
 	if res.Revenue, err = wh.RevenueDaily(ctx); err != nil {
 		return res, err
 	}
+	sales, err := wh.ProductSales(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.TopProducts = topProducts(sales, topProductsShown)
 	if res.Hashes, err = wh.TableHashes(ctx); err != nil {
 		return res, err
 	}
@@ -191,6 +200,7 @@ func printDemo(w io.Writer, res demoResult) {
 	funnel.print(w)
 	printChannels(w, res.Traffic)
 	printRevenue(w, res.Revenue)
+	printTopProducts(w, res.TopProducts)
 
 	t := res.Totals
 	fmt.Fprintln(w, "\nEVENTS THROUGH THE PIPELINE")
@@ -308,6 +318,61 @@ func printRevenue(w io.Writer, rows []warehouse.RevenueDailyRow) {
 	t := &table{head: []string{"date", "orders", "gross", "cancelled", "refunds", "net"}, right: []bool{false, true, true, true, true, true}}
 	for _, r := range rows {
 		t.add(r.Date.Format("2006-01-02"), fmt.Sprint(r.OrdersPlaced), r.GrossSales.String(), r.CancelledSales.String(), r.Refunds.String(), r.NetSales.String())
+	}
+	t.print(w)
+}
+
+// topProductsShown is how many products the demo lists.
+const topProductsShown = 5
+
+// productTotal is one product's sales over the whole run.
+type productTotal struct {
+	ProductID int64       `json:"product_id"`
+	Category  string      `json:"category"`
+	NetUnits  int64       `json:"net_units"`
+	Gross     money.Cents `json:"gross_sales"`
+	Returned  money.Cents `json:"cancelled_and_refunded"`
+	Net       money.Cents `json:"net_sales"`
+}
+
+// topProducts sums marts.product_sales by product and returns the first n
+// by net sales (ties by product id).
+func topProducts(rows []warehouse.ProductSalesRow, n int) []productTotal {
+	by := map[int64]*productTotal{}
+	for _, r := range rows {
+		p, ok := by[r.ProductID]
+		if !ok {
+			p = &productTotal{ProductID: r.ProductID, Category: r.Category}
+			by[r.ProductID] = p
+		}
+		p.NetUnits += r.NetUnits
+		p.Gross += r.GrossSales
+		p.Returned += r.CancelledSales + r.Refunds
+		p.Net += r.NetSales
+	}
+	out := make([]productTotal, 0, len(by))
+	for _, p := range by {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Net != out[j].Net {
+			return out[i].Net > out[j].Net
+		}
+		return out[i].ProductID < out[j].ProductID
+	})
+	return out[:min(n, len(out))]
+}
+
+// printTopProducts prints the products that sold the most, net.
+func printTopProducts(w io.Writer, ps []productTotal) {
+	fmt.Fprintln(w, "\nTOP PRODUCTS (all days; marts.product_sales by net sales)")
+	t := &table{head: []string{"product", "category", "net units", "gross", "cancelled+refunded", "net"}, right: []bool{true, false, true, true, true, true}}
+	for _, p := range ps {
+		category := p.Category
+		if category == "" {
+			category = "-"
+		}
+		t.add(fmt.Sprint(p.ProductID), category, fmt.Sprint(p.NetUnits), p.Gross.String(), p.Returned.String(), p.Net.String())
 	}
 	t.print(w)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/shoplake/shoplake/internal/money"
 )
 
 func TestPercent(t *testing.T) {
@@ -33,7 +35,7 @@ func execute(t *testing.T, args ...string) (string, string, error) {
 func TestDemoCmd(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("JSON", func(t *testing.T) {
-		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "30", "--data-dir", dir, "--json")
+		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "120", "--data-dir", dir, "--json")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}
@@ -82,14 +84,32 @@ func TestDemoCmd(t *testing.T) {
 		if sessions == 0 || trafficSessions != sessions || placed != orders {
 			t.Errorf("traffic_sources counts %d sessions, daily_kpis %d; revenue_daily %d orders placed, daily_kpis %d", trafficSessions, sessions, placed, orders)
 		}
+		// The top products are the best of product_sales, by net sales.
+		if len(res.TopProducts) > topProductsShown || (len(res.TopProducts) == 0) != (placed == 0) {
+			t.Fatalf("%d top products of %d orders placed, want 1..%d if any", len(res.TopProducts), placed, topProductsShown)
+		}
+		var net money.Cents
+		for _, r := range res.Revenue {
+			net += r.NetSales
+		}
+		var topNet money.Cents
+		for i, p := range res.TopProducts {
+			topNet += p.Net
+			if i > 0 && p.Net > res.TopProducts[i-1].Net {
+				t.Errorf("top products not by net sales: %+v", res.TopProducts)
+			}
+		}
+		if topNet < 0 || topNet > net || (placed > 0) != (topNet > 0) {
+			t.Errorf("the top products net %s, the whole run %s", topNet, net)
+		}
 	})
 	t.Run("Tables", func(t *testing.T) {
-		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "30", "--data-dir", dir)
+		out, stderr, err := execute(t, "demo", "--seed", "9", "--days", "1", "--users", "120", "--data-dir", dir)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}
 		for _, want := range []string{"DAILY KPIs", "SESSION FUNNEL", "product_view", "begin_checkout", "purchase", "TRAFFIC BY CHANNEL",
-			"REVENUE (marts.revenue_daily", "TABLE HASHES", "marts.daily_kpis", "marts.traffic_sources", "marts.revenue_daily"} {
+			"REVENUE (marts.revenue_daily", "TOP PRODUCTS (", "TABLE HASHES", "marts.daily_kpis", "marts.traffic_sources", "marts.revenue_daily"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
@@ -120,5 +140,27 @@ func TestConfigCmd(t *testing.T) {
 	}
 	if !strings.Contains(out, "SHOPLAKE_KINESIS_ENDPOINT") {
 		t.Fatalf("config does not list the overrides:\n%s", out)
+	}
+}
+
+// TestTable_QuotesControlCharacters: a cell a terminal would act on (an
+// escape sequence, a newline, invalid UTF-8) is printed quoted, the row
+// stays one line, and ordinary text, accents included, is untouched.
+func TestTable_QuotesControlCharacters(t *testing.T) {
+	tb := &table{head: []string{"category", "n"}, right: []bool{false, true}}
+	tb.add("jewelery", "1")
+	tb.add("électronique", "2")
+	tb.add("\x1b[31mred\nline", "3")
+	tb.add("bad\xffutf8", "4")
+	var b strings.Builder
+	tb.print(&b)
+	out := b.String()
+	if strings.Contains(out, "\x1b") || strings.Count(out, "\n") != 5 {
+		t.Fatalf("a control character reached the terminal:\n%q", out)
+	}
+	for _, want := range []string{"jewelery", "électronique", `"\x1b[31mred\nline"`, `"bad\xffutf8"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -15,7 +17,19 @@ type table struct {
 	rows  [][]string
 }
 
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+// add appends a row. A cell with a character a terminal would act on
+// (control characters, escapes, invalid UTF-8: data such as a product's
+// category may hold any) is shown quoted, with those characters escaped.
+func (t *table) add(cells ...string) {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		if strings.IndexFunc(c, func(r rune) bool { return !unicode.IsPrint(r) || r == utf8.RuneError }) >= 0 {
+			c = strconv.Quote(c)
+		}
+		row[i] = c
+	}
+	t.rows = append(t.rows, row)
+}
 
 func (t *table) print(w io.Writer) {
 	width := make([]int, len(t.head))
