@@ -1,13 +1,17 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -45,16 +49,20 @@ func loadMarts(ctx context.Context, p *scenarios.Replay) (martsData, error) {
 	if d.Revenue, err = wh.RevenueDaily(ctx); err != nil {
 		return martsData{}, fmt.Errorf("marts: revenue_daily: %w", err)
 	}
+	if d.Products, err = wh.ProductSales(ctx); err != nil {
+		return martsData{}, fmt.Errorf("marts: product_sales: %w", err)
+	}
 	d.OracleKPIs = w.DailyKPIs()
 	d.OracleFunnel = w.SessionFunnel()
 	d.OracleRetention = append(w.CohortRetention(sim.Monthly), w.CohortRetention(sim.Weekly)...)
 	d.OracleLTV = w.CohortLTV()
 	d.OracleRevenue = w.RevenueDaily()
+	d.OracleProducts = w.ProductSales()
 	return d, nil
 }
 
 // martsPages are the panel's pages, in the order m cycles through them.
-var martsPages = []string{"daily KPIs", "cohort retention", "LTV by cohort", "revenue by its own date"}
+var martsPages = []string{"daily KPIs", "cohort retention", "LTV by cohort", "revenue by its own date", "top products, latest day"}
 
 const (
 	martsNone  = "—" // a value one side does not have
@@ -89,8 +97,10 @@ func renderMarts(v view, s styles, sub, width, height int) string {
 		lines = append(lines, martsRetentionPage(d, s, avail)...)
 	case page == 2:
 		lines = append(lines, martsLTVPage(d, s, avail)...)
-	default:
+	case page == 3:
 		lines = append(lines, martsRevenuePage(d, s, avail)...)
+	default:
+		lines = append(lines, martsProductsPage(d, s, avail)...)
 	}
 	if len(lines) > height {
 		lines = lines[:height]
@@ -106,7 +116,8 @@ func martsEmpty(d martsData) bool {
 		len(d.Funnel) == 0 && len(d.OracleFunnel) == 0 &&
 		len(d.Retention) == 0 && len(d.OracleRetention) == 0 &&
 		len(d.LTV) == 0 && len(d.OracleLTV) == 0 &&
-		len(d.Revenue) == 0 && len(d.OracleRevenue) == 0
+		len(d.Revenue) == 0 && len(d.OracleRevenue) == 0 &&
+		len(d.Products) == 0 && len(d.OracleProducts) == 0
 }
 
 // martsMark is the mark of a row: ≠ in Bad, = in OK.
@@ -227,6 +238,97 @@ func martsRevenuePage(d martsData, s styles, avail int) []string {
 	}
 	table := martsTable(s, head, cells, marks, []bool{false, true, true, true, true, true, true, true})
 	return martsClip(s, table, 1, avail, "earlier days")
+}
+
+// --- page 4: product_sales ------------------------------------------------
+
+// martsTopProducts is how many products page 4 ranks.
+const martsTopProducts = 10
+
+// martsProductsPage renders the best products of the latest date either
+// side has in marts.product_sales, by net sales rank, beside the oracle's:
+// a product ranked in the top on either side is listed, marked ≠ when any
+// of its amounts or its rank differ.
+func martsProductsPage(d martsData, s styles, avail int) []string {
+	var latest time.Time
+	for _, r := range d.Products {
+		latest = later(latest, r.Date)
+	}
+	for _, r := range d.OracleProducts {
+		latest = later(latest, r.Date)
+	}
+	if latest.IsZero() {
+		return []string{s.Dim.Render("no sales yet")}
+	}
+	type pair struct {
+		w *warehouse.ProductSalesRow
+		o *sim.ProductSalesRow
+	}
+	byID := map[int64]*pair{}
+	get := func(id int64) *pair {
+		if byID[id] == nil {
+			byID[id] = &pair{}
+		}
+		return byID[id]
+	}
+	for i, r := range d.Products {
+		if r.Date.Equal(latest) && r.NetSalesRank <= martsTopProducts {
+			get(r.ProductID).w = &d.Products[i]
+		}
+	}
+	for i, r := range d.OracleProducts {
+		if r.Date.Equal(latest) && r.NetSalesRank <= martsTopProducts {
+			get(r.ProductID).o = &d.OracleProducts[i]
+		}
+	}
+	ids := make([]int64, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	rank := func(p *pair) int {
+		if p.w != nil {
+			return p.w.NetSalesRank
+		}
+		return p.o.NetSalesRank
+	}
+	slices.SortFunc(ids, func(a, b int64) int { return cmp.Compare(rank(byID[a]), rank(byID[b])) })
+	head := []string{"#", "product", "category", "net units", "gross", "net", "oracle"}
+	cells := make([][]string, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		p := byID[id]
+		c := []string{strconv.Itoa(rank(p)), strconv.FormatInt(id, 10), martsNone, martsNone, martsNone, martsNone, martsNone}
+		if p.w != nil {
+			c[2], c[3] = printable(p.w.Category), strconv.FormatInt(p.w.NetUnits, 10)
+			c[4], c[5] = p.w.GrossSales.String(), p.w.NetSales.String()
+		}
+		if p.o != nil {
+			c[6] = p.o.NetSales.String()
+		}
+		cells[i] = c
+		marks[i] = martsMark(s, p.w != nil && p.o != nil && p.w.Category == p.o.Category &&
+			warehouse.Sales(p.w.Sales) == warehouse.Sales(p.o.Sales))
+	}
+	lines := []string{s.Dim.Render(latest.Format(time.DateOnly) + ": the first " + strconv.Itoa(martsTopProducts) + " by net sales")}
+	table := martsTable(s, head, cells, marks, []bool{true, true, false, true, true, true, true})
+	return append(lines, martsClip(s, table, 1, avail-1, "more products")...)
+}
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// printable is text as a terminal may show it: quoted, with its control
+// characters escaped, when it holds one (source data may).
+func printable(text string) string {
+	if strings.IndexFunc(text, func(r rune) bool { return !unicode.IsPrint(r) || r == utf8.RuneError }) >= 0 {
+		return strconv.Quote(text)
+	}
+	return text
 }
 
 func martsKPIEqual(w *warehouse.DailyKPI, o *sim.DailyKPI) bool {

@@ -65,6 +65,20 @@ func martsFixture() martsData {
 		{Date: d1, OrdersPlaced: 3, GrossSales: 48650, NetSales: 48650},
 		{Date: d2, OrdersPlaced: 4, GrossSales: 51000, CancelledOrders: 1, CancelledSales: 1000, RefundedUnits: 2, Refunds: 900, NetSales: 49100},
 	}
+	// Day 2's products: 7 agrees; 3's refunds differ; 9 is only in the
+	// warehouse, with a category a terminal would act on; day 1's 5 is not
+	// the latest day.
+	d.Products = []warehouse.ProductSalesRow{
+		{Date: d1, ProductID: 5, Category: "home", Sales: warehouse.Sales{OrdersPlaced: 3, NetSales: 48650, NetSalesRank: 1}},
+		{Date: d2, ProductID: 3, Category: "toys", Sales: warehouse.Sales{OrdersPlaced: 2, GrossSales: 30000, Refunds: 500, NetSales: 29500, NetSalesRank: 1}},
+		{Date: d2, ProductID: 7, Category: "books", Sales: warehouse.Sales{OrdersPlaced: 2, GrossSales: 21000, NetSales: 20000, CancelledSales: 1000, NetSalesRank: 2}},
+		{Date: d2, ProductID: 9, Category: "bad\x1b[2J", Sales: warehouse.Sales{OrdersPlaced: 1, GrossSales: 100, NetSales: 100, NetSalesRank: 3}},
+	}
+	d.OracleProducts = []sim.ProductSalesRow{
+		{Date: d1, ProductID: 5, Category: "home", Sales: sim.Sales{OrdersPlaced: 3, NetSales: 48650, NetSalesRank: 1}},
+		{Date: d2, ProductID: 3, Category: "toys", Sales: sim.Sales{OrdersPlaced: 2, GrossSales: 30000, Refunds: 900, NetSales: 29100, NetSalesRank: 1}},
+		{Date: d2, ProductID: 7, Category: "books", Sales: sim.Sales{OrdersPlaced: 2, GrossSales: 21000, NetSales: 20000, CancelledSales: 1000, NetSalesRank: 2}},
+	}
 	sessions := []int64{50, 20, 8, 4}
 	prev := []*string{nil, martsStrPtr("0.4000"), martsStrPtr("0.4000"), martsStrPtr("0.5000")}
 	for i, st := range sim.FunnelSteps {
@@ -192,6 +206,27 @@ func TestPanelMarts_Revenue(t *testing.T) {
 	}
 }
 
+func TestPanelMarts_Products(t *testing.T) {
+	lines := martsLines(t, martsFixture(), 4, 100, 30)
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, "top products, latest day") || !strings.Contains(text, martsDay(2).Format(time.DateOnly)) {
+		t.Errorf("no page title or date:\n%s", text)
+	}
+	if strings.Contains(text, "\x1b[2J") {
+		t.Errorf("a category's escape sequence reached the screen:\n%q", text)
+	}
+	p3, p7, p9 := martsLineWith(lines, " toys "), martsLineWith(lines, " books "), martsLineWith(lines, `"bad\x1b[2J"`)
+	if !strings.HasPrefix(p3, "≠") || !strings.Contains(p3, "295.00") || !strings.Contains(p3, "291.00") {
+		t.Errorf("product 3, net 295.00 against the oracle's 291.00, want ≠: %q\n%s", p3, text)
+	}
+	if !strings.HasPrefix(p7, "=") || !strings.HasPrefix(p9, "≠") {
+		t.Errorf("product 7 agrees (=), product 9 is only in the warehouse (≠): %q, %q\n%s", p7, p9, text)
+	}
+	if strings.Contains(text, "486.50") {
+		t.Errorf("day 1's products on the latest day's page:\n%s", text)
+	}
+}
+
 func TestPanelMarts_NoBuild(t *testing.T) {
 	for sub := range len(martsPages) {
 		text := strings.Join(martsLines(t, martsData{}, sub, 80, 16), "\n")
@@ -211,7 +246,7 @@ func TestPanelMarts_Sizes(t *testing.T) {
 	}
 	data := map[string]martsData{"empty": {}, "fixture": martsFixture(), "many": many}
 	for name, d := range data {
-		for sub := range 3 {
+		for sub := range len(martsPages) {
 			for _, sz := range [][2]int{{80, 16}, {60, 10}, {30, 5}, {0, 0}, {1, 1}, {200, 60}} {
 				w, h := sz[0], sz[1]
 				out := renderMarts(view{marts: d}, newStyles(), sub, w, h)
@@ -248,7 +283,7 @@ func TestPanelMarts_Load(t *testing.T) {
 		t.Skip("replays a scenario")
 	}
 	ctx := context.Background()
-	p, err := scenarios.Start(ctx, scenarios.Scenario{Name: "t", Seed: 3, World: scenarios.World{Users: 30, Days: 1}}, scenarios.RunOptions{})
+	p, err := scenarios.Start(ctx, scenarios.Scenario{Name: "t", Seed: 3, World: scenarios.World{Users: 150, Days: 1}}, scenarios.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +325,12 @@ func TestPanelMarts_Load(t *testing.T) {
 	}
 	if d.AsOf.IsZero() || len(d.Funnel) == 0 || len(d.OracleFunnel) == 0 {
 		t.Errorf("as of %v, funnel %d rows, oracle %d", d.AsOf, len(d.Funnel), len(d.OracleFunnel))
+	}
+	if len(d.Products) == 0 || len(d.Products) != len(d.OracleProducts) {
+		t.Errorf("product_sales: %d rows, oracle %d", len(d.Products), len(d.OracleProducts))
+	}
+	if out := ansi.Strip(renderMarts(view{marts: d}, newStyles(), 4, 120, 40)); strings.Contains(out, "≠") || !strings.Contains(out, "=") {
+		t.Errorf("the top products page after a replay:\n%s", out)
 	}
 	out := ansi.Strip(renderMarts(view{marts: d}, newStyles(), 0, 120, 40))
 	if strings.Contains(out, "≠") {

@@ -34,4 +34,6 @@ type martsData struct {
 	OracleLTV       []sim.CohortLTVRow
 	Revenue         []warehouse.RevenueDailyRow
 	OracleRevenue   []sim.RevenueDailyRow
+	Products        []warehouse.ProductSalesRow
+	OracleProducts  []sim.ProductSalesRow
 }
