@@ -69,6 +69,13 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 			r.ReachedBeginCheckout, r.ReachedPurchase, r.FunnelConversion)
 	}), err)
 
+	abandonment, err := wh.CheckoutAbandonment(ctx)
+	check("checkout_abandonment", mapRows(abandonment, func(r warehouse.AbandonmentRow) string {
+		return row(r.Date, r.Sessions, r.Carts, r.Checkouts, r.Purchases, r.CartAbandonmentRate, r.CheckoutAbandonmentRate)
+	}), mapRows(w.CheckoutAbandonment(), func(r sim.AbandonmentRow) string {
+		return row(r.Date, r.Sessions, r.Carts, r.Checkouts, r.Purchases, r.CartAbandonmentRate, r.CheckoutAbandonmentRate)
+	}), err)
+
 	retention, err := wh.CohortRetention(ctx)
 	check("cohort_retention", mapRows(retention, func(r warehouse.CohortRetentionRow) string {
 		return row(r.Granularity, r.Cohort, r.Offset, r.Period, r.CohortSize, r.Active, r.Rate, r.PeriodComplete)

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,5 +247,24 @@ func TestWorld_FunnelMatchesConversion(t *testing.T) {
 	}
 	if steps < 3 {
 		t.Fatalf("funnel has %d dates, want at least 3", steps)
+	}
+}
+
+func TestWorld_CheckoutAbandonment(t *testing.T) {
+	// Jan 5: s1 and s4 buy, s2 reaches the checkout, s3 only browses.
+	// Jan 6: s5 reaches the checkout, s6 the cart; nobody buys.
+	// Jan 7: s7 never reaches the cart: no rate.
+	want := []string{
+		"2026-01-05 4 3 3 2 0.3333 0.3333",
+		"2026-01-06 2 2 1 0 1.0000 1.0000",
+		"2026-01-07 1 0 0 0 nil nil",
+	}
+	var got []string
+	for _, r := range oracleWorld().CheckoutAbandonment() {
+		got = append(got, fmt.Sprintf("%s %d %d %d %d %s %s", r.Date.Format(time.DateOnly), r.Sessions, r.Carts, r.Checkouts,
+			r.Purchases, strOrNil(r.CartAbandonmentRate), strOrNil(r.CheckoutAbandonmentRate)))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("CheckoutAbandonment:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

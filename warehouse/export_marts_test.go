@@ -55,7 +55,7 @@ func latestExport(tb testing.TB, store lake.Reader) lake.ReadExport {
 }
 
 // martNames are the tables of the marts schema, sorted.
-var martNames = []string{"category_conversion", "category_sales", "cohort_ltv", "cohort_retention", "customer_ltv", "daily_kpis",
+var martNames = []string{"category_conversion", "category_sales", "checkout_abandonment", "cohort_ltv", "cohort_retention", "customer_ltv", "daily_kpis",
 	"orders_daily", "product_conversion", "product_sales", "purchase_reconciliation", "revenue_daily", "session_funnel", "traffic_sources"}
 
 func TestWarehouse_ExportMarts(t *testing.T) {

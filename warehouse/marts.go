@@ -138,6 +138,50 @@ func (w *Warehouse) TrafficSources(ctx context.Context) ([]TrafficSourceRow, err
 	return out, rows.Err()
 }
 
+// AbandonmentRow is one row of marts.checkout_abandonment (docs/MARTS.md
+// §18): the sessions of one date that reached the cart or the checkout, and
+// the share of them that left without buying.
+type AbandonmentRow struct {
+	Date                    time.Time `json:"date"` // UTC midnight
+	Sessions                int64     `json:"sessions"`
+	Carts                   int64     `json:"carts"`
+	Checkouts               int64     `json:"checkouts"`
+	Purchases               int64     `json:"purchases"`
+	CartAbandonmentRate     *string   `json:"cart_abandonment_rate"`     // "0.1234"; nil when Carts == 0
+	CheckoutAbandonmentRate *string   `json:"checkout_abandonment_rate"` // nil when Checkouts == 0
+}
+
+// CheckoutAbandonment returns marts.checkout_abandonment ordered by date,
+// as of the last Transform.
+func (w *Warehouse) CheckoutAbandonment(ctx context.Context) ([]AbandonmentRow, error) {
+	q, err := readSQL("queries/read_checkout_abandonment.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read checkout_abandonment: %w", err)
+	}
+	defer rows.Close()
+	var out []AbandonmentRow
+	for rows.Next() {
+		var r AbandonmentRow
+		var cart, checkout sql.NullString
+		if err := rows.Scan(&r.Date, &r.Sessions, &r.Carts, &r.Checkouts, &r.Purchases, &cart, &checkout); err != nil {
+			return nil, fmt.Errorf("read checkout_abandonment: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if cart.Valid {
+			r.CartAbandonmentRate = &cart.String
+		}
+		if checkout.Valid {
+			r.CheckoutAbandonmentRate = &checkout.String
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // RevenueDailyRow is one row of marts.revenue_daily (docs/MARTS.md §11):
 // what one date sold, cancelled and refunded, each on its own date.
 type RevenueDailyRow struct {

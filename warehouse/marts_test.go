@@ -79,6 +79,24 @@ func TestWarehouse_Marts(t *testing.T) {
 		}
 	})
 
+	t.Run("CheckoutAbandonment", func(t *testing.T) {
+		rows, err := w.CheckoutAbandonment(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 01-01: carts s1 s2 s4, checkouts s1 s4, purchases s1 s4.
+		// 01-02: carts s5 s6 s7, checkouts and purchases s6 s7.
+		var b strings.Builder
+		for _, r := range rows {
+			fmt.Fprintf(&b, "%s %d %d %d %d %s %s\n", r.Date.Format("2006-01-02"), r.Sessions, r.Carts, r.Checkouts, r.Purchases,
+				strOrNil(r.CartAbandonmentRate), strOrNil(r.CheckoutAbandonmentRate))
+		}
+		want := "2026-01-01 4 3 2 2 0.3333 0.0000\n2026-01-02 3 3 2 2 0.3333 0.0000\n"
+		if b.String() != want {
+			t.Fatalf("CheckoutAbandonment:\n%s\nwant:\n%s", b.String(), want)
+		}
+	})
+
 	t.Run("SessionFunnel", func(t *testing.T) {
 		steps, err := w.SessionFunnel(ctx)
 		if err != nil {
@@ -108,6 +126,7 @@ func TestWarehouse_Marts(t *testing.T) {
 		want := "category_conversion|view_to_cart_rate|DECIMAL(9,4)\ncategory_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
 			"category_sales|cancelled_sales|DECIMAL(18,2)\ncategory_sales|gross_sales|DECIMAL(18,2)\n" +
 			"category_sales|net_sales|DECIMAL(18,2)\ncategory_sales|refunds|DECIMAL(18,2)\n" +
+			"checkout_abandonment|cart_abandonment_rate|DECIMAL(9,4)\ncheckout_abandonment|checkout_abandonment_rate|DECIMAL(9,4)\n" +
 			"cohort_ltv|avg_revenue|DECIMAL(18,2)\ncohort_ltv|revenue|DECIMAL(18,2)\n" +
 			"cohort_retention|retention_rate|DECIMAL(9,4)\n" +
 			"customer_ltv|revenue|DECIMAL(18,2)\ncustomer_ltv|revenue_30d|DECIMAL(18,2)\n" +
@@ -156,4 +175,12 @@ func formatFunnel(steps []warehouse.FunnelStep) string {
 		fmt.Fprintf(&b, "%s %d %s %d %s\n", s.Date.Format("2006-01-02"), s.StepOrder, s.Step, s.Sessions, conv)
 	}
 	return b.String()
+}
+
+// strOrNil renders an optional rate.
+func strOrNil(s *string) string {
+	if s == nil {
+		return "nil"
+	}
+	return *s
 }

@@ -66,6 +66,7 @@ var modelOrder = []model{
 	{name: "marts_daily_kpis", kind: partitionModel, schema: "marts", table: "daily_kpis"},
 	{name: "marts_session_funnel", kind: partitionModel, schema: "marts", table: "session_funnel"},
 	{name: "marts_traffic_sources", kind: partitionModel, schema: "marts", table: "traffic_sources"},
+	{name: "marts_checkout_abandonment", kind: partitionModel, schema: "marts", table: "checkout_abandonment"},
 	{name: "marts_horizon", kind: helperModel, temp: "run_params"},
 	{name: "marts_cohort_retention", kind: rebuildModel, schema: "marts", table: "cohort_retention"},
 	{name: "marts_customer_ltv", kind: rebuildModel, schema: "marts", table: "customer_ltv"},
