@@ -120,8 +120,12 @@ const (
 )
 
 // Realistic returns c with the realistic rates above for every optional rate
-// that is zero. Hostile strings and campaigns stay as c has them.
+// that is zero, and the order lifecycle on: orders are cancelled hours and
+// refunded days after they are placed, as a shop's are, so a batch sees an
+// order's later status only through fakestore.lookback_days. Hostile
+// strings and campaigns stay as c has them.
 func (c Config) Realistic() Config {
+	c.OrderLifecycle = true
 	set := func(p *float64, v float64) {
 		if *p == 0 {
 			*p = v
@@ -135,6 +139,7 @@ func (c Config) Realistic() Config {
 	set(&c.NewProductShare, RealisticNewProductShare)
 	set(&c.LegacyClientRate, RealisticLegacyClient)
 	set(&c.GarbledDimensionRate, RealisticGarbledDim)
+	set(&c.PartialRefundRate, RealisticPartialRefund)
 	return c
 }
 

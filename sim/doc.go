@@ -54,6 +54,11 @@
 //     checkout or purchase is abandoned. Orders before the withdrawal keep it.
 //   - NewProductShare: the highest ids are listed at a midnight after the
 //     first day (ListedAt); PriceAt is false before.
+//   - OrderLifecycle (with PartialRefundRate): orders are cancelled 10 min to
+//     20 h, refunded 1 to 14 days after they are placed, some two-line
+//     orders with one line returned (lifecycle.go); the API serves a cart as
+//     of the request. Without it an order has its final status from the
+//     start.
 //   - HostileRate: that share of products get a HostileString title, a third
 //     of them also a HostileCategories name. Hostile strings hold quotes, ../,
 //     SQL, backslashes, the control characters \t \n \r \x1b \x7f and \x00

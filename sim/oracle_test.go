@@ -187,14 +187,15 @@ func TestWorld_OracleConsistent(t *testing.T) {
 	}
 
 	// With cancellations, refunds and tracking loss, only completed orders
-	// count, at the price in force at their date.
+	// count (as the last batch that read them saw them), at the price in
+	// force at their date.
 	cfg := sim.DefaultConfig().Realistic()
 	cfg.Days, cfg.CancelRate, cfg.RefundRate = 14, 0.10, 0.10
 	rw := newWorld(t, cfg)
 	var completed int64
 	var total money.Cents
 	for _, o := range rw.Orders {
-		if o.Status == sim.StatusCompleted {
+		if st, _, _ := rw.Observed(o); st == sim.StatusCompleted {
 			completed++
 			total += rw.OrderTotal(o)
 		}
