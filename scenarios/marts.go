@@ -116,6 +116,12 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.RevenueDaily(), func(r sim.RevenueDailyRow) string {
 		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
 	}), err)
+	attribution, err := wh.OrderAttribution(ctx)
+	check("order_attribution", mapRows(attribution, func(r warehouse.OrderAttributionRow) string {
+		return row(r.Date, r.Model, r.Channel, r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Orders, r.Revenue)
+	}), mapRows(w.OrderAttribution(), func(r sim.OrderAttributionRow) string {
+		return row(r.Date, r.Model, r.Channel, r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Orders, r.Revenue)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

@@ -183,3 +183,46 @@ func (w *Warehouse) RevenueDaily(ctx context.Context) ([]RevenueDailyRow, error)
 	}
 	return out, rows.Err()
 }
+
+// OrderAttributionRow is one row of marts.order_attribution (docs/MARTS.md
+// §15): the completed orders of one date that one attribution model
+// credits to one traffic source.
+type OrderAttributionRow struct {
+	Date        time.Time   `json:"date"`  // UTC midnight: the orders' date
+	Model       string      `json:"model"` // "first_touch" or "last_touch"
+	Channel     string      `json:"channel"`
+	UTMSource   string      `json:"utm_source"`
+	UTMMedium   string      `json:"utm_medium"`
+	UTMCampaign string      `json:"utm_campaign"`
+	Orders      int64       `json:"orders"`
+	Revenue     money.Cents `json:"revenue"`
+}
+
+// OrderAttribution returns marts.order_attribution ordered by date, model,
+// channel, utm_source, utm_medium and utm_campaign, as of the last
+// Transform.
+func (w *Warehouse) OrderAttribution(ctx context.Context) ([]OrderAttributionRow, error) {
+	q, err := readSQL("queries/read_order_attribution.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read order_attribution: %w", err)
+	}
+	defer rows.Close()
+	var out []OrderAttributionRow
+	for rows.Next() {
+		var r OrderAttributionRow
+		var revenue string
+		if err := rows.Scan(&r.Date, &r.Model, &r.Channel, &r.UTMSource, &r.UTMMedium, &r.UTMCampaign, &r.Orders, &revenue); err != nil {
+			return nil, fmt.Errorf("read order_attribution: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if r.Revenue, err = money.Parse(revenue); err != nil {
+			return nil, fmt.Errorf("read order_attribution: revenue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -111,6 +111,7 @@ func TestWarehouse_Marts(t *testing.T) {
 			"customer_ltv|revenue|DECIMAL(18,2)\ncustomer_ltv|revenue_30d|DECIMAL(18,2)\n" +
 			"customer_ltv|revenue_365d|DECIMAL(18,2)\ncustomer_ltv|revenue_90d|DECIMAL(18,2)\n" +
 			"daily_kpis|avg_order_value|DECIMAL(18,2)\ndaily_kpis|conversion_rate|DECIMAL(9,4)\ndaily_kpis|revenue|DECIMAL(18,2)\n" +
+			"order_attribution|revenue|DECIMAL(18,2)\n" +
 			"product_conversion|view_to_cart_rate|DECIMAL(9,4)\nproduct_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
 			"purchase_reconciliation|tracking_loss_rate|DECIMAL(9,4)\n" +
 			"revenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +

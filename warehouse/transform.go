@@ -72,6 +72,7 @@ var modelOrder = []model{
 	{name: "marts_category_conversion", kind: rebuildModel, schema: "marts", table: "category_conversion"},
 	{name: "marts_purchase_reconciliation", kind: rebuildModel, schema: "marts", table: "purchase_reconciliation"},
 	{name: "marts_revenue_daily", kind: rebuildModel, schema: "marts", table: "revenue_daily"},
+	{name: "marts_order_attribution", kind: rebuildModel, schema: "marts", table: "order_attribution"},
 }
 
 // runTemps are temporary tables of a run that no model declares as its

@@ -1,0 +1,153 @@
+package warehouse_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/shoplake/shoplake/internal/money"
+	"github.com/shoplake/shoplake/stream"
+	"github.com/shoplake/shoplake/warehouse"
+)
+
+// attributionSource is a shop whose user-level marts (docs/MARTS.md §15 to
+// §17) are worked out by hand in the tests below. Products: P1 10.00, P2
+// 20.00, P3 5.50.
+//
+// Sessions (user; first event and its traffic source):
+//
+//	a00 u1 Feb  3 11:59:59  display                        (a second before order 1's window)
+//	a0  u1 Feb  3 12:00     paid_search google cpc spring  (order 1's window opens exactly here)
+//	b1  u1 Mar  5 11:50     email newsletter email march   purchases of orders 1, 4 and 6
+//	c2  u2 Mar  4 09:00     display                        (the same instant as c1, a larger id)
+//	c1  u2 Mar  4 09:00     " Organic_Social " Instagram social, campaign sent empty
+//	c3  u2 Mar  6 07:55     direct, no UTM: purchase event p-b of order 2 at 07:59
+//	c4  u2 Mar  6 07:58     affiliate: purchase event p-c of order 2 at 07:59 (a larger id)
+//	d0  u4 Mar  6 09:00     paid_social facebook cpc "Spring Sale"
+//	d1  anonymous Mar 6 09:55 referral, UTM sent empty: purchase of order 5
+//	e1  u3 Mar  6 12:00     organic_search: after order 3
+//	f1  u2 Mar  6 14:00     email: purchase of order 7, refunded
+//
+// Orders:
+//
+//	1 u1 Mar 5 12:00 completed P1  10.00
+//	3 u3 Mar 5 20:00 completed P3   5.50  purchase event lost
+//	4 u1 Mar 5 21:00 cancelled P1
+//	6 u1 Mar 5 23:00 completed P1  10.00  (a0 is now 30 days and 11 hours before)
+//	2 u2 Mar 6 08:00 completed P2  20.00
+//	5 u4 Mar 6 10:00 completed P1  10.00
+//	7 u2 Mar 6 14:05 refunded  P2
+func attributionSource(tb testing.TB) *memSource {
+	tb.Helper()
+	str := func(s string) *string { return &s }
+	src := newMemSource()
+	src.putJSON(tb, "products", "2026-02-01", []product{{1, "Lamp", 10, "home"}, {2, "Mug", 20, "kitchen"}, {3, "Cup", 5.5, "kitchen"}})
+	src.putJSON(tb, "carts", "2026-03-06", []cart{
+		{ID: 1, UserID: 1, Date: "2026-03-05T12:00:00.000Z", Products: []cartLine{{1, 1}}},
+		{ID: 2, UserID: 2, Date: "2026-03-06T08:00:00.000Z", Products: []cartLine{{2, 1}}},
+		{ID: 3, UserID: 3, Date: "2026-03-05T20:00:00.000Z", Products: []cartLine{{3, 1}}},
+		{ID: 4, UserID: 1, Date: "2026-03-05T21:00:00.000Z", Status: "cancelled", Products: []cartLine{{1, 1}}},
+		{ID: 5, UserID: 4, Date: "2026-03-06T10:00:00.000Z", Products: []cartLine{{1, 1}}},
+		{ID: 6, UserID: 1, Date: "2026-03-05T23:00:00.000Z", Products: []cartLine{{1, 1}}},
+		{ID: 7, UserID: 2, Date: "2026-03-06T14:05:00.000Z", Status: "refunded", Products: []cartLine{{2, 1}}},
+	})
+	seq := 0
+	rec := func(id, typ, session string, user int64, at string, order int64) stream.RawRecord {
+		seq++
+		r := ev{id: id, typ: typ, session: session, at: at, order: order, seq: fmt.Sprint(seq)}.record(tb)
+		if user != 0 {
+			r.UserID = &user
+		}
+		r.Channel = str("referral") // not a first event: never the session's source
+		return r
+	}
+	land := func(id, session string, user int64, at, channel string, utm ...*string) stream.RawRecord {
+		r := rec(id, "page_view", session, user, at, 0)
+		r.Channel = str(channel)
+		if len(utm) == 3 {
+			r.UTMSource, r.UTMMedium, r.UTMCampaign = utm[0], utm[1], utm[2]
+		}
+		return r
+	}
+	src.putEvents(tb, "2026-03-06", "23", "clicks-0-1-100", []stream.RawRecord{
+		land("a00-1", "a00", 1, "2026-02-03T11:59:59Z", "display"),
+		land("a0-1", "a0", 1, "2026-02-03T12:00:00Z", "paid_search", str("google"), str("cpc"), str("spring")),
+		land("b1-1", "b1", 1, "2026-03-05T11:50:00Z", "email", str("newsletter"), str("email"), str("march")),
+		rec("p-a1", "purchase", "b1", 1, "2026-03-05T12:00:00Z", 1),
+		rec("p-a4", "purchase", "b1", 1, "2026-03-05T21:00:00Z", 4),
+		rec("p-a6", "purchase", "b1", 1, "2026-03-05T23:00:00Z", 6),
+		land("c2-1", "c2", 2, "2026-03-04T09:00:00Z", "display"),
+		land("c1-1", "c1", 2, "2026-03-04T09:00:00Z", " Organic_Social ", str("Instagram"), str("social"), str("")),
+		land("c3-1", "c3", 2, "2026-03-06T07:55:00Z", "direct"),
+		land("c4-1", "c4", 2, "2026-03-06T07:58:00Z", "affiliate"),
+		rec("p-c", "purchase", "c4", 2, "2026-03-06T07:59:00Z", 2),
+		rec("p-b", "purchase", "c3", 2, "2026-03-06T07:59:00Z", 2),
+		land("d0-1", "d0", 4, "2026-03-06T09:00:00Z", "paid_social", str("facebook"), str("cpc"), str("Spring Sale")),
+		land("d1-1", "d1", 0, "2026-03-06T09:55:00Z", "referral", str(""), str(""), str("")),
+		rec("p-d", "purchase", "d1", 0, "2026-03-06T10:00:00Z", 5),
+		land("e1-1", "e1", 3, "2026-03-06T12:00:00Z", "organic_search"),
+		land("f1-1", "f1", 2, "2026-03-06T14:00:00Z", "email"),
+		rec("p-f", "purchase", "f1", 2, "2026-03-06T14:05:00Z", 7),
+	})
+	return src
+}
+
+// TestWarehouse_OrderAttribution checks marts.order_attribution (§15) on
+// attributionSource against values worked out by hand, on both engines;
+// for every date and model it sums to daily_kpis' orders and revenue.
+func TestWarehouse_OrderAttribution(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
+		ctx := context.Background()
+		w := open(t)
+		mustLoad(t, w, attributionSource(t))
+		mustTransform(t, w)
+		rows, err := w.OrderAttribution(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		type sums struct {
+			orders  int64
+			revenue money.Cents
+		}
+		byDay := map[string]sums{}
+		for _, r := range rows {
+			fmt.Fprintf(&b, "%s %s %s %s %s %s %d %s\n", day(r.Date), r.Model, r.Channel, r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Orders, r.Revenue)
+			s := byDay[day(r.Date)+" "+r.Model]
+			byDay[day(r.Date)+" "+r.Model] = sums{s.orders + r.Orders, s.revenue + r.Revenue}
+		}
+		want := "" +
+			// Order 3: no purchase event, no session of u3 before it.
+			"2026-03-05 first_touch (untracked) (untracked) (untracked) (untracked) 1 5.50\n" +
+			// Order 6: b1 is u1's first session in its window.
+			"2026-03-05 first_touch email newsletter email march 1 10.00\n" +
+			// Order 1: a0 starts exactly 30 days before (in), a00 a second
+			// earlier (out).
+			"2026-03-05 first_touch paid_search google cpc spring 1 10.00\n" +
+			"2026-03-05 last_touch (untracked) (untracked) (untracked) (untracked) 1 5.50\n" +
+			// Orders 1 and 6 (4 is cancelled) were bought in b1.
+			"2026-03-05 last_touch email newsletter email march 2 20.00\n" +
+			// Order 2: c1 and c2 start together, c1 is the smaller id.
+			"2026-03-06 first_touch organic_social instagram social (none) 1 20.00\n" +
+			// Order 5: d0; d1 is anonymous.
+			"2026-03-06 first_touch paid_social facebook cpc spring sale 1 10.00\n" +
+			// Order 2's purchase events p-b and p-c share an instant: p-b (c3).
+			"2026-03-06 last_touch direct unknown unknown unknown 1 20.00\n" +
+			"2026-03-06 last_touch referral (none) (none) (none) 1 10.00\n"
+		if got := b.String(); got != want {
+			t.Fatalf("order_attribution:\n%s\nwant:\n%s", got, want)
+		}
+		kpis, err := w.DailyKPIs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kpis {
+			for _, model := range []string{"first_touch", "last_touch"} {
+				if got := byDay[day(k.Date)+" "+model]; got.orders != k.Orders || got.revenue != k.Revenue {
+					t.Errorf("%s %s: %d orders, %s; daily_kpis %d, %s", day(k.Date), model, got.orders, got.revenue, k.Orders, k.Revenue)
+				}
+			}
+		}
+	})
+}
