@@ -122,6 +122,12 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.OrderAttribution(), func(r sim.OrderAttributionRow) string {
 		return row(r.Date, r.Model, r.Channel, r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Orders, r.Revenue)
 	}), err)
+	hours, err := wh.TrafficByHour(ctx)
+	check("traffic_by_hour", mapRows(hours, func(r warehouse.TrafficHourRow) string {
+		return row(r.Date, r.Hour, r.Weekday, r.Sessions, r.ConvertingSessions, r.Orders, r.Revenue)
+	}), mapRows(w.TrafficByHour(), func(r sim.TrafficHourRow) string {
+		return row(r.Date, r.Hour, r.Weekday, r.Sessions, r.ConvertingSessions, r.Orders, r.Revenue)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

@@ -55,7 +55,7 @@ func latestExport(tb testing.TB, store lake.Reader) lake.ReadExport {
 
 // martNames are the tables of the marts schema, sorted.
 var martNames = []string{"category_conversion", "cohort_ltv", "cohort_retention", "customer_ltv", "daily_kpis",
-	"order_attribution", "product_conversion", "purchase_reconciliation", "revenue_daily", "session_funnel", "traffic_sources"}
+	"order_attribution", "product_conversion", "purchase_reconciliation", "revenue_daily", "session_funnel", "traffic_by_hour", "traffic_sources"}
 
 func TestWarehouse_ExportMarts(t *testing.T) {
 	ctx := context.Background()

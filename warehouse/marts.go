@@ -226,3 +226,43 @@ func (w *Warehouse) OrderAttribution(ctx context.Context) ([]OrderAttributionRow
 	}
 	return out, rows.Err()
 }
+
+// TrafficHourRow is one row of marts.traffic_by_hour (docs/MARTS.md §16):
+// the sessions and completed orders of one UTC hour of one date.
+type TrafficHourRow struct {
+	Date               time.Time   `json:"date"`    // UTC midnight
+	Hour               int         `json:"hour"`    // 0..23, UTC
+	Weekday            int         `json:"weekday"` // ISO: 1 = Monday .. 7 = Sunday
+	Sessions           int64       `json:"sessions"`
+	ConvertingSessions int64       `json:"converting_sessions"`
+	Orders             int64       `json:"orders"`
+	Revenue            money.Cents `json:"revenue"`
+}
+
+// TrafficByHour returns marts.traffic_by_hour ordered by date and hour, as
+// of the last Transform.
+func (w *Warehouse) TrafficByHour(ctx context.Context) ([]TrafficHourRow, error) {
+	q, err := readSQL("queries/read_traffic_by_hour.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read traffic_by_hour: %w", err)
+	}
+	defer rows.Close()
+	var out []TrafficHourRow
+	for rows.Next() {
+		var r TrafficHourRow
+		var revenue string
+		if err := rows.Scan(&r.Date, &r.Hour, &r.Weekday, &r.Sessions, &r.ConvertingSessions, &r.Orders, &revenue); err != nil {
+			return nil, fmt.Errorf("read traffic_by_hour: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if r.Revenue, err = money.Parse(revenue); err != nil {
+			return nil, fmt.Errorf("read traffic_by_hour: revenue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -117,6 +117,7 @@ func TestWarehouse_Marts(t *testing.T) {
 			"revenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +
 			"revenue_daily|net_sales|DECIMAL(18,2)\nrevenue_daily|refunds|DECIMAL(18,2)\n" +
 			"session_funnel|conversion_from_previous|DECIMAL(9,4)\n" +
+			"traffic_by_hour|revenue|DECIMAL(18,2)\n" +
 			"traffic_sources|funnel_conversion|DECIMAL(9,4)\n"
 		if got != want {
 			t.Fatalf("decimal columns:\n%s\nwant:\n%s", got, want)

@@ -11,6 +11,14 @@ import (
 	"github.com/shoplake/shoplake/warehouse"
 )
 
+// eachUserMartEngine runs fn on DuckDB, PostgreSQL and the Redshift
+// dialect on PostgreSQL: the user-level marts use template functions that
+// Redshift spells its own way (iso_weekday).
+func eachUserMartEngine(t *testing.T, fn func(t *testing.T, open func(testing.TB) *warehouse.Warehouse)) {
+	eachEngine(t, fn)
+	t.Run("redshift-on-postgres", func(t *testing.T) { fn(t, openRedshiftOnPostgres) })
+}
+
 // attributionSource is a shop whose user-level marts (docs/MARTS.md §15 to
 // §17) are worked out by hand in the tests below. Products: P1 10.00, P2
 // 20.00, P3 5.50.
@@ -28,6 +36,8 @@ import (
 //	d1  anonymous Mar 6 09:55 referral, UTM sent empty: purchase of order 5
 //	e1  u3 Mar  6 12:00     organic_search: after order 3
 //	f1  u2 Mar  6 14:00     email: purchase of order 7, refunded
+//	g1  u5 Sun Mar 1 10:00  direct
+//	g2  u5 Mon Mar 2 23:30  direct
 //
 // Orders:
 //
@@ -89,15 +99,17 @@ func attributionSource(tb testing.TB) *memSource {
 		land("e1-1", "e1", 3, "2026-03-06T12:00:00Z", "organic_search"),
 		land("f1-1", "f1", 2, "2026-03-06T14:00:00Z", "email"),
 		rec("p-f", "purchase", "f1", 2, "2026-03-06T14:05:00Z", 7),
+		land("g1-1", "g1", 5, "2026-03-01T10:00:00Z", "direct"),
+		land("g2-1", "g2", 5, "2026-03-02T23:30:00Z", "direct"),
 	})
 	return src
 }
 
 // TestWarehouse_OrderAttribution checks marts.order_attribution (§15) on
-// attributionSource against values worked out by hand, on both engines;
+// attributionSource against values worked out by hand, on every engine;
 // for every date and model it sums to daily_kpis' orders and revenue.
 func TestWarehouse_OrderAttribution(t *testing.T) {
-	eachEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
+	eachUserMartEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
 		ctx := context.Background()
 		w := open(t)
 		mustLoad(t, w, attributionSource(t))
@@ -147,6 +159,65 @@ func TestWarehouse_OrderAttribution(t *testing.T) {
 				if got := byDay[day(k.Date)+" "+model]; got.orders != k.Orders || got.revenue != k.Revenue {
 					t.Errorf("%s %s: %d orders, %s; daily_kpis %d, %s", day(k.Date), model, got.orders, got.revenue, k.Orders, k.Revenue)
 				}
+			}
+		}
+	})
+}
+
+// TestWarehouse_TrafficByHour checks marts.traffic_by_hour (§16) on
+// attributionSource against values worked out by hand, on every engine:
+// 2026-02-03 is a Tuesday, 03-01 a Sunday (ISO 7), 03-02 a Monday; the
+// hours of every date sum to daily_kpis.
+func TestWarehouse_TrafficByHour(t *testing.T) {
+	eachUserMartEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
+		ctx := context.Background()
+		w := open(t)
+		mustLoad(t, w, attributionSource(t))
+		mustTransform(t, w)
+		rows, err := w.TrafficByHour(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		type sums struct {
+			sessions, converting, orders int64
+			revenue                      money.Cents
+		}
+		byDay := map[string]sums{}
+		for _, r := range rows {
+			fmt.Fprintf(&b, "%s %02d %d %d %d %d %s\n", day(r.Date), r.Hour, r.Weekday, r.Sessions, r.ConvertingSessions, r.Orders, r.Revenue)
+			s := byDay[day(r.Date)]
+			byDay[day(r.Date)] = sums{s.sessions + r.Sessions, s.converting + r.ConvertingSessions, s.orders + r.Orders, s.revenue + r.Revenue}
+		}
+		want := "" +
+			"2026-02-03 11 2 1 0 0 0.00\n" + // a00 at 11:59:59
+			"2026-02-03 12 2 1 0 0 0.00\n" +
+			"2026-03-01 10 7 1 0 0 0.00\n" +
+			"2026-03-02 23 1 1 0 0 0.00\n" +
+			"2026-03-04 09 3 2 0 0 0.00\n" + // c1 and c2
+			"2026-03-05 11 4 1 1 0 0.00\n" + // b1: its orders count in their own hours
+			"2026-03-05 12 4 0 0 1 10.00\n" +
+			"2026-03-05 20 4 0 0 1 5.50\n" + // order 3, untracked
+			"2026-03-05 23 4 0 0 1 10.00\n" + // order 6; the cancelled order 4 (21:00) counts nowhere
+			"2026-03-06 07 5 2 2 0 0.00\n" + // c3 and c4, both with a purchase event
+			"2026-03-06 08 5 0 0 1 20.00\n" +
+			"2026-03-06 09 5 2 1 0 0.00\n" + // d0, and d1 that bought at 10:00
+			"2026-03-06 10 5 0 0 1 10.00\n" +
+			"2026-03-06 12 5 1 0 0 0.00\n" +
+			"2026-03-06 14 5 1 1 0 0.00\n" // f1 converts; its order was refunded
+		if got := b.String(); got != want {
+			t.Fatalf("traffic_by_hour:\n%s\nwant:\n%s", got, want)
+		}
+		kpis, err := w.DailyKPIs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kpis) != len(byDay) {
+			t.Fatalf("%d dates by hour, daily_kpis has %d", len(byDay), len(kpis))
+		}
+		for _, k := range kpis {
+			if got := byDay[day(k.Date)]; got != (sums{k.Sessions, k.ConvertingSessions, k.Orders, k.Revenue}) {
+				t.Errorf("%s: hours sum to %+v, daily_kpis %d %d %d %s", day(k.Date), got, k.Sessions, k.ConvertingSessions, k.Orders, k.Revenue)
 			}
 		}
 	})
