@@ -128,6 +128,12 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), mapRows(w.TrafficByHour(), func(r sim.TrafficHourRow) string {
 		return row(r.Date, r.Hour, r.Weekday, r.Sessions, r.ConvertingSessions, r.Orders, r.Revenue)
 	}), err)
+	active, err := wh.ActiveUsers(ctx)
+	check("active_users", mapRows(active, func(r warehouse.ActiveUsersRow) string {
+		return row(r.Date, r.DAU, r.WAU, r.MAU, r.Signups, r.Stickiness)
+	}), mapRows(w.ActiveUsers(), func(r sim.ActiveUsersRow) string {
+		return row(r.Date, r.DAU, r.WAU, r.MAU, r.Signups, r.Stickiness)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

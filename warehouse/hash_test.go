@@ -26,7 +26,7 @@ func TestWarehouse_TableHashes(t *testing.T) {
 			}
 		}
 		want := "[core.events core.order_items core.order_refunds core.order_status_history core.orders core.product_prices core.products core.session_products core.sessions core.users " +
-			"marts.category_conversion marts.cohort_ltv marts.cohort_retention marts.customer_ltv marts.daily_kpis " +
+			"marts.active_users marts.category_conversion marts.cohort_ltv marts.cohort_retention marts.customer_ltv marts.daily_kpis " +
 			"marts.order_attribution " +
 			"marts.product_conversion marts.purchase_reconciliation marts.revenue_daily marts.session_funnel marts.traffic_by_hour marts.traffic_sources]"
 		if got := fmt.Sprint(names); got != want {

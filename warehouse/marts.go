@@ -266,3 +266,43 @@ func (w *Warehouse) TrafficByHour(ctx context.Context) ([]TrafficHourRow, error)
 	}
 	return out, rows.Err()
 }
+
+// ActiveUsersRow is one row of marts.active_users (docs/MARTS.md §17): the
+// distinct users with a session on one date, in the 7 and the 30 days
+// ending on it, and the users who signed up that date.
+type ActiveUsersRow struct {
+	Date       time.Time `json:"date"` // UTC midnight
+	DAU        int64     `json:"dau"`
+	WAU        int64     `json:"wau"`
+	MAU        int64     `json:"mau"`
+	Signups    int64     `json:"signups"`
+	Stickiness *string   `json:"stickiness"` // dau / mau, "0.1234"; nil when mau = 0
+}
+
+// ActiveUsers returns marts.active_users ordered by date, as of the last
+// Transform.
+func (w *Warehouse) ActiveUsers(ctx context.Context) ([]ActiveUsersRow, error) {
+	q, err := readSQL("queries/read_active_users.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read active_users: %w", err)
+	}
+	defer rows.Close()
+	var out []ActiveUsersRow
+	for rows.Next() {
+		var r ActiveUsersRow
+		var stickiness sql.NullString
+		if err := rows.Scan(&r.Date, &r.DAU, &r.WAU, &r.MAU, &r.Signups, &stickiness); err != nil {
+			return nil, fmt.Errorf("read active_users: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if stickiness.Valid {
+			r.Stickiness = &stickiness.String
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

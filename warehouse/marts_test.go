@@ -105,7 +105,8 @@ func TestWarehouse_Marts(t *testing.T) {
 	t.Run("Types", func(t *testing.T) {
 		got := joinRows(queryStrings(t, w, `SELECT table_name, column_name, data_type FROM information_schema.columns
 			WHERE table_schema = 'marts' AND data_type LIKE 'DECIMAL%' ORDER BY ALL`))
-		want := "category_conversion|view_to_cart_rate|DECIMAL(9,4)\ncategory_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
+		want := "active_users|stickiness|DECIMAL(9,4)\n" +
+			"category_conversion|view_to_cart_rate|DECIMAL(9,4)\ncategory_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
 			"cohort_ltv|avg_revenue|DECIMAL(18,2)\ncohort_ltv|revenue|DECIMAL(18,2)\n" +
 			"cohort_retention|retention_rate|DECIMAL(9,4)\n" +
 			"customer_ltv|revenue|DECIMAL(18,2)\ncustomer_ltv|revenue_30d|DECIMAL(18,2)\n" +

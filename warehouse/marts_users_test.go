@@ -48,6 +48,10 @@ func eachUserMartEngine(t *testing.T, fn func(t *testing.T, open func(testing.TB
 //	2 u2 Mar 6 08:00 completed P2  20.00
 //	5 u4 Mar 6 10:00 completed P1  10.00
 //	7 u2 Mar 6 14:05 refunded  P2
+//
+// Users (snapshot of Mar 6) sign up: u1 Feb 2 08:00, u5 Feb 28
+// 23:59:59.999, u2 Mar 4 08:30, u3 Mar 5 19:00, u4 Mar 6 08:59; u6 at Mar 7
+// 00:00, the horizon (the snapshot was taken after midnight).
 func attributionSource(tb testing.TB) *memSource {
 	tb.Helper()
 	str := func(s string) *string { return &s }
@@ -62,6 +66,13 @@ func attributionSource(tb testing.TB) *memSource {
 		{ID: 6, UserID: 1, Date: "2026-03-05T23:00:00.000Z", Products: []cartLine{{1, 1}}},
 		{ID: 7, UserID: 2, Date: "2026-03-06T14:05:00.000Z", Status: "refunded", Products: []cartLine{{2, 1}}},
 	})
+	src.putFakestore(tb, "users", "2026-03-06", []byte(`[`+
+		`{"id": 1, "email": "u1@example.com", "createdAt": "2026-02-02T08:00:00.000Z"},`+
+		`{"id": 2, "email": "u2@example.com", "createdAt": "2026-03-04T08:30:00.000Z"},`+
+		`{"id": 3, "email": "u3@example.com", "createdAt": "2026-03-05T19:00:00.000Z"},`+
+		`{"id": 4, "email": "u4@example.com", "createdAt": "2026-03-06T08:59:00.000Z"},`+
+		`{"id": 5, "email": "u5@example.com", "createdAt": "2026-02-28T23:59:59.999Z"},`+
+		`{"id": 6, "email": "u6@example.com", "createdAt": "2026-03-07T00:00:00.000Z"}]`))
 	seq := 0
 	rec := func(id, typ, session string, user int64, at string, order int64) stream.RawRecord {
 		seq++
@@ -219,6 +230,58 @@ func TestWarehouse_TrafficByHour(t *testing.T) {
 			if got := byDay[day(k.Date)]; got != (sums{k.Sessions, k.ConvertingSessions, k.Orders, k.Revenue}) {
 				t.Errorf("%s: hours sum to %+v, daily_kpis %d %d %d %s", day(k.Date), got, k.Sessions, k.ConvertingSessions, k.Orders, k.Revenue)
 			}
+		}
+	})
+}
+
+// TestWarehouse_ActiveUsers checks marts.active_users (§17) on
+// attributionSource against values worked out by hand, on every engine.
+// Active days: u1 Feb 3 and Mar 5, u5 Mar 1 and 2, u2 Mar 4 and 6, u3 and
+// u4 Mar 6; d1 is anonymous. The range runs from u1's sign-up (Feb 2) to
+// the last session (Mar 6), every date included.
+func TestWarehouse_ActiveUsers(t *testing.T) {
+	eachUserMartEngine(t, func(t *testing.T, open func(testing.TB) *warehouse.Warehouse) {
+		w := open(t)
+		mustLoad(t, w, attributionSource(t))
+		mustTransform(t, w) // as_of: Mar 7 00:00, after the latest event
+		rows, err := w.ActiveUsers(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 33 {
+			t.Fatalf("%d rows, want 33 (Feb 2 to Mar 6)", len(rows))
+		}
+		got := map[string]string{}
+		var signups int64
+		for i, r := range rows {
+			if i > 0 && !r.Date.Equal(rows[i-1].Date.AddDate(0, 0, 1)) {
+				t.Fatalf("row %d: %s after %s", i, day(r.Date), day(rows[i-1].Date))
+			}
+			st := "nil"
+			if r.Stickiness != nil {
+				st = *r.Stickiness
+			}
+			got[day(r.Date)] = fmt.Sprintf("%d %d %d %d %s", r.DAU, r.WAU, r.MAU, r.Signups, st)
+			signups += r.Signups
+		}
+		for d, want := range map[string]string{
+			"2026-02-02": "0 0 0 1 nil", // u1 signs up before any session
+			"2026-02-03": "1 1 1 0 1.0000",
+			"2026-02-09": "0 1 1 0 0.0000", // Feb 3 is the 7th day ending Feb 9
+			"2026-02-10": "0 0 1 0 0.0000",
+			"2026-02-28": "0 0 1 1 0.0000", // u5 at 23:59:59.999
+			"2026-03-01": "1 1 2 0 0.5000",
+			"2026-03-03": "0 1 2 0 0.0000",
+			"2026-03-04": "1 2 3 1 0.3333", // Feb 3 is the 30th day ending Mar 4: u1 counts
+			"2026-03-05": "1 3 3 1 0.3333",
+			"2026-03-06": "3 5 5 1 0.6000", // u6 signs up at as_of: not counted
+		} {
+			if got[d] != want {
+				t.Errorf("%s: dau wau mau signups stickiness = %q, want %q", d, got[d], want)
+			}
+		}
+		if signups != 5 {
+			t.Errorf("%d sign-ups, want 5 (u1 to u5)", signups)
 		}
 	})
 }

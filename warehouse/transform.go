@@ -74,6 +74,7 @@ var modelOrder = []model{
 	{name: "marts_revenue_daily", kind: rebuildModel, schema: "marts", table: "revenue_daily"},
 	{name: "marts_order_attribution", kind: rebuildModel, schema: "marts", table: "order_attribution"},
 	{name: "marts_traffic_by_hour", kind: rebuildModel, schema: "marts", table: "traffic_by_hour"},
+	{name: "marts_active_users", kind: rebuildModel, schema: "marts", table: "active_users"},
 }
 
 // runTemps are temporary tables of a run that no model declares as its
