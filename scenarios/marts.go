@@ -145,6 +145,25 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 		return row(r.Date, r.Orders, r.Customers, r.NewCustomers, r.ReturningCustomers, r.NewCustomerOrders, r.ReturningCustomerOrders,
 			r.NewCustomerRevenue, r.ReturningCustomerRevenue, r.Units, r.Lines, r.AvgUnitsPerOrder, r.AvgLinesPerOrder, r.RepeatCustomerRate)
 	}), err)
+
+	attribution, err := wh.OrderAttribution(ctx)
+	check("order_attribution", mapRows(attribution, func(r warehouse.OrderAttributionRow) string {
+		return row(r.Date, r.Model, r.Channel, r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Orders, r.Revenue)
+	}), mapRows(w.OrderAttribution(), func(r sim.OrderAttributionRow) string {
+		return row(r.Date, r.Model, r.Channel, r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Orders, r.Revenue)
+	}), err)
+	hours, err := wh.TrafficByHour(ctx)
+	check("traffic_by_hour", mapRows(hours, func(r warehouse.TrafficHourRow) string {
+		return row(r.Date, r.Hour, r.Weekday, r.Sessions, r.ConvertingSessions, r.Orders, r.Revenue)
+	}), mapRows(w.TrafficByHour(), func(r sim.TrafficHourRow) string {
+		return row(r.Date, r.Hour, r.Weekday, r.Sessions, r.ConvertingSessions, r.Orders, r.Revenue)
+	}), err)
+	active, err := wh.ActiveUsers(ctx)
+	check("active_users", mapRows(active, func(r warehouse.ActiveUsersRow) string {
+		return row(r.Date, r.DAU, r.WAU, r.MAU, r.Signups, r.Stickiness)
+	}), mapRows(w.ActiveUsers(), func(r sim.ActiveUsersRow) string {
+		return row(r.Date, r.DAU, r.WAU, r.MAU, r.Signups, r.Stickiness)
+	}), err)
 	if len(errs) > 0 {
 		return counts, diffs, errs[0]
 	}

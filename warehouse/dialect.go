@@ -42,6 +42,8 @@ type Dialect interface {
 	//
 	//	{{intdiv "a" "b"}}         integer division of two non-negative integer expressions, truncating
 	//	{{year "d"}}, {{month "d"}} the year and month (1-12) of a DATE or TIMESTAMP, as BIGINT
+	//	{{hour "t"}}               the hour (0-23) of a TIMESTAMP, as INTEGER
+	//	{{iso_weekday "d"}}        the ISO day of the week of a DATE or TIMESTAMP, 1 = Monday .. 7 = Sunday, as INTEGER
 	//	{{day_diff "a" "b"}}       a - b in days, for two DATEs, as BIGINT
 	//	{{add_days "d" "n"}}       the DATE n days after DATE d
 	//	{{add_months "d" "n"}}     the DATE n months after DATE d (d a first of month)
@@ -70,7 +72,8 @@ func qualified(d Dialect, schema, table string) string {
 }
 
 // commonFuncs are the template functions whose SQL is the same on every
-// engine; dialects add theirs on top.
+// engine; dialects add theirs on top, or replace one (iso_weekday: isodow
+// is DuckDB's and PostgreSQL's, Redshift knows only dow).
 func commonFuncs() template.FuncMap {
 	return template.FuncMap{
 		"week_start":  func(t string) string { return "CAST(date_trunc('week', " + t + ") AS DATE)" },
@@ -81,6 +84,8 @@ func commonFuncs() template.FuncMap {
 		},
 		"year":        func(d string) string { return "CAST(extract(year FROM " + d + ") AS BIGINT)" },
 		"month":       func(d string) string { return "CAST(extract(month FROM " + d + ") AS BIGINT)" },
+		"hour":        func(t string) string { return "CAST(extract(hour FROM " + t + ") AS INTEGER)" },
+		"iso_weekday": func(d string) string { return "CAST(extract(isodow FROM " + d + ") AS INTEGER)" },
 		"fingerprint": fingerprint,
 	}
 }

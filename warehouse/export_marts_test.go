@@ -55,8 +55,9 @@ func latestExport(tb testing.TB, store lake.Reader) lake.ReadExport {
 }
 
 // martNames are the tables of the marts schema, sorted.
-var martNames = []string{"category_conversion", "category_sales", "checkout_abandonment", "cohort_ltv", "cohort_retention", "customer_ltv", "daily_kpis",
-	"orders_daily", "product_conversion", "product_sales", "purchase_reconciliation", "revenue_daily", "session_funnel", "traffic_sources"}
+var martNames = []string{"active_users", "category_conversion", "category_sales", "checkout_abandonment", "cohort_ltv", "cohort_retention",
+	"customer_ltv", "daily_kpis", "order_attribution", "orders_daily", "product_conversion", "product_sales", "purchase_reconciliation",
+	"revenue_daily", "session_funnel", "traffic_by_hour", "traffic_sources"}
 
 func TestWarehouse_ExportMarts(t *testing.T) {
 	ctx := context.Background()
@@ -106,8 +107,8 @@ func TestWarehouse_ExportMarts(t *testing.T) {
 			}
 		}
 		// The file's rows are in key order: daily_kpis by date.
-		kpisKey := ex.Marts[slices.Index(martNames, "daily_kpis")].Key
-		kpis := queryParquet(t, reader, kpisKey, mustGet(t, store, kpisKey), "CAST(date AS VARCHAR)")
+		daily := ex.Marts[slices.Index(martNames, "daily_kpis")]
+		kpis := queryParquet(t, reader, daily.Key, mustGet(t, store, daily.Key), "CAST(date AS VARCHAR)")
 		for i := 1; i < len(kpis); i++ {
 			if kpis[i][0] <= kpis[i-1][0] {
 				t.Fatalf("daily_kpis file rows not in date order: %v", kpis)

@@ -26,8 +26,9 @@ func TestWarehouse_TableHashes(t *testing.T) {
 			}
 		}
 		want := "[core.events core.order_items core.order_refunds core.order_status_history core.orders core.product_prices core.products core.session_products core.sessions core.users " +
-			"marts.category_conversion marts.category_sales marts.checkout_abandonment marts.cohort_ltv marts.cohort_retention marts.customer_ltv marts.daily_kpis " +
-			"marts.orders_daily marts.product_conversion marts.product_sales marts.purchase_reconciliation marts.revenue_daily marts.session_funnel marts.traffic_sources]"
+			"marts.active_users marts.category_conversion marts.category_sales marts.checkout_abandonment marts.cohort_ltv marts.cohort_retention " +
+			"marts.customer_ltv marts.daily_kpis marts.order_attribution marts.orders_daily marts.product_conversion marts.product_sales " +
+			"marts.purchase_reconciliation marts.revenue_daily marts.session_funnel marts.traffic_by_hour marts.traffic_sources]"
 		if got := fmt.Sprint(names); got != want {
 			t.Fatalf("tables = %s, want %s", got, want)
 		}

@@ -272,3 +272,126 @@ func (w *Warehouse) OrdersDaily(ctx context.Context) ([]OrdersDailyRow, error) {
 	})
 	return out, err
 }
+
+// OrderAttributionRow is one row of marts.order_attribution (docs/MARTS.md
+// §15): the completed orders of one date that one attribution model
+// credits to one traffic source.
+type OrderAttributionRow struct {
+	Date        time.Time   `json:"date"`  // UTC midnight: the orders' date
+	Model       string      `json:"model"` // "first_touch" or "last_touch"
+	Channel     string      `json:"channel"`
+	UTMSource   string      `json:"utm_source"`
+	UTMMedium   string      `json:"utm_medium"`
+	UTMCampaign string      `json:"utm_campaign"`
+	Orders      int64       `json:"orders"`
+	Revenue     money.Cents `json:"revenue"`
+}
+
+// OrderAttribution returns marts.order_attribution ordered by date, model,
+// channel, utm_source, utm_medium and utm_campaign, as of the last
+// Transform.
+func (w *Warehouse) OrderAttribution(ctx context.Context) ([]OrderAttributionRow, error) {
+	q, err := readSQL("queries/read_order_attribution.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read order_attribution: %w", err)
+	}
+	defer rows.Close()
+	var out []OrderAttributionRow
+	for rows.Next() {
+		var r OrderAttributionRow
+		var revenue string
+		if err := rows.Scan(&r.Date, &r.Model, &r.Channel, &r.UTMSource, &r.UTMMedium, &r.UTMCampaign, &r.Orders, &revenue); err != nil {
+			return nil, fmt.Errorf("read order_attribution: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if r.Revenue, err = money.Parse(revenue); err != nil {
+			return nil, fmt.Errorf("read order_attribution: revenue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// TrafficHourRow is one row of marts.traffic_by_hour (docs/MARTS.md §16):
+// the sessions and completed orders of one UTC hour of one date.
+type TrafficHourRow struct {
+	Date               time.Time   `json:"date"`    // UTC midnight
+	Hour               int         `json:"hour"`    // 0..23, UTC
+	Weekday            int         `json:"weekday"` // ISO: 1 = Monday .. 7 = Sunday
+	Sessions           int64       `json:"sessions"`
+	ConvertingSessions int64       `json:"converting_sessions"`
+	Orders             int64       `json:"orders"`
+	Revenue            money.Cents `json:"revenue"`
+}
+
+// TrafficByHour returns marts.traffic_by_hour ordered by date and hour, as
+// of the last Transform.
+func (w *Warehouse) TrafficByHour(ctx context.Context) ([]TrafficHourRow, error) {
+	q, err := readSQL("queries/read_traffic_by_hour.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read traffic_by_hour: %w", err)
+	}
+	defer rows.Close()
+	var out []TrafficHourRow
+	for rows.Next() {
+		var r TrafficHourRow
+		var revenue string
+		if err := rows.Scan(&r.Date, &r.Hour, &r.Weekday, &r.Sessions, &r.ConvertingSessions, &r.Orders, &revenue); err != nil {
+			return nil, fmt.Errorf("read traffic_by_hour: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if r.Revenue, err = money.Parse(revenue); err != nil {
+			return nil, fmt.Errorf("read traffic_by_hour: revenue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ActiveUsersRow is one row of marts.active_users (docs/MARTS.md §17): the
+// distinct users with a session on one date, in the 7 and the 30 days
+// ending on it, and the users who signed up that date.
+type ActiveUsersRow struct {
+	Date       time.Time `json:"date"` // UTC midnight
+	DAU        int64     `json:"dau"`
+	WAU        int64     `json:"wau"`
+	MAU        int64     `json:"mau"`
+	Signups    int64     `json:"signups"`
+	Stickiness *string   `json:"stickiness"` // dau / mau, "0.1234"; nil when mau = 0
+}
+
+// ActiveUsers returns marts.active_users ordered by date, as of the last
+// Transform.
+func (w *Warehouse) ActiveUsers(ctx context.Context) ([]ActiveUsersRow, error) {
+	q, err := readSQL("queries/read_active_users.sql")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read active_users: %w", err)
+	}
+	defer rows.Close()
+	var out []ActiveUsersRow
+	for rows.Next() {
+		var r ActiveUsersRow
+		var stickiness sql.NullString
+		if err := rows.Scan(&r.Date, &r.DAU, &r.WAU, &r.MAU, &r.Signups, &stickiness); err != nil {
+			return nil, fmt.Errorf("read active_users: %w", err)
+		}
+		r.Date = r.Date.UTC()
+		if stickiness.Valid {
+			r.Stickiness = &stickiness.String
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

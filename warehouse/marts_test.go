@@ -123,7 +123,8 @@ func TestWarehouse_Marts(t *testing.T) {
 	t.Run("Types", func(t *testing.T) {
 		got := joinRows(queryStrings(t, w, `SELECT table_name, column_name, data_type FROM information_schema.columns
 			WHERE table_schema = 'marts' AND data_type LIKE 'DECIMAL%' ORDER BY ALL`))
-		want := "category_conversion|view_to_cart_rate|DECIMAL(9,4)\ncategory_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
+		want := "active_users|stickiness|DECIMAL(9,4)\n" +
+			"category_conversion|view_to_cart_rate|DECIMAL(9,4)\ncategory_conversion|view_to_purchase_rate|DECIMAL(9,4)\n" +
 			"category_sales|cancelled_sales|DECIMAL(18,2)\ncategory_sales|gross_sales|DECIMAL(18,2)\n" +
 			"category_sales|net_sales|DECIMAL(18,2)\ncategory_sales|refunds|DECIMAL(18,2)\n" +
 			"checkout_abandonment|cart_abandonment_rate|DECIMAL(9,4)\ncheckout_abandonment|checkout_abandonment_rate|DECIMAL(9,4)\n" +
@@ -132,6 +133,7 @@ func TestWarehouse_Marts(t *testing.T) {
 			"customer_ltv|revenue|DECIMAL(18,2)\ncustomer_ltv|revenue_30d|DECIMAL(18,2)\n" +
 			"customer_ltv|revenue_365d|DECIMAL(18,2)\ncustomer_ltv|revenue_90d|DECIMAL(18,2)\n" +
 			"daily_kpis|avg_order_value|DECIMAL(18,2)\ndaily_kpis|conversion_rate|DECIMAL(9,4)\ndaily_kpis|revenue|DECIMAL(18,2)\n" +
+			"order_attribution|revenue|DECIMAL(18,2)\n" +
 			"orders_daily|avg_lines_per_order|DECIMAL(9,2)\norders_daily|avg_units_per_order|DECIMAL(9,2)\n" +
 			"orders_daily|new_customer_revenue|DECIMAL(18,2)\norders_daily|repeat_customer_rate|DECIMAL(9,4)\n" +
 			"orders_daily|returning_customer_revenue|DECIMAL(18,2)\n" +
@@ -142,6 +144,7 @@ func TestWarehouse_Marts(t *testing.T) {
 			"revenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +
 			"revenue_daily|net_sales|DECIMAL(18,2)\nrevenue_daily|refunds|DECIMAL(18,2)\n" +
 			"session_funnel|conversion_from_previous|DECIMAL(9,4)\n" +
+			"traffic_by_hour|revenue|DECIMAL(18,2)\n" +
 			"traffic_sources|funnel_conversion|DECIMAL(9,4)\n"
 		if got != want {
 			t.Fatalf("decimal columns:\n%s\nwant:\n%s", got, want)

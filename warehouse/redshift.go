@@ -46,8 +46,8 @@ import (
 //     0..99999 built from digits; and a VARCHAR without a length as
 //     VARCHAR(65535): on Redshift it means VARCHAR(256), and a cast to it
 //     truncates.
-//   - Funcs: integer division with "/", ADD_MONTHS, and day_series from the
-//     same numbers.
+//   - Funcs: integer division with "/", ADD_MONTHS, day_series from the
+//     same numbers, and iso_weekday from dow (Redshift has no isodow).
 //   - Open: no collation check (Redshift compares strings bytewise, unless
 //     the database was created CASE_INSENSITIVE); the session's time zone
 //     is set to UTC after connecting.
@@ -223,6 +223,11 @@ func (Redshift) Funcs() template.FuncMap {
 	}
 	f["add_months"] = func(d, n string) string {
 		return "CAST(add_months(CAST((" + d + ") AS DATE), CAST((" + n + ") AS INTEGER)) AS DATE)"
+	}
+	// Redshift's EXTRACT knows dow (0 = Sunday .. 6), not isodow, and reads
+	// a TIMESTAMP: Monday 1 .. Sunday 7 is (dow + 6) mod 7 + 1.
+	f["iso_weekday"] = func(d string) string {
+		return "CAST(mod(CAST(extract(dow FROM CAST((" + d + ") AS TIMESTAMP)) AS INTEGER) + 6, 7) + 1 AS INTEGER)"
 	}
 	f["day_series"] = func(a, b string) string {
 		return "(SELECT CAST(CAST((" + a + ") AS DATE) + CAST(k.n AS INTEGER) AS DATE) AS day FROM " + numbersTable("n") +

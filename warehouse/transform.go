@@ -80,6 +80,9 @@ var modelOrder = []model{
 	// orders_daily reads marts.customer_ltv (first orders) and counts the
 	// orders of marts.daily_kpis: after both.
 	{name: "marts_orders_daily", kind: rebuildModel, schema: "marts", table: "orders_daily"},
+	{name: "marts_order_attribution", kind: rebuildModel, schema: "marts", table: "order_attribution"},
+	{name: "marts_traffic_by_hour", kind: rebuildModel, schema: "marts", table: "traffic_by_hour"},
+	{name: "marts_active_users", kind: rebuildModel, schema: "marts", table: "active_users"},
 }
 
 // runTemps are temporary tables of a run that no model declares as its
