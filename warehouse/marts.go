@@ -116,26 +116,18 @@ type TrafficSourceRow struct {
 // TrafficSources returns marts.traffic_sources ordered by date, channel,
 // device type and country, as of the last Transform.
 func (w *Warehouse) TrafficSources(ctx context.Context) ([]TrafficSourceRow, error) {
-	q, err := readSQL("queries/read_traffic_sources.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read traffic_sources: %w", err)
-	}
-	defer rows.Close()
 	var out []TrafficSourceRow
-	for rows.Next() {
+	err := w.readMart(ctx, "traffic_sources", func(rows *sql.Rows) error {
 		var r TrafficSourceRow
 		if err := rows.Scan(&r.Date, &r.Channel, &r.DeviceType, &r.Country, &r.Sessions, &r.ReachedProductView,
 			&r.ReachedAddToCart, &r.ReachedBeginCheckout, &r.ReachedPurchase, &r.FunnelConversion); err != nil {
-			return nil, fmt.Errorf("read traffic_sources: %w", err)
+			return err
 		}
 		r.Date = r.Date.UTC()
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // AbandonmentRow is one row of marts.checkout_abandonment (docs/MARTS.md
@@ -154,21 +146,12 @@ type AbandonmentRow struct {
 // CheckoutAbandonment returns marts.checkout_abandonment ordered by date,
 // as of the last Transform.
 func (w *Warehouse) CheckoutAbandonment(ctx context.Context) ([]AbandonmentRow, error) {
-	q, err := readSQL("queries/read_checkout_abandonment.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read checkout_abandonment: %w", err)
-	}
-	defer rows.Close()
 	var out []AbandonmentRow
-	for rows.Next() {
+	err := w.readMart(ctx, "checkout_abandonment", func(rows *sql.Rows) error {
 		var r AbandonmentRow
 		var cart, checkout sql.NullString
 		if err := rows.Scan(&r.Date, &r.Sessions, &r.Carts, &r.Checkouts, &r.Purchases, &cart, &checkout); err != nil {
-			return nil, fmt.Errorf("read checkout_abandonment: %w", err)
+			return err
 		}
 		r.Date = r.Date.UTC()
 		if cart.Valid {
@@ -178,8 +161,9 @@ func (w *Warehouse) CheckoutAbandonment(ctx context.Context) ([]AbandonmentRow, 
 			r.CheckoutAbandonmentRate = &checkout.String
 		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // RevenueDailyRow is one row of marts.revenue_daily (docs/MARTS.md §11):
@@ -198,34 +182,27 @@ type RevenueDailyRow struct {
 // RevenueDaily returns marts.revenue_daily ordered by date, as of the last
 // Transform.
 func (w *Warehouse) RevenueDaily(ctx context.Context) ([]RevenueDailyRow, error) {
-	q, err := readSQL("queries/read_revenue_daily.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read revenue_daily: %w", err)
-	}
-	defer rows.Close()
 	var out []RevenueDailyRow
-	for rows.Next() {
+	err := w.readMart(ctx, "revenue_daily", func(rows *sql.Rows) error {
 		var r RevenueDailyRow
 		var gross, cancelled, refunds, net string
 		if err := rows.Scan(&r.Date, &r.OrdersPlaced, &gross, &r.CancelledOrders, &cancelled, &r.RefundedUnits, &refunds, &net); err != nil {
-			return nil, fmt.Errorf("read revenue_daily: %w", err)
+			return err
 		}
 		r.Date = r.Date.UTC()
 		for _, m := range []struct {
 			s string
 			c *money.Cents
 		}{{gross, &r.GrossSales}, {cancelled, &r.CancelledSales}, {refunds, &r.Refunds}, {net, &r.NetSales}} {
+			var err error
 			if *m.c, err = money.Parse(m.s); err != nil {
-				return nil, fmt.Errorf("read revenue_daily: %w", err)
+				return err
 			}
 		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // OrdersDailyRow is one row of marts.orders_daily (docs/MARTS.md §14): who
@@ -291,36 +268,29 @@ type OrderAttributionRow struct {
 // channel, utm_source, utm_medium and utm_campaign, as of the last
 // Transform.
 func (w *Warehouse) OrderAttribution(ctx context.Context) ([]OrderAttributionRow, error) {
-	q, err := readSQL("queries/read_order_attribution.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read order_attribution: %w", err)
-	}
-	defer rows.Close()
 	var out []OrderAttributionRow
-	for rows.Next() {
+	err := w.readMart(ctx, "order_attribution", func(rows *sql.Rows) error {
 		var r OrderAttributionRow
 		var revenue string
 		if err := rows.Scan(&r.Date, &r.Model, &r.Channel, &r.UTMSource, &r.UTMMedium, &r.UTMCampaign, &r.Orders, &revenue); err != nil {
-			return nil, fmt.Errorf("read order_attribution: %w", err)
+			return err
 		}
 		r.Date = r.Date.UTC()
+		var err error
 		if r.Revenue, err = money.Parse(revenue); err != nil {
-			return nil, fmt.Errorf("read order_attribution: revenue: %w", err)
+			return fmt.Errorf("revenue: %w", err)
 		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // TrafficHourRow is one row of marts.traffic_by_hour (docs/MARTS.md §16):
-// the sessions and completed orders of one UTC hour of one date.
+// the sessions and completed orders of one hour of one date (business time zone).
 type TrafficHourRow struct {
 	Date               time.Time   `json:"date"`    // UTC midnight
-	Hour               int         `json:"hour"`    // 0..23, UTC
+	Hour               int         `json:"hour"`    // 0..23, business time zone
 	Weekday            int         `json:"weekday"` // ISO: 1 = Monday .. 7 = Sunday
 	Sessions           int64       `json:"sessions"`
 	ConvertingSessions int64       `json:"converting_sessions"`
@@ -331,29 +301,22 @@ type TrafficHourRow struct {
 // TrafficByHour returns marts.traffic_by_hour ordered by date and hour, as
 // of the last Transform.
 func (w *Warehouse) TrafficByHour(ctx context.Context) ([]TrafficHourRow, error) {
-	q, err := readSQL("queries/read_traffic_by_hour.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read traffic_by_hour: %w", err)
-	}
-	defer rows.Close()
 	var out []TrafficHourRow
-	for rows.Next() {
+	err := w.readMart(ctx, "traffic_by_hour", func(rows *sql.Rows) error {
 		var r TrafficHourRow
 		var revenue string
 		if err := rows.Scan(&r.Date, &r.Hour, &r.Weekday, &r.Sessions, &r.ConvertingSessions, &r.Orders, &revenue); err != nil {
-			return nil, fmt.Errorf("read traffic_by_hour: %w", err)
+			return err
 		}
 		r.Date = r.Date.UTC()
+		var err error
 		if r.Revenue, err = money.Parse(revenue); err != nil {
-			return nil, fmt.Errorf("read traffic_by_hour: revenue: %w", err)
+			return fmt.Errorf("revenue: %w", err)
 		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // ActiveUsersRow is one row of marts.active_users (docs/MARTS.md §17): the
@@ -371,27 +334,19 @@ type ActiveUsersRow struct {
 // ActiveUsers returns marts.active_users ordered by date, as of the last
 // Transform.
 func (w *Warehouse) ActiveUsers(ctx context.Context) ([]ActiveUsersRow, error) {
-	q, err := readSQL("queries/read_active_users.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read active_users: %w", err)
-	}
-	defer rows.Close()
 	var out []ActiveUsersRow
-	for rows.Next() {
+	err := w.readMart(ctx, "active_users", func(rows *sql.Rows) error {
 		var r ActiveUsersRow
 		var stickiness sql.NullString
 		if err := rows.Scan(&r.Date, &r.DAU, &r.WAU, &r.MAU, &r.Signups, &stickiness); err != nil {
-			return nil, fmt.Errorf("read active_users: %w", err)
+			return err
 		}
 		r.Date = r.Date.UTC()
 		if stickiness.Valid {
 			r.Stickiness = &stickiness.String
 		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
