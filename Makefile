@@ -48,7 +48,7 @@ soak:
 # TEST_SHOPLAKE_POSTGRES_DSN is used as it is.
 integration:
 	@dsn="$${TEST_SHOPLAKE_POSTGRES_DSN:-$$(.ci/postgres)}" && \
-	TEST_SHOPLAKE_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -run 'Postgres|BothEngines|Transform_Incremental|LateData|BlockingCheck|RebuildFromLake' ./warehouse/... ./pipeline/ ./cmd/...
+	TEST_SHOPLAKE_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -run 'Postgres|BothEngines|Transform_Incremental|LateData|BlockingCheck|RebuildFromLake' ./warehouse/... ./pipeline/ ./cmd/... ./scenarios/
 
 # Every benchmark, three iterations each (medians reported), written to
 # bench.out, then the targets of issue 14 (P1 to P6) beside the figures

@@ -90,6 +90,10 @@ type Options struct {
 	// ProduceChunk is how many records Produce hands the producer at a
 	// time; 0 means DefaultProduceChunk.
 	ProduceChunk int
+	// OpenWarehouse, if set, opens the run's warehouse with the options
+	// the runner would use, instead of the DuckDB file under DataDir: the
+	// integration tests run scenarios on PostgreSQL with it.
+	OpenWarehouse func(ctx context.Context, opts warehouse.Options) (*warehouse.Warehouse, error)
 }
 
 // Totals counts every event through every stage of a run, as Jepsen's
@@ -232,7 +236,13 @@ func (r *Runner) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.wh, err = warehouse.Open(ctx, whPath, warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit, TimeZone: zone})
+	whOpts := warehouse.Options{EmailHashKey: cfg.EmailHashKey(), Clock: r.Clock, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit, TimeZone: zone}
+	if r.opts.OpenWarehouse != nil {
+		whPath = "the warehouse of Options.OpenWarehouse"
+		r.wh, err = r.opts.OpenWarehouse(ctx, whOpts)
+	} else {
+		r.wh, err = warehouse.Open(ctx, whPath, whOpts)
+	}
 	if err != nil {
 		return fmt.Errorf("open warehouse %s: %w", whPath, err)
 	}

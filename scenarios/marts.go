@@ -119,9 +119,11 @@ func CompareMarts(ctx context.Context, wh *warehouse.Warehouse, w *sim.World) ([
 	}), err)
 	revenue, err := wh.RevenueDaily(ctx)
 	check("revenue_daily", mapRows(revenue, func(r warehouse.RevenueDailyRow) string {
-		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
+		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales,
+			r.CancellationRate, r.RefundRate)
 	}), mapRows(w.RevenueDaily(), func(r sim.RevenueDailyRow) string {
-		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales)
+		return row(r.Date, r.OrdersPlaced, r.GrossSales, r.CancelledOrders, r.CancelledSales, r.RefundedUnits, r.Refunds, r.NetSales,
+			r.CancellationRate, r.RefundRate)
 	}), err)
 
 	productSales, err := wh.ProductSales(ctx)

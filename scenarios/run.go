@@ -48,6 +48,10 @@ type RunOptions struct {
 	// (warehouse.TransformOptions.BackfillLimit; 0: the warehouse's
 	// default). Tests lower it to leave days stale on purpose.
 	BackfillLimit int
+	// OpenWarehouse, if set, opens each run's warehouse
+	// (pipeline.Options.OpenWarehouse): a second run for determinism calls
+	// it again, for a warehouse of its own.
+	OpenWarehouse func(ctx context.Context, opts warehouse.Options) (*warehouse.Warehouse, error)
 }
 
 // Hook is a step a test adds to a run: Do runs once, in the hour that
@@ -461,8 +465,9 @@ func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
 				e(c)
 			}
 		},
-		OnDelivery: x.sent.add,
-		KeepEvents: true, // the oracle and the checks read every event
+		OnDelivery:    x.sent.add,
+		KeepEvents:    true, // the oracle and the checks read every event
+		OpenWarehouse: o.OpenWarehouse,
 	}
 	if sc.Stream.Quotas {
 		x.popts.KinesisOptions = append(x.popts.KinesisOptions, kinesislocal.WithShardLimits(kinesislocal.AWSShardLimits()))

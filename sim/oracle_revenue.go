@@ -17,6 +17,10 @@ type RevenueDailyRow struct {
 	RefundedUnits   int64
 	Refunds         money.Cents
 	NetSales        money.Cents
+	// CancellationRate and RefundRate: CancelledSales / GrossSales and
+	// Refunds / GrossSales of the date, "0.1234"; nil when GrossSales is 0.
+	CancellationRate *string
+	RefundRate       *string
 }
 
 // RevenueDaily returns the daily revenue mart: for every date with an
@@ -29,7 +33,11 @@ type RevenueDailyRow struct {
 //     took the status, and their totals;
 //   - RefundedUnits, Refunds: the refunded lines, on their refund date:
 //     quantities, and quantity × the product's price at the order's Date;
-//   - NetSales: GrossSales - CancelledSales - Refunds.
+//   - NetSales: GrossSales - CancelledSales - Refunds;
+//   - CancellationRate, RefundRate: CancelledSales and Refunds over
+//     GrossSales of the same date, in cents, rounded half away from zero to
+//     4 decimals; nil when GrossSales is 0. They exceed 1 on a date whose
+//     refunds or cancellations outweigh its own sales.
 func (w *World) RevenueDaily() []RevenueDailyRow {
 	rows := map[time.Time]*RevenueDailyRow{}
 	row := func(t time.Time) *RevenueDailyRow {
@@ -68,6 +76,10 @@ func (w *World) RevenueDaily() []RevenueDailyRow {
 	for _, d := range sortedDates(rows) {
 		r := rows[d]
 		r.NetSales = r.GrossSales - r.CancelledSales - r.Refunds
+		if r.GrossSales != 0 {
+			r.CancellationRate = new(ratio4(int64(r.CancelledSales), int64(r.GrossSales)))
+			r.RefundRate = new(ratio4(int64(r.Refunds), int64(r.GrossSales)))
+		}
 		out = append(out, *r)
 	}
 	return out

@@ -49,6 +49,9 @@ func loadMarts(ctx context.Context, p *scenarios.Replay) (martsData, error) {
 	if d.Revenue, err = wh.RevenueDaily(ctx); err != nil {
 		return martsData{}, fmt.Errorf("marts: revenue_daily: %w", err)
 	}
+	if d.Traffic, err = wh.TrafficSources(ctx); err != nil {
+		return martsData{}, fmt.Errorf("marts: traffic_sources: %w", err)
+	}
 	if d.Products, err = wh.ProductSales(ctx); err != nil {
 		return martsData{}, fmt.Errorf("marts: product_sales: %w", err)
 	}
@@ -57,12 +60,13 @@ func loadMarts(ctx context.Context, p *scenarios.Replay) (martsData, error) {
 	d.OracleRetention = append(w.CohortRetention(sim.Monthly), w.CohortRetention(sim.Weekly)...)
 	d.OracleLTV = w.CohortLTV()
 	d.OracleRevenue = w.RevenueDaily()
+	d.OracleTraffic = w.TrafficSources()
 	d.OracleProducts = w.ProductSales()
 	return d, nil
 }
 
 // martsPages are the panel's pages, in the order m cycles through them.
-var martsPages = []string{"daily KPIs", "cohort retention", "LTV by cohort", "revenue by its own date", "top products, latest day"}
+var martsPages = []string{"daily KPIs", "cohort retention", "LTV by cohort", "revenue by its own date", "channels", "top products, latest day"}
 
 const (
 	martsNone  = "—" // a value one side does not have
@@ -99,6 +103,8 @@ func renderMarts(v view, s styles, sub, width, height int) string {
 		lines = append(lines, martsLTVPage(d, s, avail)...)
 	case page == 3:
 		lines = append(lines, martsRevenuePage(d, s, avail)...)
+	case page == 4:
+		lines = append(lines, martsChannelsPage(d, s, avail)...)
 	default:
 		lines = append(lines, martsProductsPage(d, s, avail)...)
 	}
@@ -117,7 +123,8 @@ func martsEmpty(d martsData) bool {
 		len(d.Retention) == 0 && len(d.OracleRetention) == 0 &&
 		len(d.LTV) == 0 && len(d.OracleLTV) == 0 &&
 		len(d.Revenue) == 0 && len(d.OracleRevenue) == 0 &&
-		len(d.Products) == 0 && len(d.OracleProducts) == 0
+		len(d.Products) == 0 && len(d.OracleProducts) == 0 &&
+		len(d.Traffic) == 0 && len(d.OracleTraffic) == 0
 }
 
 // martsMark is the mark of a row: ≠ in Bad, = in OK.
@@ -234,13 +241,90 @@ func martsRevenuePage(d martsData, s styles, avail int) []string {
 		marks[i] = martsMark(s, p.w != nil && p.o != nil && p.w.OrdersPlaced == p.o.OrdersPlaced &&
 			p.w.GrossSales == p.o.GrossSales && p.w.CancelledOrders == p.o.CancelledOrders &&
 			p.w.CancelledSales == p.o.CancelledSales && p.w.RefundedUnits == p.o.RefundedUnits &&
-			p.w.Refunds == p.o.Refunds && p.w.NetSales == p.o.NetSales)
+			p.w.Refunds == p.o.Refunds && p.w.NetSales == p.o.NetSales &&
+			martsText(p.w.CancellationRate) == martsText(p.o.CancellationRate) && martsText(p.w.RefundRate) == martsText(p.o.RefundRate))
 	}
 	table := martsTable(s, head, cells, marks, []bool{false, true, true, true, true, true, true, true})
 	return martsClip(s, table, 1, avail, "earlier days")
 }
 
-// --- page 4: product_sales ------------------------------------------------
+// --- page 4: traffic_sources by channel ----------------------------------
+
+// martsChannel is one channel's sessions over every date, and how many
+// reached the purchase step.
+type martsChannel struct{ sessions, purchased int64 }
+
+// martsChannelsPage renders marts.traffic_sources summed over every date by
+// channel beside the oracle's, the channels with the most sessions first:
+// sessions and sessions that reached the purchase step on both sides, the
+// warehouse's funnel conversion, a channel whose sums differ marked ≠.
+func martsChannelsPage(d martsData, s styles, avail int) []string {
+	ws, os := map[string]*martsChannel{}, map[string]*martsChannel{}
+	add := func(m map[string]*martsChannel, channel string, sessions, purchased int64) {
+		c := m[channel]
+		if c == nil {
+			c = &martsChannel{}
+			m[channel] = c
+		}
+		c.sessions += sessions
+		c.purchased += purchased
+	}
+	for _, r := range d.Traffic {
+		add(ws, r.Channel, r.Sessions, r.ReachedPurchase)
+	}
+	for _, r := range d.OracleTraffic {
+		add(os, r.Channel, r.Sessions, r.ReachedPurchase)
+	}
+	if len(ws) == 0 && len(os) == 0 {
+		return []string{s.Dim.Render("no sessions yet")}
+	}
+	var channels []string
+	for c := range ws {
+		channels = append(channels, c)
+	}
+	for c := range os {
+		if ws[c] == nil {
+			channels = append(channels, c)
+		}
+	}
+	sessions := func(c string) int64 {
+		if ws[c] != nil {
+			return ws[c].sessions
+		}
+		return os[c].sessions
+	}
+	slices.SortFunc(channels, func(a, b string) int { return cmp.Or(cmp.Compare(sessions(b), sessions(a)), cmp.Compare(a, b)) })
+	head := []string{"channel", "sessions", "oracle", "purchase", "oracle", "conv"}
+	cells := make([][]string, len(channels))
+	marks := make([]string, len(channels))
+	for i, ch := range channels {
+		c := []string{printable(ch), martsNone, martsNone, martsNone, martsNone, martsNone}
+		w, o := ws[ch], os[ch]
+		if w != nil {
+			c[1], c[3] = strconv.FormatInt(w.sessions, 10), strconv.FormatInt(w.purchased, 10)
+			c[5] = martsPercent(w.purchased, w.sessions)
+		}
+		if o != nil {
+			c[2], c[4] = strconv.FormatInt(o.sessions, 10), strconv.FormatInt(o.purchased, 10)
+		}
+		cells[i] = c
+		marks[i] = martsMark(s, w != nil && o != nil && *w == *o)
+	}
+	lines := []string{s.Dim.Render("all dates; sessions by their first event's channel, and those that reached purchase")}
+	table := martsTable(s, head, cells, marks, []bool{false, true, true, true, true, true})
+	return append(lines, martsClip(s, table, 1, avail-1, "more channels")...)
+}
+
+// martsPercent is n/d as a percentage with one decimal ("-" when d is 0).
+func martsPercent(n, d int64) string {
+	if d == 0 {
+		return "-"
+	}
+	q := (2*1000*n + d) / (2 * d)
+	return fmt.Sprintf("%d.%d%%", q/10, q%10)
+}
+
+// --- page 5: product_sales ------------------------------------------------
 
 // martsTopProducts is how many products page 4 ranks.
 const martsTopProducts = 10

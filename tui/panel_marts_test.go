@@ -65,6 +65,19 @@ func martsFixture() martsData {
 		{Date: d1, OrdersPlaced: 3, GrossSales: 48650, NetSales: 48650},
 		{Date: d2, OrdersPlaced: 4, GrossSales: 51000, CancelledOrders: 1, CancelledSales: 1000, RefundedUnits: 2, Refunds: 900, NetSales: 49100},
 	}
+	// Channels: direct agrees over both days; email's purchases differ;
+	// referral is only in the oracle.
+	d.Traffic = []warehouse.TrafficSourceRow{
+		{Date: d1, Channel: "direct", DeviceType: "mobile", Country: "ES", Sessions: 30, ReachedPurchase: 2},
+		{Date: d2, Channel: "direct", DeviceType: "desktop", Country: "ES", Sessions: 10, ReachedPurchase: 1},
+		{Date: d2, Channel: "email", DeviceType: "mobile", Country: "FR", Sessions: 20, ReachedPurchase: 2},
+	}
+	d.OracleTraffic = []sim.TrafficSourceRow{
+		{Date: d1, Channel: "direct", DeviceType: "mobile", Country: "ES", Sessions: 30, ReachedPurchase: 2},
+		{Date: d2, Channel: "direct", DeviceType: "desktop", Country: "ES", Sessions: 10, ReachedPurchase: 1},
+		{Date: d2, Channel: "email", DeviceType: "mobile", Country: "FR", Sessions: 20, ReachedPurchase: 3},
+		{Date: d2, Channel: "referral", DeviceType: "tablet", Country: "DE", Sessions: 5, ReachedPurchase: 0},
+	}
 	// Day 2's products: 7 agrees; 3's refunds differ; 9 is only in the
 	// warehouse, with a category a terminal would act on; day 1's 5 is not
 	// the latest day.
@@ -206,8 +219,26 @@ func TestPanelMarts_Revenue(t *testing.T) {
 	}
 }
 
-func TestPanelMarts_Products(t *testing.T) {
+func TestPanelMarts_Channels(t *testing.T) {
 	lines := martsLines(t, martsFixture(), 4, 100, 30)
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, "channels") {
+		t.Errorf("no page title:\n%s", text)
+	}
+	direct, email, referral := martsLineWith(lines, " direct "), martsLineWith(lines, " email "), martsLineWith(lines, " referral ")
+	if !strings.HasPrefix(direct, "=") || !strings.Contains(direct, "40") || !strings.Contains(direct, "7.5%") {
+		t.Errorf("direct, 40 sessions and 3 purchases on both sides (7.5%%), want =: %q\n%s", direct, text)
+	}
+	if !strings.HasPrefix(email, "≠") || !strings.HasPrefix(referral, "≠") {
+		t.Errorf("email's purchases differ and referral is the oracle's alone, want ≠: %q, %q\n%s", email, referral, text)
+	}
+	if strings.Index(text, "direct") > strings.Index(text, "email") {
+		t.Errorf("channels not by sessions, most first:\n%s", text)
+	}
+}
+
+func TestPanelMarts_Products(t *testing.T) {
+	lines := martsLines(t, martsFixture(), 5, 100, 30)
 	text := strings.Join(lines, "\n")
 	if !strings.Contains(text, "top products, latest day") || !strings.Contains(text, martsDay(2).Format(time.DateOnly)) {
 		t.Errorf("no page title or date:\n%s", text)
@@ -329,8 +360,10 @@ func TestPanelMarts_Load(t *testing.T) {
 	if len(d.Products) == 0 || len(d.Products) != len(d.OracleProducts) {
 		t.Errorf("product_sales: %d rows, oracle %d", len(d.Products), len(d.OracleProducts))
 	}
-	if out := ansi.Strip(renderMarts(view{marts: d}, newStyles(), 4, 120, 40)); strings.Contains(out, "≠") || !strings.Contains(out, "=") {
-		t.Errorf("the top products page after a replay:\n%s", out)
+	for page, name := range map[int]string{4: "channels", 5: "top products"} {
+		if out := ansi.Strip(renderMarts(view{marts: d}, newStyles(), page, 120, 40)); strings.Contains(out, "≠") || !strings.Contains(out, "=") {
+			t.Errorf("the %s page after a replay:\n%s", name, out)
+		}
 	}
 	out := ansi.Strip(renderMarts(view{marts: d}, newStyles(), 0, 120, 40))
 	if strings.Contains(out, "≠") {

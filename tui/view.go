@@ -34,6 +34,8 @@ type martsData struct {
 	OracleLTV       []sim.CohortLTVRow
 	Revenue         []warehouse.RevenueDailyRow
 	OracleRevenue   []sim.RevenueDailyRow
+	Traffic         []warehouse.TrafficSourceRow
+	OracleTraffic   []sim.TrafficSourceRow
 	Products        []warehouse.ProductSalesRow
 	OracleProducts  []sim.ProductSalesRow
 }

@@ -177,6 +177,10 @@ type RevenueDailyRow struct {
 	RefundedUnits   int64       `json:"refunded_units"`
 	Refunds         money.Cents `json:"refunds"`
 	NetSales        money.Cents `json:"net_sales"`
+	// CancellationRate and RefundRate are CancelledSales and Refunds over
+	// GrossSales of the same date, "0.1234"; nil when GrossSales is 0.
+	CancellationRate *string `json:"cancellation_rate"`
+	RefundRate       *string `json:"refund_rate"`
 }
 
 // RevenueDaily returns marts.revenue_daily ordered by date, as of the last
@@ -186,10 +190,18 @@ func (w *Warehouse) RevenueDaily(ctx context.Context) ([]RevenueDailyRow, error)
 	err := w.readMart(ctx, "revenue_daily", func(rows *sql.Rows) error {
 		var r RevenueDailyRow
 		var gross, cancelled, refunds, net string
-		if err := rows.Scan(&r.Date, &r.OrdersPlaced, &gross, &r.CancelledOrders, &cancelled, &r.RefundedUnits, &refunds, &net); err != nil {
+		var cancelRate, refundRate sql.NullString
+		if err := rows.Scan(&r.Date, &r.OrdersPlaced, &gross, &r.CancelledOrders, &cancelled, &r.RefundedUnits, &refunds, &net,
+			&cancelRate, &refundRate); err != nil {
 			return err
 		}
 		r.Date = r.Date.UTC()
+		if cancelRate.Valid {
+			r.CancellationRate = &cancelRate.String
+		}
+		if refundRate.Valid {
+			r.RefundRate = &refundRate.String
+		}
 		for _, m := range []struct {
 			s string
 			c *money.Cents

@@ -141,8 +141,8 @@ func TestWarehouse_Marts(t *testing.T) {
 			"product_sales|cancelled_sales|DECIMAL(18,2)\nproduct_sales|gross_sales|DECIMAL(18,2)\n" +
 			"product_sales|net_sales|DECIMAL(18,2)\nproduct_sales|refunds|DECIMAL(18,2)\n" +
 			"purchase_reconciliation|tracking_loss_rate|DECIMAL(9,4)\n" +
-			"revenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +
-			"revenue_daily|net_sales|DECIMAL(18,2)\nrevenue_daily|refunds|DECIMAL(18,2)\n" +
+			"revenue_daily|cancellation_rate|DECIMAL(9,4)\nrevenue_daily|cancelled_sales|DECIMAL(18,2)\nrevenue_daily|gross_sales|DECIMAL(18,2)\n" +
+			"revenue_daily|net_sales|DECIMAL(18,2)\nrevenue_daily|refund_rate|DECIMAL(9,4)\nrevenue_daily|refunds|DECIMAL(18,2)\n" +
 			"session_funnel|conversion_from_previous|DECIMAL(9,4)\n" +
 			"traffic_by_hour|revenue|DECIMAL(18,2)\n" +
 			"traffic_sources|funnel_conversion|DECIMAL(9,4)\n"

@@ -148,6 +148,27 @@ func checkSalesSumToRevenue(tb testing.TB, w *warehouse.Warehouse, products []wa
 	for _, r := range categories {
 		add(byCategory, r.Date, r.Sales)
 	}
+	// The rates are the day's cancelled sales and refunds over its gross
+	// sales, in cents, rounded half away from zero; NULL without sales.
+	rate := func(n, d money.Cents) string {
+		if d == 0 {
+			return "nil"
+		}
+		q := (2*10000*int64(n) + int64(d)) / (2 * int64(d))
+		return fmt.Sprintf("%d.%04d", q/10000, q%10000)
+	}
+	text := func(s *string) string {
+		if s == nil {
+			return "nil"
+		}
+		return *s
+	}
+	for _, r := range revenue {
+		if text(r.CancellationRate) != rate(r.CancelledSales, r.GrossSales) || text(r.RefundRate) != rate(r.Refunds, r.GrossSales) {
+			tb.Errorf("revenue_daily on %s: rates %s, %s; want %s, %s", day(r.Date), text(r.CancellationRate), text(r.RefundRate),
+				rate(r.CancelledSales, r.GrossSales), rate(r.Refunds, r.GrossSales))
+		}
+	}
 	for mart, sums := range map[string]map[time.Time]totals{"product_sales": byProduct, "category_sales": byCategory} {
 		if len(sums) != len(revenue) {
 			tb.Errorf("%s has %d dates, revenue_daily %d", mart, len(sums), len(revenue))

@@ -19,7 +19,7 @@ func TestWarehouse_Open(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		w := openTest(t)
 		got := versions(t, w)
-		want := "1|schemas\n2|loaded_objects\n3|staging\n4|core\n5|marts\n6|ingest_ledger\n7|marts\n8|quarantine\n9|transform_runs\n10|check_results\n11|run_attempts\n12|quarantined_objects\n13|event_conflicts\n14|accepted_empty\n16|ingest_outside_date\n17|core_sessions\n18|source_decisions\n19|events_without_key\n20|event_dimensions\n21|traffic_sources\n22|order_lifecycle\n23|revenue_daily\n24|session_user\n25|product_sales\n26|orders_daily\n27|order_attribution\n28|traffic_by_hour\n29|active_users\n30|business_time_zone\n31|checkout_abandonment\n"
+		want := "1|schemas\n2|loaded_objects\n3|staging\n4|core\n5|marts\n6|ingest_ledger\n7|marts\n8|quarantine\n9|transform_runs\n10|check_results\n11|run_attempts\n12|quarantined_objects\n13|event_conflicts\n14|accepted_empty\n16|ingest_outside_date\n17|core_sessions\n18|source_decisions\n19|events_without_key\n20|event_dimensions\n21|traffic_sources\n22|order_lifecycle\n23|revenue_daily\n24|session_user\n25|product_sales\n26|orders_daily\n27|order_attribution\n28|traffic_by_hour\n29|active_users\n30|business_time_zone\n31|checkout_abandonment\n32|revenue_rates\n"
 		if got != want {
 			t.Fatalf("schema_migrations:\n%s\nwant:\n%s", got, want)
 		}
