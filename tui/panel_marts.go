@@ -10,11 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/shoplake/shoplake/internal/clean"
 	"github.com/shoplake/shoplake/internal/money"
 	"github.com/shoplake/shoplake/scenarios"
 	"github.com/shoplake/shoplake/sim"
@@ -298,7 +297,7 @@ func martsChannelsPage(d martsData, s styles, avail int) []string {
 	cells := make([][]string, len(channels))
 	marks := make([]string, len(channels))
 	for i, ch := range channels {
-		c := []string{printable(ch), martsNone, martsNone, martsNone, martsNone, martsNone}
+		c := []string{clean.Display(ch), martsNone, martsNone, martsNone, martsNone, martsNone}
 		w, o := ws[ch], os[ch]
 		if w != nil {
 			c[1], c[3] = strconv.FormatInt(w.sessions, 10), strconv.FormatInt(w.purchased, 10)
@@ -383,7 +382,7 @@ func martsProductsPage(d martsData, s styles, avail int) []string {
 		p := byID[id]
 		c := []string{strconv.Itoa(rank(p)), strconv.FormatInt(id, 10), martsNone, martsNone, martsNone, martsNone, martsNone}
 		if p.w != nil {
-			c[2], c[3] = printable(p.w.Category), strconv.FormatInt(p.w.NetUnits, 10)
+			c[2], c[3] = clean.Display(p.w.Category), strconv.FormatInt(p.w.NetUnits, 10)
 			c[4], c[5] = p.w.GrossSales.String(), p.w.NetSales.String()
 		}
 		if p.o != nil {
@@ -404,15 +403,6 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// printable is text as a terminal may show it: quoted, with its control
-// characters escaped, when it holds one (source data may).
-func printable(text string) string {
-	if strings.IndexFunc(text, func(r rune) bool { return !unicode.IsPrint(r) || r == utf8.RuneError }) >= 0 {
-		return strconv.Quote(text)
-	}
-	return text
 }
 
 func martsKPIEqual(w *warehouse.DailyKPI, o *sim.DailyKPI) bool {

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/shoplake/shoplake/internal/clean"
 )
 
 // table prints rows in aligned columns: text left, numbers right.
@@ -23,10 +23,7 @@ type table struct {
 func (t *table) add(cells ...string) {
 	row := make([]string, len(cells))
 	for i, c := range cells {
-		if strings.IndexFunc(c, func(r rune) bool { return !unicode.IsPrint(r) || r == utf8.RuneError }) >= 0 {
-			c = strconv.Quote(c)
-		}
-		row[i] = c
+		row[i] = clean.Display(c)
 	}
 	t.rows = append(t.rows, row)
 }
