@@ -39,6 +39,7 @@ type Client struct {
 	maxBody int64
 	log     *slog.Logger
 	breaker *Breaker
+	obs     Observer
 
 	mu   sync.Mutex // guards rand
 	rand *rand.Rand
@@ -74,6 +75,38 @@ func NewClient(doer Doer, baseURL string, clk clock.Clock, r *rand.Rand, p Polic
 // Policy returns the client's policy.
 func (c *Client) Policy() Policy { return c.policy }
 
+// Observer is told of every request a Client sends: the metrics count
+// them. Its methods are called on the client's goroutine.
+type Observer interface {
+	// Request reports one attempt at endpoint and its outcome.
+	Request(endpoint string, outcome RequestOutcome)
+	// Breaker reports the breaker's state after the attempt and how many
+	// times it has opened since the client was made.
+	Breaker(state BreakerState, opened int)
+}
+
+// RequestOutcome is what became of one request.
+type RequestOutcome string
+
+// The outcomes of a request.
+const (
+	RequestOK      RequestOutcome = "ok"      // answered and accepted, or answered with an error not worth retrying
+	RequestRetried RequestOutcome = "retried" // a retryable failure, sent again
+	RequestFailed  RequestOutcome = "failed"  // a retryable failure the client gave up on
+	RequestRefused RequestOutcome = "refused" // not sent: the breaker was open
+)
+
+// Observe makes o the client's observer (nil: none).
+func (c *Client) Observe(o Observer) { c.obs = o }
+
+func (c *Client) observe(endpoint string, outcome RequestOutcome) {
+	if c.obs == nil {
+		return
+	}
+	c.obs.Request(endpoint, outcome)
+	c.obs.Breaker(c.breaker.State(), c.breaker.Opened())
+}
+
 // Breaker returns the client's circuit breaker.
 func (c *Client) Breaker() *Breaker { return c.breaker }
 
@@ -106,6 +139,7 @@ func (c *Client) Get(ctx context.Context, b *Budget, endpoint string, q url.Valu
 func (c *Client) GetWithHeader(ctx context.Context, b *Budget, endpoint string, q url.Values, accept func([]byte, http.Header) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := c.breaker.Allow(); err != nil {
+			c.observe(endpoint, RequestRefused)
 			return fmt.Errorf("GET %s: %w", endpoint, err)
 		}
 		b.sent()
@@ -121,37 +155,51 @@ func (c *Client) GetWithHeader(ctx context.Context, b *Budget, endpoint string, 
 		}
 		if err == nil {
 			c.breaker.Success()
+			c.observe(endpoint, RequestOK)
 			return nil
 		}
 		err = fmt.Errorf("GET %s: %w", endpoint, err)
 		if !IsRetryable(err) {
 			c.breaker.Success() // the server answered
+			c.observe(endpoint, RequestOK)
 			return err
 		}
 		c.breaker.Failure()
-		if attempt >= c.policy.MaxAttempts {
-			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		wait, giveUp := c.retryWait(b, err, attempt)
+		if giveUp != nil {
+			c.observe(endpoint, RequestFailed)
+			return giveUp
 		}
-		wait := c.backoff(attempt)
-		var se *StatusError
-		if errors.As(err, &se) && se.HasRetryAfter {
-			if se.RetryAfter > c.policy.MaxRetryAfter {
-				return fmt.Errorf("%w: %w: server asks for %s, cap %s", err, ErrRetryAfterTooLong, se.RetryAfter, c.policy.MaxRetryAfter)
-			}
-			wait = max(wait, se.RetryAfter)
-		}
-		if now := c.clock.Now(); now.Add(wait).After(b.deadline) {
-			return fmt.Errorf("%w: %w: next wait %s would end after %s", err, ErrDeadline, wait, b.deadline.Format("2006-01-02T15:04:05.000Z07:00"))
-		}
-		if !b.take() {
-			return fmt.Errorf("%w: %w after %d attempts", err, ErrBudget, attempt)
-		}
+		c.observe(endpoint, RequestRetried)
 		c.log.Warn("ingest: retrying", "endpoint", endpoint, "attempt", attempt, "wait", wait, "error", err.Error())
 		if err := c.clock.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("GET %s: wait before retry: %w", endpoint, err)
 		}
 		b.slept(wait)
 	}
+}
+
+// retryWait returns how long to wait before sending again after the
+// retryable failure err of attempt, or why the client gives up instead.
+func (c *Client) retryWait(b *Budget, err error, attempt int) (time.Duration, error) {
+	if attempt >= c.policy.MaxAttempts {
+		return 0, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+	}
+	wait := c.backoff(attempt)
+	var se *StatusError
+	if errors.As(err, &se) && se.HasRetryAfter {
+		if se.RetryAfter > c.policy.MaxRetryAfter {
+			return 0, fmt.Errorf("%w: %w: server asks for %s, cap %s", err, ErrRetryAfterTooLong, se.RetryAfter, c.policy.MaxRetryAfter)
+		}
+		wait = max(wait, se.RetryAfter)
+	}
+	if now := c.clock.Now(); now.Add(wait).After(b.deadline) {
+		return 0, fmt.Errorf("%w: %w: next wait %s would end after %s", err, ErrDeadline, wait, b.deadline.Format("2006-01-02T15:04:05.000Z07:00"))
+	}
+	if !b.take() {
+		return 0, fmt.Errorf("%w: %w after %d attempts", err, ErrBudget, attempt)
+	}
+	return wait, nil
 }
 
 func (c *Client) backoff(n int) time.Duration {

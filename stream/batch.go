@@ -101,6 +101,9 @@ type Batch struct {
 	// Records counts every record of the range; Valid, Invalid and
 	// Duplicates (exact copies, dropped) split them.
 	Records, Valid, Invalid, Duplicates int
+	// InvalidReasons counts the Invalid records by ReasonOf (nil when
+	// none is invalid).
+	InvalidReasons map[string]int
 	// Conflicts counts the Valid records whose event_id the dedup window
 	// or the batch already holds with another payload: written to RAW all
 	// the same, and ConflictIDs names them (in stream order).
@@ -136,6 +139,10 @@ func newBatch(stream, shardID string, recs []record, dedup *Dedup) (*Batch, erro
 		ev, err := ParseEvent(r.data)
 		if err != nil {
 			b.Invalid++
+			if b.InvalidReasons == nil {
+				b.InvalidReasons = map[string]int{}
+			}
+			b.InvalidReasons[ReasonOf(err)]++
 			line, _ := json.Marshal(Rejected{
 				Reason: err.Error(), ShardID: shardID, SequenceNumber: r.seq,
 				IngestionTime: r.arrival.UTC(), Data: string(r.data),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sort"
 	"time"
 
@@ -121,6 +122,19 @@ type ConsumeStats struct {
 	Existing    int // objects already present (a replay)
 	Checkpoints int // checkpoints moved
 	Throttled   int // calls refused with ProvisionedThroughputExceeded
+	// InvalidReasons counts the Invalid records by class (ReasonOf); nil
+	// when none was invalid.
+	InvalidReasons map[string]int
+}
+
+// addReasons adds the counts of from to *to, allocating it if needed.
+func addReasons(to *map[string]int, from map[string]int) {
+	for k, n := range from {
+		if *to == nil {
+			*to = map[string]int{}
+		}
+		(*to)[k] += n
+	}
 }
 
 func (c *Consumer) owner() string {
@@ -194,7 +208,11 @@ func (c *Consumer) Shards() []ShardState {
 }
 
 // Stats returns what the consumer did since it was made.
-func (c *Consumer) Stats() ConsumeStats { return c.stats }
+func (c *Consumer) Stats() ConsumeStats {
+	s := c.stats
+	s.InvalidReasons = maps.Clone(s.InvalidReasons)
+	return s
+}
 
 // Drain connects, reads every leased shard until it is caught up (or, for
 // a closed shard, to its end), writing and acknowledging each batch, and
@@ -202,6 +220,7 @@ func (c *Consumer) Stats() ConsumeStats { return c.stats }
 // checkpointed before it is durable.
 func (c *Consumer) Drain(ctx context.Context) (ConsumeStats, error) {
 	before := c.stats
+	before.InvalidReasons = maps.Clone(c.stats.InvalidReasons) // Write adds to the map
 	if err := c.Connect(ctx); err != nil {
 		return c.stats.since(before), err
 	}
@@ -225,6 +244,19 @@ func (c *Consumer) Drain(ctx context.Context) (ConsumeStats, error) {
 	return st, nil
 }
 
+func reasonsSince(now, before map[string]int) map[string]int {
+	var out map[string]int
+	for k, n := range now {
+		if d := n - before[k]; d > 0 {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[k] = d
+		}
+	}
+	return out
+}
+
 func (s ConsumeStats) since(before ConsumeStats) ConsumeStats {
 	return ConsumeStats{
 		Shards: s.Shards, Leased: s.Leased, Held: s.Held,
@@ -232,6 +264,7 @@ func (s ConsumeStats) since(before ConsumeStats) ConsumeStats {
 		Duplicates: s.Duplicates - before.Duplicates, Conflicts: s.Conflicts - before.Conflicts, Batches: s.Batches - before.Batches,
 		Objects: s.Objects - before.Objects, Existing: s.Existing - before.Existing,
 		Checkpoints: s.Checkpoints - before.Checkpoints, Throttled: s.Throttled - before.Throttled,
+		InvalidReasons: reasonsSince(s.InvalidReasons, before.InvalidReasons),
 	}
 }
 
@@ -541,6 +574,7 @@ func (c *Consumer) Write(ctx context.Context, b *Batch) error {
 	c.stats.Batches++
 	c.stats.Valid += b.Valid
 	c.stats.Invalid += b.Invalid
+	addReasons(&c.stats.InvalidReasons, b.InvalidReasons)
 	c.stats.Duplicates += b.Duplicates
 	c.stats.Conflicts += b.Conflicts
 	c.stats.Objects += b.Written
@@ -630,6 +664,7 @@ func (s *ConsumeStats) Add(b ConsumeStats) {
 	s.Records += b.Records
 	s.Valid += b.Valid
 	s.Invalid += b.Invalid
+	addReasons(&s.InvalidReasons, b.InvalidReasons)
 	s.Duplicates += b.Duplicates
 	s.Conflicts += b.Conflicts
 	s.Batches += b.Batches

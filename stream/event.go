@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -191,24 +192,24 @@ var (
 func (e *Event) Validate() error {
 	switch {
 	case e.EventID == "":
-		return fmt.Errorf("%w: event_id is required", ErrInvalidEvent)
+		return invalid(ReasonMissingField, "event_id is required")
 	case !e.EventType.Valid():
-		return fmt.Errorf("%w: unknown event_type %q", ErrInvalidEvent, e.EventType)
+		return invalid(ReasonUnknownEventType, "unknown event_type %q", e.EventType)
 	case e.EventTime.IsZero():
-		return fmt.Errorf("%w: event_time is required", ErrInvalidEvent)
+		return invalid(ReasonMissingField, "event_time is required")
 	case e.SessionID == "":
-		return fmt.Errorf("%w: session_id is required", ErrInvalidEvent)
+		return invalid(ReasonMissingField, "session_id is required")
 	case e.SchemaVersion < MinSchemaVersion || e.SchemaVersion > SchemaVersion:
-		return fmt.Errorf("%w: schema_version %d, want %d to %d", ErrInvalidEvent, e.SchemaVersion, MinSchemaVersion, SchemaVersion)
+		return invalid(ReasonSchemaVersion, "schema_version %d, want %d to %d", e.SchemaVersion, MinSchemaVersion, SchemaVersion)
 	}
 	switch e.EventType {
 	case ProductView, AddToCart, RemoveFromCart:
 		if e.ProductID == nil {
-			return fmt.Errorf("%w: product_id is required for %s", ErrInvalidEvent, e.EventType)
+			return invalid(ReasonMissingField, "product_id is required for %s", e.EventType)
 		}
 	case Purchase:
 		if e.OrderID == nil {
-			return fmt.Errorf("%w: order_id is required for purchase", ErrInvalidEvent)
+			return invalid(ReasonMissingField, "order_id is required for purchase")
 		}
 	}
 	return nil
@@ -221,10 +222,14 @@ func ParseEvent(data []byte) (Event, error) {
 	var e Event
 	dec := json.NewDecoder(bytesReader(data))
 	if err := dec.Decode(&e); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+		reason := ReasonInvalidJSON
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			reason = ReasonWrongType
+		}
+		return Event{}, invalid(reason, "%v", err)
 	}
 	if dec.More() {
-		return Event{}, fmt.Errorf("%w: trailing data after the event object", ErrInvalidEvent)
+		return Event{}, invalid(ReasonInvalidJSON, "trailing data after the event object")
 	}
 	if err := e.Validate(); err != nil {
 		return Event{}, err
@@ -271,4 +276,37 @@ func (r *RawRecord) UnmarshalJSON(data []byte) error {
 	*r = RawRecord{Event: Event(f.eventFields), IngestionTime: f.IngestionTime, ShardID: f.ShardID, SequenceNumber: f.SequenceNumber}
 	r.Extra = extra
 	return nil
+}
+
+// The reasons a record is quarantined, by class: the metrics count
+// quarantined records by these (ReasonOf), the message says the rest.
+const (
+	ReasonInvalidJSON      = "invalid_json"       // not one JSON object
+	ReasonWrongType        = "wrong_type"         // a field of the contract with a value of the wrong type
+	ReasonMissingField     = "missing_field"      // a required field absent or empty
+	ReasonUnknownEventType = "unknown_event_type" // event_type not in the contract
+	ReasonSchemaVersion    = "schema_version"     // a schema_version this build does not read
+	ReasonOther            = "other"              // any other error
+)
+
+// reasonError is an ErrInvalidEvent with its class.
+type reasonError struct {
+	reason string
+	err    error
+}
+
+func (e *reasonError) Error() string { return e.err.Error() }
+func (e *reasonError) Unwrap() error { return e.err }
+
+func invalid(reason, format string, args ...any) error {
+	return &reasonError{reason: reason, err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, args...)...)}
+}
+
+// ReasonOf returns the class of a ParseEvent error (one of the Reason*
+// constants): a bounded set, fit for a metric's label.
+func ReasonOf(err error) string {
+	if re, ok := errors.AsType[*reasonError](err); ok {
+		return re.reason
+	}
+	return ReasonOther
 }
