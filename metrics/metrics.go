@@ -24,6 +24,7 @@
 package metrics
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ import (
 	"github.com/shoplake/shoplake/stream"
 	"github.com/shoplake/shoplake/warehouse"
 )
+
+// Timestamps (…_timestamp_seconds) are absent until they are known, never
+// 0: time() minus a 0 would read as an age of fifty years.
 
 // Namespace prefixes every series.
 const Namespace = "shoplake"
@@ -49,6 +53,8 @@ type Registry struct {
 	producerThrottle *prometheus.CounterVec
 	producerRetried  *prometheus.CounterVec
 	producerCalls    *prometheus.CounterVec
+	lastAck          *prometheus.GaugeVec
+	caughtUp         *prometheus.GaugeVec
 
 	consumerRead      *prometheus.CounterVec
 	consumerRecords   *prometheus.CounterVec
@@ -79,9 +85,9 @@ type Registry struct {
 	daysPending      prometheus.Gauge
 	checkFailures    *prometheus.GaugeVec
 	checkStatus      *prometheus.GaugeVec
-	newestEvent      prometheus.Gauge
-	watermark        prometheus.Gauge
-	lastTransform    prometheus.Gauge
+	newestEvent      *prometheus.GaugeVec
+	watermark        *prometheus.GaugeVec
+	lastTransform    *prometheus.GaugeVec
 	rejectedStored   *prometheus.GaugeVec
 	quarantinedKinds *prometheus.GaugeVec
 	rejectedRows     *prometheus.GaugeVec
@@ -92,9 +98,13 @@ type Registry struct {
 	zoneObjects      *prometheus.GaugeVec
 	zoneBytes        *prometheus.GaugeVec
 	stepDuration     *prometheus.HistogramVec
+	awsErrors        *prometheus.CounterVec
+
+	series []Series
 
 	mu          sync.Mutex
-	checkpoints map[shardKey]string // the last checkpoint seen per shard
+	checkpoints map[shardKey]string            // the last checkpoint seen per shard
+	consumed    map[string]stream.ConsumeStats // ConsumerTotals' last totals per stream
 }
 
 type shardKey struct{ stream, shard string }
@@ -102,8 +112,8 @@ type shardKey struct{ stream, shard string }
 // New returns a registry holding every series of the pipeline (and none of
 // the process: see WithProcess).
 func New() *Registry {
-	m := &Registry{reg: prometheus.NewRegistry(), checkpoints: map[shardKey]string{}}
-	f := factory{m.reg}
+	m := &Registry{reg: prometheus.NewRegistry(), checkpoints: map[shardKey]string{}, consumed: map[string]stream.ConsumeStats{}}
+	f := factory{m.reg, &m.series}
 
 	m.producerRecords = f.counter("producer_records_total", "Records handed to the producer, by outcome: acknowledged by the stream, rejected before sending, failed (given up).", "stream", "outcome")
 	m.producerRejected = f.counter("producer_rejected_records_total", "Records the producer refused before sending, by reason (over 1 MiB, empty partition key, ...).", "stream", "reason")
@@ -111,6 +121,8 @@ func New() *Registry {
 	m.producerRetried = f.counter("producer_retried_records_total", "Record sends the producer had to repeat.", "stream")
 	m.producerCalls = f.counter("producer_put_calls_total", "PutRecords calls.", "stream")
 
+	m.lastAck = f.gauge("producer_last_ack_timestamp_seconds", "When the stream last acknowledged a record of the producer, Unix seconds.", "stream")
+	m.caughtUp = f.gauge("consumer_caught_up_timestamp_seconds", "When the consumer last read every shard it holds to the tip (a pass without error), Unix seconds: records acknowledged after it may wait unread.", "stream")
 	m.consumerRead = f.counter("consumer_records_read_total", "Records the consumer fetched from the stream.", "stream")
 	m.consumerRecords = f.counter("consumer_records_total", "Records the consumer disposed of, by outcome: raw (written to RAW), quarantined (invalid, written to QUARANTINE), duplicate (an exact copy the dedup window dropped).", "stream", "outcome")
 	m.consumerConflicts = f.counter("consumer_conflicting_records_total", "Records written to RAW whose event_id came before with another payload.", "stream")
@@ -140,9 +152,9 @@ func New() *Registry {
 	m.daysPending = f.plainGauge("transform_days_pending", "Final dates queued for backfill and not yet rebuilt: stale in the daily marts until a run rebuilds them.")
 	m.checkFailures = f.gauge("check_failed_rows", "Rows the last transform run's data-quality check found, by check and severity (blocking, warning).", "check", "severity")
 	m.checkStatus = f.gauge("check_passed", "Whether the last transform run's data-quality check passed (1) or found rows (0), by check and severity.", "check", "severity")
-	m.newestEvent = f.plainGauge("core_newest_event_timestamp_seconds", "event_time of the newest event in CORE, Unix seconds: time() minus it is the data's freshness.")
-	m.watermark = f.plainGauge("transform_watermark_timestamp_seconds", "The warehouse's watermark (newest event_time minus the allowed lateness), Unix seconds.")
-	m.lastTransform = f.plainGauge("transform_last_success_timestamp_seconds", "When a transform run last promoted, Unix seconds.")
+	m.newestEvent = f.gauge("core_newest_event_timestamp_seconds", "event_time of the newest event in CORE, Unix seconds: time() minus it is the data's freshness.")
+	m.watermark = f.gauge("transform_watermark_timestamp_seconds", "The warehouse's watermark (newest event_time minus the allowed lateness), Unix seconds.")
+	m.lastTransform = f.gauge("transform_last_success_timestamp_seconds", "When a transform run last promoted, Unix seconds.")
 	m.rejectedStored = f.gauge("warehouse_quarantined_records", "Records the warehouse load kept out of staging (staging.quarantine), by entity: what analysts do not see.", "entity")
 	m.quarantinedKinds = f.gauge("warehouse_quarantined_events", "Events the warehouse load kept out of staging, by kind: invalid, clock_ahead, clock_behind.", "kind")
 	m.rejectedRows = f.gauge("warehouse_rejected_rows", "Source rows a model rejected (meta.rejected_rows), by entity.", "entity")
@@ -152,12 +164,14 @@ func New() *Registry {
 	m.quarantinedObjs = f.plainGauge("warehouse_quarantined_objects", "RAW objects the warehouse set aside instead of loading (meta.quarantined_objects).")
 	m.zoneObjects = f.gauge("lake_objects", "Objects in a zone of the lake.", "zone")
 	m.zoneBytes = f.gauge("lake_bytes", "Bytes in a zone of the lake.", "zone")
+	m.awsErrors = f.counter("aws_api_errors_total", "Error answers of AWS API calls (S3, Kinesis; the local endpoints in mode local), attempt by attempt, by service, operation and error code: BadDigest is a body S3 refused by its checksum (a partial write), ProvisionedThroughputExceededException a throttle.", "service", "operation", "code")
 	m.stepDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "step_duration_seconds",
 		Help:    "How long each step of the pipeline took (produce, consume, ingest, load, transform, export), on the run's clock.",
 		Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900},
 	}, []string{"step"})
 	m.reg.MustRegister(m.stepDuration)
+	m.series = append(m.series, Series{Namespace + "_step_duration_seconds", "histogram", []string{"step"}, "How long each step of the pipeline took (produce, consume, ingest, load, transform, export), on the run's clock."})
 	return m
 }
 
@@ -173,27 +187,46 @@ func (m *Registry) WithProcess() *Registry {
 // Gatherer returns what a scrape reads.
 func (m *Registry) Gatherer() prometheus.Gatherer { return m.reg }
 
-type factory struct{ reg *prometheus.Registry }
+// Series describes one metric family of the registry.
+type Series struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"` // counter, gauge, histogram
+	Labels []string `json:"labels"`
+	Help   string   `json:"help"`
+}
+
+// Series lists every metric family the registry holds (the process's
+// aside), in the order they were made.
+func (m *Registry) Series() []Series { return slices.Clone(m.series) }
+
+type factory struct {
+	reg    *prometheus.Registry
+	series *[]Series
+}
 
 func (f factory) counter(name, help string, labels ...string) *prometheus.CounterVec {
+	*f.series = append(*f.series, Series{Namespace + "_" + name, "counter", labels, help})
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 	f.reg.MustRegister(c)
 	return c
 }
 
 func (f factory) gauge(name, help string, labels ...string) *prometheus.GaugeVec {
+	*f.series = append(*f.series, Series{Namespace + "_" + name, "gauge", labels, help})
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 	f.reg.MustRegister(g)
 	return g
 }
 
 func (f factory) plainCounter(name, help string) prometheus.Counter {
+	*f.series = append(*f.series, Series{Namespace + "_" + name, "counter", nil, help})
 	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help})
 	f.reg.MustRegister(c)
 	return c
 }
 
 func (f factory) plainGauge(name, help string) prometheus.Gauge {
+	*f.series = append(*f.series, Series{Namespace + "_" + name, "gauge", nil, help})
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help})
 	f.reg.MustRegister(g)
 	return g
@@ -214,10 +247,13 @@ func add64(c prometheus.Counter, n int64) {
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // Put counts what one or more PutRecords calls of the producer did (a
-// delta: the stats of the calls since the last Put).
-func (m *Registry) Put(streamName string, s stream.PutStats) {
+// delta: the stats of the calls since the last Put), ending at now.
+func (m *Registry) Put(streamName string, now time.Time, s stream.PutStats) {
 	if m == nil {
 		return
+	}
+	if s.Acknowledged > 0 {
+		m.lastAck.WithLabelValues(streamName).Set(unix(now))
 	}
 	add(m.producerRecords.WithLabelValues(streamName, "acknowledged"), s.Acknowledged)
 	add(m.producerRecords.WithLabelValues(streamName, "rejected"), s.Rejected)
@@ -256,6 +292,46 @@ func (m *Registry) Consumed(streamName string, s stream.ConsumeStats) {
 		m.consumerRecords.WithLabelValues(streamName, o)
 	}
 	m.consumerRead.WithLabelValues(streamName)
+}
+
+// ConsumerTotals counts what a consumer did from its running totals
+// (stream.Consumer.Stats): the difference since the last call for the
+// stream. Totals lower than the last (a new consumer) count from zero.
+func (m *Registry) ConsumerTotals(streamName string, total stream.ConsumeStats) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	last := m.consumed[streamName]
+	if total.Records < last.Records || total.Valid < last.Valid || total.Invalid < last.Invalid {
+		last = stream.ConsumeStats{}
+	}
+	m.consumed[streamName] = total
+	m.mu.Unlock()
+	d := stream.ConsumeStats{
+		Records: total.Records - last.Records, Valid: total.Valid - last.Valid, Invalid: total.Invalid - last.Invalid,
+		Duplicates: total.Duplicates - last.Duplicates, Conflicts: total.Conflicts - last.Conflicts,
+		Objects: total.Objects - last.Objects, Existing: total.Existing - last.Existing,
+		Checkpoints: total.Checkpoints - last.Checkpoints, Throttled: total.Throttled - last.Throttled,
+	}
+	for k, n := range total.InvalidReasons {
+		if n > last.InvalidReasons[k] {
+			if d.InvalidReasons == nil {
+				d.InvalidReasons = map[string]int{}
+			}
+			d.InvalidReasons[k] = n - last.InvalidReasons[k]
+		}
+	}
+	m.Consumed(streamName, d)
+}
+
+// CaughtUp records that the consumer read every shard it holds to the
+// tip at now (a pass that ended without error).
+func (m *Registry) CaughtUp(streamName string, now time.Time) {
+	if m == nil {
+		return
+	}
+	m.caughtUp.WithLabelValues(streamName).Set(unix(now))
 }
 
 // Shards sets the per-shard gauges from the consumer's view of its shards
@@ -397,7 +473,7 @@ func (m *Registry) Transformed(now time.Time, s warehouse.TransformStats) {
 		m.transformRuns.WithLabelValues(st)
 	}
 	if status == "promoted" {
-		m.lastTransform.Set(unix(now))
+		m.lastTransform.WithLabelValues().Set(unix(now))
 	}
 	for _, table := range sortedKeys(s.Core) {
 		ms := s.Core[table]
@@ -410,7 +486,7 @@ func (m *Registry) Transformed(now time.Time, s warehouse.TransformStats) {
 	add64(m.daysRebuilt, s.DaysRebuilt)
 	m.daysPending.Set(float64(s.DaysPending))
 	if s.Watermark != nil {
-		m.watermark.Set(unix(*s.Watermark))
+		m.watermark.WithLabelValues().Set(unix(*s.Watermark))
 	}
 	if len(s.Checks) > 0 {
 		m.checkFailures.Reset()
@@ -437,7 +513,7 @@ func (m *Registry) Warehouse(a warehouse.Accounting, newest *time.Time) {
 		return
 	}
 	if newest != nil {
-		m.newestEvent.Set(unix(*newest))
+		m.newestEvent.WithLabelValues().Set(unix(*newest))
 	}
 	m.rejectedStored.Reset()
 	for _, c := range a.QuarantinedAtLoad {
@@ -490,4 +566,48 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Value returns the current value of the series name with the given
+// label pairs ("stream", "clickstream", ...) and whether it exists: a
+// counter's or a gauge's value, a histogram's count.
+func (m *Registry) Value(name string, labelPairs ...string) (float64, bool) {
+	if m == nil {
+		return 0, false
+	}
+	fams, err := m.reg.Gather()
+	if err != nil {
+		return 0, false
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	metric:
+		for _, mt := range f.GetMetric() {
+			if len(mt.GetLabel())*2 != len(labelPairs) {
+				continue
+			}
+			for i := 0; i+1 < len(labelPairs); i += 2 {
+				found := false
+				for _, lp := range mt.GetLabel() {
+					if lp.GetName() == labelPairs[i] && lp.GetValue() == labelPairs[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue metric
+				}
+			}
+			switch {
+			case mt.Counter != nil:
+				return mt.GetCounter().GetValue(), true
+			case mt.Gauge != nil:
+				return mt.GetGauge().GetValue(), true
+			case mt.Histogram != nil:
+				return float64(mt.GetHistogram().GetSampleCount()), true
+			}
+		}
+	}
+	return 0, false
 }

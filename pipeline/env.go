@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
@@ -72,6 +73,9 @@ type Local struct {
 	// (scenarios) goes here, between the real clients and the real
 	// servers.
 	Wrap func(name string, h http.Handler) http.Handler
+	// APIOptions are added to every AWS client's middleware stack, in
+	// every mode (metrics.Registry.AWSAPIOption counts the API's errors).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // wrap returns h wrapped by l.Wrap, if any.
@@ -177,6 +181,7 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 		return nil, errors.Join(err, env.Close())
 	}
 	env.Region = awsCfg.Region
+	awsCfg.APIOptions = append(awsCfg.APIOptions, local.APIOptions...)
 	env.Lake = lake.NewS3Store(lake.NewS3Client(awsCfg, s3URL), cfg.S3.Bucket, cfg.S3.Prefix)
 	env.Kinesis = stream.NewKinesisClient(awsCfg, kinURL)
 	env.Endpoints["s3"], env.Endpoints["kinesis"], env.Endpoints["fakestore"] = s3URL, kinURL, env.FakeStoreURL
@@ -185,11 +190,12 @@ func openLocal(ctx context.Context, cfg config.Config, local Local) (*Env, error
 
 // openAWS points the clients at AWS (or at the endpoints the configuration
 // names) with credentials from the AWS default chain.
-func openAWS(ctx context.Context, cfg config.Config, _ Local) (*Env, error) {
+func openAWS(ctx context.Context, cfg config.Config, local Local) (*Env, error) {
 	awsCfg, err := cfg.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, local.APIOptions...)
 	env := &Env{
 		HTTP:         &http.Client{Timeout: cfg.FakeStore.Timeout},
 		FakeStoreURL: cfg.FakeStore.BaseURL,

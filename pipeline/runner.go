@@ -15,6 +15,7 @@ import (
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/internal/rng"
+	"github.com/shoplake/shoplake/metrics"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream"
 	"github.com/shoplake/shoplake/stream/kinesislocal"
@@ -94,6 +95,11 @@ type Options struct {
 	// the runner would use, instead of the DuckDB file under DataDir: the
 	// integration tests run scenarios on PostgreSQL with it.
 	OpenWarehouse func(ctx context.Context, opts warehouse.Options) (*warehouse.Warehouse, error)
+	// Metrics, if set, is told what every step did (metrics.Registry):
+	// the producer's and the consumer's counts after each hour, the
+	// batch's and the warehouse's after each build, and the lake's and
+	// the warehouse's state read from where the data is after each day.
+	Metrics *metrics.Registry
 }
 
 // Totals counts every event through every stage of a run, as Jepsen's
@@ -198,7 +204,11 @@ func NewRunnerWith(ctx context.Context, cfg config.Config, opts Options) (*Runne
 	if clk == nil {
 		clk = clock.NewSim(wcfg.Start)
 	}
-	env, err := Open(ctx, cfg, Local{World: world, Clock: clk, KinesisOptions: opts.KinesisOptions, Wrap: opts.Wrap})
+	local := Local{World: world, Clock: clk, KinesisOptions: opts.KinesisOptions, Wrap: opts.Wrap}
+	if opts.Metrics != nil {
+		local.APIOptions = append(local.APIOptions, opts.Metrics.AWSAPIOption())
+	}
+	env, err := Open(ctx, cfg, local)
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +265,9 @@ func (r *Runner) open(ctx context.Context) error {
 	client, err := ingest.NewClient(r.Env.HTTP, r.Env.FakeStoreURL, r.Clock, rng.New(cfg.Seed, "ingest/retry"), policy, 0, r.log)
 	if err != nil {
 		return err
+	}
+	if r.opts.Metrics != nil {
+		client.Observe(r.opts.Metrics.SourceObserver(SourceFakeStore))
 	}
 	r.ingester = &ingest.Ingester{Client: client, Store: r.Env.Lake, Ledger: &ingest.LakeLedger{Store: r.Env.Lake}, Log: r.log, PageSize: cfg.FakeStore.PageSize, LookbackDays: cfg.FakeStore.LookbackDays}
 	return nil
@@ -390,6 +403,7 @@ func (r *Runner) Produce(ctx context.Context, until time.Time) (stream.PutStats,
 	if err := r.anom.Err(); err != nil && putErr == nil {
 		putErr = fmt.Errorf("client fleet: %w", err)
 	}
+	r.opts.Metrics.Put(r.Config.Kinesis.Stream, r.Clock.Now(), put)
 	r.totals.Sent += put.Attempted
 	r.totals.Acknowledged += put.Acknowledged
 	r.totals.Rejected += put.Rejected
@@ -423,6 +437,11 @@ func (r *Runner) Anomalies() sim.AnomalyCounts { return r.anom.Counts() }
 // Drain runs the consumer once over every shard (see stream.Consumer.Drain).
 func (r *Runner) Drain(ctx context.Context) (stream.ConsumeStats, error) {
 	cons, err := r.consumer.Drain(ctx)
+	r.opts.Metrics.Consumed(r.Config.Kinesis.Stream, cons)
+	r.opts.Metrics.Shards(r.Config.Kinesis.Stream, r.Clock.Now(), r.consumer.Shards())
+	if err == nil {
+		r.opts.Metrics.CaughtUp(r.Config.Kinesis.Stream, r.Clock.Now())
+	}
 	r.totals.InRaw += cons.Valid
 	r.totals.Quarantined += cons.Invalid
 	r.totals.Duplicates += cons.Duplicates
@@ -458,6 +477,7 @@ func (r *Runner) CloseDay(ctx context.Context, date time.Time, day *DayReport) e
 // Ingest runs the batch ingestion of one logical date.
 func (r *Runner) Ingest(ctx context.Context, date time.Time) (ingest.Result, error) {
 	res, err := r.ingester.IngestDate(ctx, date)
+	r.opts.Metrics.Ingested(SourceFakeStore, r.Clock.Now(), res, r.ingester.Client.Breaker().State())
 	r.totals.IngestWrites += res.Written()
 	r.totals.IngestSkips += len(res.Objects) - res.Written()
 	return res, err
@@ -485,6 +505,11 @@ type built struct {
 func (r *Runner) build(ctx context.Context, opts warehouse.TransformOptions) (built, error) {
 	var b built
 	var err error
+	defer func() {
+		if oerr := r.observeBuild(ctx, b, err); oerr != nil {
+			r.log.Warn("metrics not updated", "err", oerr)
+		}
+	}()
 	b.load, err = r.wh.Load(ctx, r.Env.Lake)
 	if err != nil {
 		if _, rerr := r.wh.RecordLoadFailure(context.WithoutCancel(ctx), opts, err); rerr != nil {
@@ -503,6 +528,23 @@ func (r *Runner) build(ctx context.Context, opts warehouse.TransformOptions) (bu
 	}
 	r.totals.CuratedFiles += b.export.FilesWritten
 	return b, nil
+}
+
+// observeBuild tells the metrics what a build did and what the lake and
+// the warehouse hold after it.
+func (r *Runner) observeBuild(ctx context.Context, b built, err error) error {
+	if r.opts.Metrics == nil {
+		return nil
+	}
+	r.opts.Metrics.Loaded(b.load)
+	t := b.transform
+	if t.Status == "" && err != nil {
+		t.Status = "failed" // the load failed, or the run did not say
+	}
+	if t.Status != "" {
+		r.opts.Metrics.Transformed(r.Clock.Now(), t)
+	}
+	return ObserveStores(context.WithoutCancel(ctx), r.opts.Metrics, r.Env.Lake, r.wh)
 }
 
 // RunDay replays day n (0-based) of the world: 24 hours of clickstream,

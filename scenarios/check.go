@@ -485,10 +485,14 @@ func (Expectations) Check(o *Observation) CheckResult {
 			r.fail("%s: %d, want %s", c.name, c.n, c.rng)
 		}
 	}
-	for _, name := range e.Alerts {
+	if e.Alerts != nil {
 		for _, a := range o.Alerts {
-			if a.Name == name && !a.Fired {
-				r.fail("alert %s did not fire: %s", name, a.Detail)
+			want := slices.Contains(e.Alerts, a.Name)
+			switch {
+			case want && !a.Fired:
+				r.fail("alert %s did not fire", a.Name)
+			case !want && a.Fired:
+				r.fail("alert %s fired, and expect.alerts does not list it: %s (at %s)", a.Name, a.Detail, a.First.Format(time.RFC3339))
 			}
 		}
 	}
@@ -742,7 +746,10 @@ func (x *run) observe(ctx context.Context) (*Observation, error) {
 	if o.MartCounts, o.MartDiffs, err = CompareMarts(ctx, r.Warehouse(), o.Expected); err != nil {
 		return nil, err
 	}
-	if o.Metrics, o.Alerts, err = x.metrics(ctx); err != nil {
+	if o.Metrics, err = x.metrics(ctx); err != nil {
+		return nil, err
+	}
+	if o.Alerts, err = x.evaluateAlerts(ctx); err != nil {
 		return nil, err
 	}
 	return o, nil

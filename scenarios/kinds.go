@@ -56,6 +56,7 @@ const (
 	OutOfOrder         Kind = "out_of_order"
 	ClientDuplicates   Kind = "client_duplicates"
 	LateBurst          Kind = "late_burst"
+	ConsumerDown       Kind = "consumer_down"
 	// Issue 12's integrity faults.
 	ConflictingDuplicates Kind = "conflicting_duplicates"
 	ClockBehind           Kind = "clock_behind"
@@ -789,6 +790,49 @@ func init() {
 					return "the fleet is back only after the fault phase"
 				}
 				return ""
+			},
+		},
+		ConsumerDown: {
+			about: "the stream's consumer is down from At for For (default day 1 12:00 for 4h): the fleet keeps sending, the records wait on the stream, and the consumer drains the backlog when it is back; nothing is lost, and the consumer-stalled alert fires",
+			uses:  []string{"at", "for"},
+			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
+				from := x.at(f, Moment{Day: 1, Offset: 12 * time.Hour})
+				d := 4 * time.Hour
+				if f.For > 0 {
+					d = time.Duration(f.For)
+				}
+				x.consumerDown = append(x.consumerDown, offline{kind: f.Kind, from: from, until: from.Add(d)})
+				return nil, nil
+			},
+			// Back within the fault phase, and within the stream's
+			// retention (24h) so that the backlog is still there.
+			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+				at := Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(r.IntN(20)) * time.Hour}
+				d := time.Duration(1+r.IntN(8)) * time.Hour
+				end := time.Duration(sc.World.Days) * 24 * time.Hour
+				if back := at.sinceStart() + d; back >= end {
+					d = end - time.Hour - at.sinceStart()
+				}
+				return Fault{Kind: ConsumerDown, At: &at, For: Duration(d)}, d > 0
+			},
+			strikes: func(f Fault, sc *Scenario) string {
+				at, d := Moment{Day: 1, Offset: 12 * time.Hour}, 4*time.Hour
+				if f.At != nil {
+					at = *f.At
+				}
+				if f.For > 0 {
+					d = time.Duration(f.For)
+				}
+				if at.sinceStart()+d >= time.Duration(sc.World.Days)*24*time.Hour {
+					return "the consumer is back only after the fault phase"
+				}
+				return ""
+			},
+			check: func(f Fault, days int) []string {
+				if f.For > 0 && time.Duration(f.For) > 20*time.Hour {
+					return []string{"for: the consumer must be back within 20h, inside the stream's 24h retention"}
+				}
+				return nil
 			},
 		},
 		FullRefresh: {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shoplake/shoplake/lake"
+	"github.com/shoplake/shoplake/metrics/alerts"
 )
 
-// Metrics are the figures that detect cost growth, from the run's hours
+// Metrics are the figures of cost growth, from the run's hours
 // and its lake: the load on each shard, the throttling it caused, and the
 // bytes RAW grows by each day.
 type Metrics struct {
@@ -32,90 +34,70 @@ type Metrics struct {
 	Hours []HourMetrics `json:"hours"`
 }
 
-// AlertResult says whether one cost alert fired.
+// AlertResult says whether one alert of deploy/prometheus/alerts.yaml
+// fired during the run, as Prometheus would have evaluated it over the
+// run's metrics (metrics/alerts).
 type AlertResult struct {
-	Name   string `json:"name"`
-	Fired  bool   `json:"fired"`
-	Detail string `json:"detail"`
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+	Fired    bool   `json:"fired"`
+	// First is when it first fired, on the run's clock (nil if it did
+	// not); Detail its summary then.
+	First  *time.Time `json:"first,omitempty"`
+	Detail string     `json:"detail,omitempty"`
 }
 
-// alert is a threshold on the metrics that an operator would page on.
-type alert struct {
-	name  string
-	about string
-	eval  func(m Metrics) (bool, string)
-}
+// rules are the alerting rules, parsed once.
+var rules = sync.OnceValues(alerts.Load)
 
-// The alert thresholds.
-const (
-	alertLoadFactor    = 5.0 // peak records per shard-hour over the baseline
-	alertLoadFloor     = 500 // and at least this many: a quiet shop's noise is no alert
-	alertStorageFactor = 5.0 // a day's RAW bytes over the first day's
-	// alertSaturation is the share of a shard's write quota (1,000
-	// records/s) at which it is saturated.
-	alertSaturation = 0.8
-	shardWriteQuota = 1000
-)
-
-var alerts = []alert{
-	{"shard_load", fmt.Sprintf("a shard's records in an hour exceed %.0f× the first day's median hour, and %d", alertLoadFactor, alertLoadFloor), func(m Metrics) (bool, string) {
-		base := max(m.BaselineRecordsPerShardHour, 1)
-		return m.PeakRecordsPerShardHour > alertLoadFactor*base && m.PeakRecordsPerShardHour >= alertLoadFloor, fmt.Sprintf("peak %.0f records per shard-hour at %s, baseline %.1f",
-			m.PeakRecordsPerShardHour, m.PeakHour.Format("2006-01-02T15Z"), m.BaselineRecordsPerShardHour)
-	}},
-	{"shard_saturation", fmt.Sprintf("a shard takes records at %.0f%% or more of its write quota (%d records/s)", alertSaturation*100, shardWriteQuota), func(m Metrics) (bool, string) {
-		return m.PeakRecordsPerShardSecond >= alertSaturation*shardWriteQuota, fmt.Sprintf("peak %.0f records/s per shard", m.PeakRecordsPerShardSecond)
-	}},
-	{"write_throttles", "records refused for a shard's write quota (ProvisionedThroughputExceeded)", func(m Metrics) (bool, string) {
-		return m.Throttled > 0, fmt.Sprintf("%d sends throttled", m.Throttled)
-	}},
-	{"storage_growth", fmt.Sprintf("RAW grows in a day by more than %.0f× the first day", alertStorageFactor), func(m Metrics) (bool, string) {
-		var days []string
-		for d := range m.RawBytesByDay {
-			days = append(days, d)
-		}
-		slices.Sort(days)
-		if len(days) == 0 {
-			return false, "no RAW events"
-		}
-		base, peak, peakDay := m.RawBytesByDay[days[0]], int64(0), ""
-		for _, d := range days {
-			if m.RawBytesByDay[d] > peak {
-				peak, peakDay = m.RawBytesByDay[d], d
-			}
-		}
-		return float64(peak) > alertStorageFactor*float64(max(base, 1)), fmt.Sprintf("peak %d bytes on %s, first day %d", peak, peakDay, base)
-	}},
-}
-
-func alertByName(name string) (alert, bool) {
-	for _, a := range alerts {
-		if a.name == name {
-			return a, true
-		}
-	}
-	return alert{}, false
-}
-
+// alertNames lists the alerts of the rules file.
 func alertNames() []string {
-	var out []string
-	for _, a := range alerts {
-		out = append(out, a.name)
+	rs, err := rules()
+	if err != nil {
+		return nil
 	}
-	return out
+	return rs.Names()
 }
 
-// AlertHelp describes every alert, one per line.
+// AlertHelp describes every alert, one per line: "name: what it means".
 func AlertHelp() string {
+	rs, err := rules()
+	if err != nil {
+		return "the alert rules do not load: " + err.Error() + "\n"
+	}
 	var b strings.Builder
-	for _, a := range alerts {
-		fmt.Fprintf(&b, "%s: %s\n", a.name, a.about)
+	for _, r := range rs.List() {
+		fmt.Fprintf(&b, "%s: %s (%s)\n", r.Name, r.About, r.Severity)
 	}
 	return b.String()
 }
 
+// evaluateAlerts evaluates every rule over the metrics the run sampled.
+func (x *run) evaluateAlerts(ctx context.Context) ([]AlertResult, error) {
+	rs, err := rules()
+	if err != nil {
+		return nil, err
+	}
+	fired, err := rs.Evaluate(ctx, x.rec)
+	if err != nil {
+		return nil, err
+	}
+	var out []AlertResult
+	for _, r := range rs.List() {
+		res := AlertResult{Name: r.Name, Severity: r.Severity}
+		for _, f := range fired {
+			if f.Name == r.Name {
+				first := f.First
+				res.Fired, res.First, res.Detail = true, &first, f.Summary
+			}
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
 // metrics computes the run's metrics and evaluates every alert.
-func (x *run) metrics(ctx context.Context) (Metrics, []AlertResult, error) {
+func (x *run) metrics(ctx context.Context) (Metrics, error) {
 	m := Metrics{Hours: x.hours, RawBytesByDay: map[string]int64{}}
 	var day1 []float64
 	for _, h := range x.hours {
@@ -137,7 +119,7 @@ func (x *run) metrics(ctx context.Context) (Metrics, []AlertResult, error) {
 	}
 	infos, err := x.r.Env.Lake.List(ctx, lake.RawEvents)
 	if err != nil {
-		return m, nil, err
+		return m, err
 	}
 	for _, i := range infos {
 		rest := strings.TrimPrefix(i.Key, lake.RawEvents+"dt=")
@@ -145,10 +127,5 @@ func (x *run) metrics(ctx context.Context) (Metrics, []AlertResult, error) {
 			m.RawBytesByDay[rest[:len(lake.DateFormat)]] += i.Size
 		}
 	}
-	var res []AlertResult
-	for _, a := range alerts {
-		fired, detail := a.eval(m)
-		res = append(res, AlertResult{Name: a.name, Fired: fired, Detail: detail})
-	}
-	return m, res, nil
+	return m, nil
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/shoplake/shoplake/ingest"
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
+	"github.com/shoplake/shoplake/metrics"
+	"github.com/shoplake/shoplake/metrics/alerts"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream"
@@ -80,6 +82,8 @@ type run struct {
 	end   time.Time // the end of the fault phase: start + days
 
 	popts     pipeline.Options
+	series    *metrics.Registry // the pipeline's series, as a scrape would read them
+	rec       *alerts.Recorder  // samples of metrics after every tick, for the alert rules
 	wrappers  map[string][]func(http.Handler) http.Handler
 	cpWrap    []func(stream.Checkpointer) stream.Checkpointer
 	actions   []action
@@ -98,8 +102,9 @@ type run struct {
 	counters []counter // firings the simulator counts, read at the end
 	// quarantined counts the records of each QUARANTINE object by reason
 	// kind; objects are immutable, so each is read once.
-	quarantined map[string]map[string]int
-	offline     []offline // windows when the client fleet holds its records
+	quarantined  map[string]map[string]int
+	offline      []offline // windows when the client fleet holds its records
+	consumerDown []offline // windows when the stream's consumer does not run (consumer_down)
 
 	mu     sync.Mutex
 	fired  map[Kind]int
@@ -389,6 +394,15 @@ func (p *Replay) Step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if kind == TickOpening || kind == TickHour || kind == TickClose {
+		// What a scrape after the tick reads, until the next one. The
+		// heal phase is not sampled: it jumps the clock past the world's
+		// end to let late records in, hours in which no batch runs, and
+		// the alerts are about the fault phase.
+		if err := p.x.rec.Sample(p.x.r.Clock.Now()); err != nil {
+			return err
+		}
+	}
 	p.tick++
 	return nil
 }
@@ -457,9 +471,12 @@ func newRun(sc Scenario, o RunOptions, dir string) (*run, error) {
 			c.Campaigns = append(c.Campaigns, sim.Campaign{Start: s.At.Time(c.Start), Duration: time.Duration(s.For), Multiplier: s.Multiplier})
 		})
 	}
+	x.series = metrics.New()
+	x.rec = alerts.NewRecorder(x.series.Gatherer())
 	x.popts = pipeline.Options{
-		Log:   o.Log,
-		Clock: x.clock,
+		Metrics: x.series,
+		Log:     o.Log,
+		Clock:   x.clock,
 		World: func(c *sim.Config) {
 			for _, e := range worldEdits {
 				e(c)
@@ -571,9 +588,25 @@ func (x *run) hour(ctx context.Context, from time.Time, next *int) error {
 	for _, f := range x.everyHour {
 		x.step("fault", "hourly "+from.Format("2006-01-02T15Z"), f(ctx))
 	}
-	cons := x.drain(ctx, "fault", from)
+	var cons stream.ConsumeStats
+	if down := x.consumerIsDown(from); down != "" {
+		x.fire(down, 1) // an hour the records wait on the stream
+	} else {
+		cons = x.drain(ctx, "fault", from)
+	}
 	x.recordHour(from, put, cons)
 	return nil
+}
+
+// consumerIsDown returns the kind of the consumer_down fault whose window
+// holds the hour starting at from, "" if none does.
+func (x *run) consumerIsDown(from time.Time) Kind {
+	for _, o := range x.consumerDown {
+		if x.active() && !from.Before(o.from) && from.Before(o.until) {
+			return o.kind
+		}
+	}
+	return ""
 }
 
 // closeDay runs the batch side of date: its ingestion just after

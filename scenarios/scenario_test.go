@@ -27,7 +27,7 @@ func TestParse_Refuses(t *testing.T) {
 		{"SameKnob", base + "faults: [{kind: late_events}, {kind: late_beyond_lateness}]\n", []string{"late_events and late_beyond_lateness cannot be combined"}},
 		{"AmbiguousSkew", base + "faults: [{kind: future_clock, delay: 30m..2h}]\n", []string{"depends on the second the record arrives"}},
 		{"BadVariant", base + "faults: [{kind: partial_write, variant: shredded}]\n", []string{`variant "shredded" is not one of torn, bad_checksum`}},
-		{"UnknownAlert", base + "expect: {alerts: [fire]}\n", []string{`"fire" is not one of shard_load`}},
+		{"UnknownAlert", base + "expect: {alerts: [fire]}\n", []string{`expect.alerts: "fire" not in deploy/prometheus/alerts.yaml`, "ShoplakeSourceDown"}},
 		{"EveryProblem", "seed: 1\nworld: {users: 0, days: 0}\nstream: {shards: 99}\n", []string{"world.users 0", "world.days 0", "stream.shards 99"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,7 +59,7 @@ faults:
 expect:
   deterministic: true
   failed_steps: {min: 1, max: 2}
-  alerts: [write_throttles]
+  alerts: [ShoplakeWriteThrottles]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -72,5 +72,24 @@ expect:
 		sc.World.Spikes[0].At.Time(start) != start.Add(34*time.Hour) || !sc.Expect.Deterministic ||
 		!sc.Expect.FailedSteps.Contains(2) || sc.Expect.FailedSteps.Contains(3) {
 		t.Fatalf("parsed %+v", sc)
+	}
+}
+
+// expect.alerts: [] says that no alert may fire; no alerts key says
+// nothing about them.
+func TestParse_AlertsNoneVersusUnchecked(t *testing.T) {
+	none, err := scenarios.Parse([]byte("name: a\nworld: {users: 10, days: 1}\nexpect: {alerts: []}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.Expect.Alerts == nil {
+		t.Error("alerts: [] parsed as absent: the baseline's \"no alert fires\" would not be checked")
+	}
+	unchecked, err := scenarios.Parse([]byte("name: a\nworld: {users: 10, days: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unchecked.Expect.Alerts != nil {
+		t.Errorf("no alerts key parsed as %v", unchecked.Expect.Alerts)
 	}
 }

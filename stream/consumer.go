@@ -64,6 +64,10 @@ type Consumer struct {
 	Backoff     Backoff
 	MaxAttempts int
 	Log         *slog.Logger
+	// OnBatch, if set, is called by Drain after each batch is durable and
+	// checkpointed, on Drain's goroutine: where a caller's metrics read
+	// Stats and Shards while a long pass works through a backlog.
+	OnBatch func()
 
 	shards   map[string]*shardReader
 	order    []string // shard ids, sorted
@@ -237,6 +241,9 @@ func (c *Consumer) Drain(ctx context.Context) (ConsumeStats, error) {
 		}
 		if err := c.Ack(ctx, b); err != nil {
 			return c.stats.since(before), err
+		}
+		if c.OnBatch != nil {
+			c.OnBatch()
 		}
 	}
 	st := c.stats.since(before)

@@ -31,6 +31,7 @@ type consumeOptions struct {
 	asJSON   bool
 	wait     waitFlag
 	jitter   jitterFlag
+	metrics  metricsFlags
 	// clock is the command's clock: clock.Real, or a simulated one in tests.
 	clock clock.Clock
 }
@@ -106,6 +107,7 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 	fs.Var(&opts.wait, "wait", "when another consumer holds every shard, wait for a lease: until interrupted, or at most the duration given (--wait=5m)")
 	fs.Lookup("wait").NoOptDefVal = waitForever
 	opts.jitter.register(fs)
+	opts.metrics.registerServe(fs)
 	return cmd
 }
 
@@ -195,9 +197,14 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 	if err != nil {
 		return err
 	}
+	exp, err := opts.metrics.start("shoplake-consume", cmd.ErrOrStderr(), log)
+	if err != nil {
+		return err
+	}
+	defer exp.finish(ctx)
 	// In mode local, the streams persisted under the data directory (the
 	// ones shoplake serve writes), served for the duration of the command.
-	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clk, PersistStreams: true})
+	env, err := pipeline.Open(ctx, cfg, exp.apiOptions(pipeline.Local{Clock: clk, PersistStreams: true}))
 	if err != nil {
 		return err
 	}
@@ -214,6 +221,21 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 		Owner: opts.owner, Clock: clk, BatchRecords: cfg.Kinesis.BatchRecords, Log: log,
 		Backoff: stream.Backoff{Jitter: rng.New(jitterSeed, "stream/consume")},
 	}
+	pipeline.ObserveConsumer(exp.m, cfg.Kinesis.Stream, c, clk)
+	var zonesListed time.Time
+	observe := func() {
+		if exp.m == nil {
+			return
+		}
+		c.OnBatch()
+		// Listing the lake costs requests: once a minute at most.
+		if zonesListed.IsZero() || clk.Now().Sub(zonesListed) >= time.Minute {
+			zonesListed = clk.Now()
+			if err := pipeline.ObserveStores(ctx, exp.m, env.Lake, nil); err != nil {
+				log.Warn("metrics: lake zones not listed", "err", err)
+			}
+		}
+	}
 	rep := consumeReport{Stream: cfg.Kinesis.Stream, Endpoints: env.Endpoints, Owner: opts.owner, JitterSeed: jitterSeed}
 	errw := cmd.ErrOrStderr()
 	var runErr error
@@ -223,6 +245,10 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 	var progressed time.Time
 	for {
 		st, err := c.Drain(ctx)
+		observe()
+		if err == nil {
+			exp.m.CaughtUp(cfg.Kinesis.Stream, clk.Now())
+		}
 		rep.Totals.Add(st)
 		leases := leaseStatus(st, c.Shards())
 		none := err == nil && st.Leased == 0 && st.Held > 0

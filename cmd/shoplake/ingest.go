@@ -25,6 +25,7 @@ type ingestOptions struct {
 	asJSON         bool
 	jitter         jitterFlag
 	filterCarts    bool
+	metrics        metricsFlags
 }
 
 func newIngestCmd(g *globalFlags) *cobra.Command {
@@ -97,6 +98,7 @@ unchanged); a failed date is safe to rerun.`,
 	fs.BoolVar(&opts.filterCarts, "filter-carts-by-date", false,
 		"the source ignores startdate/enddate: keep the carts dated within each logical date and count the others, instead of failing the date")
 	opts.jitter.register(fs)
+	opts.metrics.registerBatch(fs)
 	return cmd
 }
 
@@ -165,9 +167,13 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 		return err
 	}
 	localSim := local.World != nil
-	env, err := pipeline.Open(ctx, cfg, local)
+	exp, err := opts.metrics.start("shoplake-ingest", errw, log)
 	if err != nil {
 		return err
+	}
+	env, err := pipeline.Open(ctx, cfg, exp.apiOptions(local))
+	if err != nil {
+		return errors.Join(err, exp.finish(ctx))
 	}
 	defer env.Close()
 	if err := requireBucket(ctx, env, cfg.Mode); err != nil {
@@ -179,6 +185,7 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 	if err != nil {
 		return err
 	}
+	client.Observe(exp.m.SourceObserver(pipeline.SourceFakeStore))
 	in := &ingest.Ingester{Client: client, Store: env.Lake, Ledger: &ingest.LakeLedger{Store: env.Lake}, Log: log, FilterCartsByDate: opts.filterCarts, PageSize: cfg.FakeStore.PageSize, LookbackDays: cfg.FakeStore.LookbackDays}
 	if localSim {
 		in.BeforeDate = func(d time.Time) error {
@@ -188,7 +195,19 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 			return nil
 		}
 	}
+	began := time.Now()
 	results, runErr := in.Backfill(ctx, from, to)
+	var metricsErr error
+	if exp.m != nil {
+		exp.m.Step("ingest", time.Since(began))
+		for _, r := range results {
+			exp.m.Ingested(pipeline.SourceFakeStore, time.Now(), r, client.Breaker().State())
+		}
+		if err := pipeline.ObserveStores(ctx, exp.m, env.Lake, nil); err != nil {
+			log.Warn("metrics: lake zones not listed", "err", err)
+		}
+		metricsErr = exp.finish(ctx)
+	}
 
 	rep := ingestReport{Source: env.Endpoints["fakestore"], JitterSeed: jitterSeed, Complete: runErr == nil,
 		FilterCartsByDate: opts.filterCarts, Dates: results}
@@ -206,10 +225,10 @@ func runIngest(cmd *cobra.Command, g *globalFlags, cfg config.Config, from, to t
 		if n := int(to.Sub(from).Hours()/24) + 1; len(results) < n {
 			failed += n - len(results)
 		}
-		return fmt.Errorf("ingest: %d of %d dates incomplete (nothing of theirs was committed; rerun them): %w",
-			failed, int(to.Sub(from).Hours()/24)+1, runErr)
+		return errors.Join(fmt.Errorf("ingest: %d of %d dates incomplete (nothing of theirs was committed; rerun them): %w",
+			failed, int(to.Sub(from).Hours()/24)+1, runErr), metricsErr)
 	}
-	return nil
+	return metricsErr
 }
 
 func printIngest(w io.Writer, rep ingestReport) {

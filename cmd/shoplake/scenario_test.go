@@ -193,7 +193,7 @@ func TestScenarioKindsCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"api_down", "client_duplicates", "shard_load"} {
+	for _, want := range []string{"api_down", "client_duplicates", "consumer_down", "ShoplakeConsumerStalled"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

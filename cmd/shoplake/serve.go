@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 
 func newServeCmd(g *globalFlags) *cobra.Command {
 	var s3Addr, kinAddr, fakeAddr string
+	var mf metricsFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Expose the local S3, Kinesis and FakeStore endpoints on loopback ports",
@@ -70,6 +73,7 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			}
 			errc := make(chan error, len(servers))
 			out := cmd.OutOrStdout()
+			bound := map[string]string{}
 			for _, s := range servers {
 				ln, err := net.Listen("tcp", s.addr)
 				if err != nil {
@@ -79,6 +83,14 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 				go func() { errc <- srv.Serve(ln) }()
 				defer srv.Close()
 				fmt.Fprintf(out, "%-10s http://%s\n", s.name, ln.Addr())
+				bound[s.name] = "http://" + ln.Addr().String()
+			}
+			if mf.addr != "" {
+				stop, err := serveLakeMetrics(cmd, g, cfg, &mf, bound["s3"], bound["kinesis"])
+				if err != nil {
+					return err
+				}
+				defer stop()
 			}
 			fmt.Fprintf(out, "\nlake files under %s\n", filepath.Join(cfg.DataDir, "lake", "buckets"))
 			fmt.Fprintf(out, "try: aws --endpoint-url http://%s kinesis list-streams\n", kinAddr)
@@ -94,5 +106,48 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 	cmd.Flags().StringVar(&s3Addr, "s3-addr", "127.0.0.1:4566", "loopback address of the S3 endpoint")
 	cmd.Flags().StringVar(&kinAddr, "kinesis-addr", "127.0.0.1:4567", "loopback address of the Kinesis endpoint")
 	cmd.Flags().StringVar(&fakeAddr, "fakestore-addr", "127.0.0.1:4568", "loopback address of the FakeStore API")
+	mf.registerServe(cmd.Flags())
 	return cmd
+}
+
+// lakeMetricsEvery is how often serve lists the lake for its metrics.
+const lakeMetricsEvery = 30 * time.Second
+
+// serveLakeMetrics serves the process's metrics and the size of every
+// zone of the lake behind the S3 endpoint at s3URL, listed every
+// lakeMetricsEvery; stop ends both.
+func serveLakeMetrics(cmd *cobra.Command, g *globalFlags, cfg config.Config, mf *metricsFlags, s3URL, kinesisURL string) (stop func(), err error) {
+	log := g.logger(cmd.ErrOrStderr())
+	exp, err := mf.start("shoplake-serve", cmd.OutOrStdout(), log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.S3.Endpoint, cfg.Kinesis.Endpoint = s3URL, kinesisURL
+	env, err := pipeline.Open(cmd.Context(), cfg, pipeline.Local{Clock: clock.Real{}})
+	if err != nil {
+		return nil, errors.Join(err, exp.finish(cmd.Context()))
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lakeMetricsEvery)
+		defer t.Stop()
+		for {
+			if err := pipeline.ObserveStores(ctx, exp.m, env.Lake, nil); err != nil && ctx.Err() == nil {
+				log.Warn("metrics: lake zones not listed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = env.Close()
+		_ = exp.finish(context.Background())
+	}, nil
 }

@@ -23,6 +23,7 @@ import (
 
 // transformOptions are the flags of shoplake transform.
 type transformOptions struct {
+	metrics     metricsFlags
 	dataDir     string
 	dsn         string
 	fullRefresh bool
@@ -125,6 +126,7 @@ overwritten. --no-export skips it.`,
 	fs.StringArrayVar(&opts.acceptEmpty, "accept-empty", nil,
 		"accept an empty snapshot of this entity (users, products or carts) after one with rows; repeatable")
 	fs.BoolVar(&opts.asJSON, "json", false, "print the result as JSON")
+	opts.metrics.registerBatch(fs)
 	return cmd
 }
 
@@ -254,7 +256,7 @@ type transformReport struct {
 	Export *warehouse.ExportStats `json:"export,omitempty"`
 }
 
-func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts transformOptions) error {
+func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts transformOptions) (retErr error) {
 	ctx := cmd.Context()
 	maxAge, err := parseAge(opts.maxEventAge)
 	if err != nil {
@@ -281,12 +283,17 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 		}
 		topts.AsOf = d
 	}
+	exp, err := opts.metrics.start("shoplake-transform", cmd.ErrOrStderr(), g.logger(cmd.ErrOrStderr()))
+	if err != nil {
+		return err
+	}
+	defer func() { retErr = errors.Join(retErr, exp.finish(ctx)) }()
 	var env *pipeline.Env
 	if !opts.noLoad || !opts.noExport {
 		// The lake: in mode local the data directory's, served in-process.
 		// This step calls no FakeStore, so none is started.
 		local := pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())}
-		if env, err = pipeline.Open(ctx, cfg, local); err != nil {
+		if env, err = pipeline.Open(ctx, cfg, exp.apiOptions(local)); err != nil {
 			return err
 		}
 		defer env.Close()
@@ -317,9 +324,13 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 		}
 	}
 	if !opts.noLoad {
+		began := time.Now()
 		ls, err := wh.Load(ctx, env.Lake)
 		rep.Load = &ls
+		exp.m.Loaded(ls)
+		exp.m.Step("load", time.Since(began))
 		if err != nil {
+			exp.m.Transformed(time.Now(), warehouse.TransformStats{Status: warehouse.StatusFailed})
 			// Recorded, so that shoplake check does not stay green while
 			// nothing loads.
 			run, rerr := wh.RecordLoadFailure(context.WithoutCancel(ctx), topts, err)
@@ -332,7 +343,19 @@ func runTransform(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts tr
 	if !topts.AsOf.IsZero() {
 		rep.AsOf = &topts.AsOf
 	}
+	began := time.Now()
 	rep.Transform, err = wh.Transform(ctx, topts)
+	exp.m.Step("transform", time.Since(began))
+	if st := rep.Transform; st.Status != "" {
+		exp.m.Transformed(time.Now(), st)
+	} else if err != nil {
+		exp.m.Transformed(time.Now(), warehouse.TransformStats{Status: warehouse.StatusFailed})
+	}
+	if exp.m != nil && env != nil {
+		if oerr := pipeline.ObserveStores(context.WithoutCancel(ctx), exp.m, env.Lake, wh); oerr != nil {
+			g.logger(cmd.ErrOrStderr()).Warn("metrics not updated", "err", oerr)
+		}
+	}
 	if errors.Is(err, warehouse.ErrInvalidOption) && opts.asOf != "" {
 		return fmt.Errorf("--as-of %s: %w (leave --as-of out for the default, the day after the latest ingested date)", opts.asOf, err)
 	}
