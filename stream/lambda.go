@@ -38,11 +38,43 @@ type LambdaHandler struct {
 	// (default NewDedup(0, 0), made on first use).
 	Dedup *Dedup
 	Log   *slog.Logger
+	// OnStats, when set, receives the statistics of every invocation that
+	// Handle interpreted (also when some batches failed), after they are
+	// logged and before Handle returns. cmd/shoplake-lambda prints them as
+	// CloudWatch Embedded Metric Format there: package metrics imports
+	// stream, so the metrics cannot be made here.
+	OnStats func(LambdaStats)
 }
 
-// LambdaStats counts one invocation (logged, not returned to Lambda).
+// LambdaStats counts one invocation (logged, handed to OnStats, not
+// returned to Lambda). Records counts every record of the event; Valid,
+// Invalid and Duplicates split the ones in batches that were written,
+// Failed counts the ones in batches reported for retry (and the shard's
+// later ones, not attempted).
 type LambdaStats struct {
+	// Stream names the stream of the event's records (an event source
+	// mapping reads one stream; with records of several, the first's).
+	Stream                                                                    string
 	Records, Valid, Invalid, Duplicates, Conflicts, Objects, Existing, Failed int
+	// InvalidReasons counts the Invalid records by class (ReasonOf); nil
+	// when none was invalid, as in ConsumeStats.
+	InvalidReasons map[string]int
+	// Shards lists the shards of the event's records, in the order of
+	// their first record.
+	Shards []LambdaShard
+}
+
+// LambdaShard is what one invocation received of one shard.
+type LambdaShard struct {
+	Stream, ShardID string
+	Records         int
+	// NewestArrival is the greatest ApproximateArrivalTimestamp of the
+	// shard's records, to the millisecond as Kinesis keeps it: the
+	// invocation's time minus it is the age of the newest record handed to
+	// the function, which is how AWS defines the function's IteratorAge
+	// and how the stream's MillisBehindLatest measures the CLI consumer's
+	// lag.
+	NewestArrival time.Time
 }
 
 // Handle processes one event and returns the partial batch response
@@ -81,7 +113,19 @@ func (h *LambdaHandler) Handle(ctx context.Context, ev events.KinesisEvent) (eve
 		}
 		g.recs = append(g.recs, record{seq: r.Kinesis.SequenceNumber, arrival: r.Kinesis.ApproximateArrivalTimestamp.UTC().Round(time.Millisecond), data: r.Kinesis.Data})
 	}
-	var st LambdaStats
+	st := LambdaStats{Stream: h.Stream}
+	if len(groups) > 0 {
+		st.Stream = groups[0].stream
+	}
+	for _, g := range groups {
+		sh := LambdaShard{Stream: g.stream, ShardID: g.shard, Records: len(g.recs)}
+		for _, r := range g.recs {
+			if r.arrival.After(sh.NewestArrival) {
+				sh.NewestArrival = r.arrival
+			}
+		}
+		st.Shards = append(st.Shards, sh)
+	}
 	log := h.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -116,6 +160,7 @@ func (h *LambdaHandler) Handle(ctx context.Context, ev events.KinesisEvent) (eve
 			ex.add(b)
 			st.Valid += b.Valid
 			st.Invalid += b.Invalid
+			addReasons(&st.InvalidReasons, b.InvalidReasons)
 			st.Duplicates += b.Duplicates
 			st.Conflicts += b.Conflicts
 			if b.Conflicts > 0 {
@@ -129,5 +174,8 @@ func (h *LambdaHandler) Handle(ctx context.Context, ev events.KinesisEvent) (eve
 	}
 	log.Info("kinesis batch processed", "records", st.Records, "valid", st.Valid, "invalid", st.Invalid,
 		"duplicates", st.Duplicates, "conflicts", st.Conflicts, "objects", st.Objects, "existing", st.Existing, "failed", st.Failed)
+	if h.OnStats != nil {
+		h.OnStats(st)
+	}
 	return resp, nil
 }

@@ -96,3 +96,60 @@ func TestLambdaHandler_ConflictingDuplicate(t *testing.T) {
 		t.Fatalf("RAW copies of the exact and the conflicting duplicate = %v, want %v", got, want)
 	}
 }
+
+// TestLambdaHandler_OnStats: every invocation's statistics reach OnStats,
+// with the invalid records counted by reason and the newest arrival of
+// each shard; a failed batch is counted as Failed, not as written.
+func TestLambdaHandler_OnStats(t *testing.T) {
+	ctx := context.Background()
+	evs := makeEvents(7, 6)
+	ev := kinesisEvent(t, "shardId-000000000001", evs[:4])
+	ev.Records[1].Kinesis.Data = []byte(`{not json`)
+	ev.Records[2].Kinesis.Data = []byte(`{"event_id":"x","event_type":"teleport","event_time":"2026-01-05T10:00:00Z","session_id":"s","schema_version":1}`)
+	other := kinesisEvent(t, "shardId-000000000002", evs[4:])
+	ev.Records = append(ev.Records, other.Records...)
+	ev.Records = append(ev.Records, ev.Records[0]) // an exact copy
+
+	var got []stream.LambdaStats
+	h := &stream.LambdaHandler{Store: laketest.NewStore(t), BatchRecords: 100, OnStats: func(s stream.LambdaStats) { got = append(got, s) }}
+	if _, err := h.Handle(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("OnStats called %d times, want 1", len(got))
+	}
+	s := got[0]
+	if s.Stream != "clicks" || s.Records != 7 || s.Valid != 4 || s.Invalid != 2 || s.Duplicates != 1 || s.Failed != 0 {
+		t.Fatalf("stats %+v, want stream clicks, 7 records: 4 valid, 2 invalid, 1 duplicate", s)
+	}
+	if want := map[string]int{stream.ReasonInvalidJSON: 1, stream.ReasonUnknownEventType: 1}; fmt.Sprint(s.InvalidReasons) != fmt.Sprint(want) {
+		t.Fatalf("InvalidReasons %v, want %v", s.InvalidReasons, want)
+	}
+	if len(s.Shards) != 2 {
+		t.Fatalf("shards %+v, want 2", s.Shards)
+	}
+	for i, want := range []struct {
+		id      string
+		records int
+		newest  time.Time
+	}{
+		{"shardId-000000000001", 5, ev.Records[3].Kinesis.ApproximateArrivalTimestamp.Time},
+		{"shardId-000000000002", 2, other.Records[1].Kinesis.ApproximateArrivalTimestamp.Time},
+	} {
+		sh := s.Shards[i]
+		if sh.ShardID != want.id || sh.Stream != "clicks" || sh.Records != want.records || !sh.NewestArrival.Equal(want.newest) {
+			t.Fatalf("shard %d = %+v, want %s with %d records, newest arrival %s", i, sh, want.id, want.records, want.newest)
+		}
+	}
+
+	// A lake that refuses every write: the records are Failed, and OnStats
+	// still hears of the invocation.
+	got = nil
+	h = &stream.LambdaHandler{Store: &failingStore{Store: laketest.NewStore(t)}, OnStats: func(s stream.LambdaStats) { got = append(got, s) }}
+	if _, err := h.Handle(ctx, kinesisEvent(t, "shardId-000000000001", evs)); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Failed != len(evs) || got[0].Valid != 0 {
+		t.Fatalf("stats %+v, want %d failed", got, len(evs))
+	}
+}

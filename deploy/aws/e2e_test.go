@@ -550,7 +550,8 @@ func TestAWS_Lambda(t *testing.T) {
 
 	store := lake.NewS3Store(lake.NewS3Client(awsCfg, motoURL), bucket, "lambda/")
 	for attempt := 1; attempt <= 2; attempt++ {
-		resp := invokeLambda(t, lenv, body)
+		resp, stdout := invokeLambda(t, lenv, body)
+		checkLambdaEMF(t, stdout, name, len(ev.Records))
 		var out events.KinesisEventResponse
 		if err := json.Unmarshal(resp, &out); err != nil {
 			t.Fatalf("attempt %d: response %s: %v", attempt, resp, err)
@@ -587,9 +588,34 @@ func TestAWS_Lambda(t *testing.T) {
 	}
 }
 
+// checkLambdaEMF checks that the function printed its metrics on stdout as
+// EMF: a document of namespace shoplake counting the event's records read
+// from stream.
+func checkLambdaEMF(t *testing.T, stdout []byte, stream string, records int) {
+	t.Helper()
+	for _, line := range bytes.Split(stdout, []byte("\n")) {
+		var doc struct {
+			AWS struct {
+				CloudWatchMetrics []struct{ Namespace string }
+			} `json:"_aws"`
+			Stream string   `json:"stream"`
+			Read   *float64 `json:"shoplake_consumer_records_read_total"`
+		}
+		if json.Unmarshal(line, &doc) != nil || doc.Read == nil {
+			continue
+		}
+		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "shoplake" || doc.Stream != stream || *doc.Read != float64(records) {
+			t.Fatalf("EMF document %s: want namespace shoplake, stream %s, %d records read", line, stream, records)
+		}
+		return
+	}
+	t.Fatalf("the function printed no EMF document of records read on stdout:\n%s", stdout)
+}
+
 // invokeLambda runs the Lambda binary against a Runtime API served here,
-// hands it event as one invocation, and returns the function's response.
-func invokeLambda(t *testing.T, env []string, event []byte) []byte {
+// hands it event as one invocation, and returns the function's response
+// and what it printed on stdout until then.
+func invokeLambda(t *testing.T, env []string, event []byte) (resp, stdout []byte) {
 	t.Helper()
 	var (
 		mu       sync.Mutex
@@ -641,26 +667,56 @@ func invokeLambda(t *testing.T, env []string, event []byte) []byte {
 	cmd.Env = append(env[:len(env):len(env)], "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "_HANDLER=bootstrap",
 		"AWS_LAMBDA_FUNCTION_NAME=shoplake-consumer", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256")
 	var stderr bytes.Buffer
+	out := &syncBuffer{}
 	cmd.Stderr = &stderr
+	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
+	// done is closed when the process has exited and its output is
+	// copied (waitErr is then set): receiving from it never blocks twice.
+	var waitErr error
+	done := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	stop := func() {
 		_ = cmd.Process.Kill()
 		<-done
+	}
+	defer func() {
+		stop()
 		t.Logf("lambda stderr:\n%s", stderr.String())
 	}()
 	select {
 	case b := <-response:
-		return b
+		// The function prints its metrics before it answers; once it is
+		// stopped, everything it printed has been copied.
+		stop()
+		return b, out.Bytes()
 	case f := <-failure:
 		t.Fatalf("the function reported an error: %s", f)
-	case err := <-done:
-		t.Fatalf("the function exited before answering: %v\n%s", err, stderr.String())
+	case <-done:
+		t.Fatalf("the function exited before answering: %v\n%s", waitErr, stderr.String())
 	case <-time.After(2 * time.Minute):
 		t.Fatal("the function did not answer within 2 minutes")
 	}
-	return nil
+	return nil, nil
+}
+
+// syncBuffer is a bytes.Buffer that a process's output copier writes while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
