@@ -103,7 +103,9 @@ func TestPruneCmd_DryRunThenPrune(t *testing.T) {
 	if planned[uncommitted] || !planned[deadLetter] {
 		t.Errorf("plan: uncommitted RAW object deleted %v (want false), dead letter deleted %v (want true)", planned[uncommitted], planned[deadLetter])
 	}
-	if !slices.ContainsFunc(dry.Kept, func(k lake.PruneKept) bool { return k.Zone == "raw/fakestore" && k.Reason == lake.KeepNotStaged && k.Objects == 1 }) {
+	if !slices.ContainsFunc(dry.Kept, func(k lake.PruneKept) bool {
+		return k.Zone == "raw/fakestore" && k.Reason == lake.KeepNotStaged && k.Objects == 1
+	}) {
 		t.Errorf("the uncommitted RAW object is not counted as kept, not staged: %+v", dry.Kept)
 	}
 	latest, err := lake.LatestExport(ctx, lakeIn(t, dir))
