@@ -163,7 +163,7 @@ func Estimate(u Usage, p Prices, r lake.Retention, horizonMonths int) Bill {
 	prov.add("shard-hours", float64(b.Shards)*HoursPerMonth, "shard-hour", p.KinesisShardHour)
 	units := math.Ceil(math.Max(u.MaxPayloadBytes, u.PayloadBytes) / putPayloadUnitBytes)
 	prov.add("PUT payload units (25 KB)", eventsMonth*units/1e6, "million", p.KinesisPutUnitsMillion)
-	prov.Note = fmt.Sprintf("%d shard(s): peak %.0f records/s (%.1f× the mean hour) at %.0f%% of 1,000 records/s and 1 MiB/s per shard",
+	prov.Note = fmt.Sprintf("%d shard(s): peak %.0f records/s (%.1f× the day's mean hour) at %.0f%% of 1,000 records/s and 1 MiB/s per shard",
 		b.Shards, peakRate, u.PeakFactor, ShardHeadroom*100)
 	ond := Service{Name: "Kinesis Data Streams (on-demand)"}
 	ond.add("stream-hours", HoursPerMonth, "stream-hour", p.KinesisOnDemandHour)

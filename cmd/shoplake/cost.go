@@ -228,7 +228,12 @@ func printCost(w io.Writer, rep costReport) {
 }
 
 // usd formats an amount of dollars with cents.
-func usd(v float64) string { return fmt.Sprintf("%.2f", v) }
+func usd(v float64) string {
+	if v > -0.005 && v < 0.005 {
+		v = 0 // no "-0.00"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
 
 // qty formats a quantity with the digits it needs.
 func qty(v float64) string {
