@@ -21,9 +21,11 @@ type BucketPolicy struct {
 	// otherwise with S3-managed keys (SSE-S3).
 	KMSKeyID string
 	// RawInfrequentDays moves RAW objects to STANDARD_IA after that many
-	// days; RawGlacierDays to GLACIER_IR.
+	// days; RawGlacierDays to RawArchiveClass (GLACIER_IR when empty).
 	RawInfrequentDays, RawGlacierDays int32
-	// QuarantineExpireDays deletes QUARANTINE objects after that many days.
+	RawArchiveClass                   string
+	// QuarantineExpireDays deletes the stream's dead letters
+	// (QuarantineExpiring) after that many days.
 	QuarantineExpireDays int32
 	// AbortMultipartDays aborts incomplete multipart uploads after that
 	// many days.
@@ -108,8 +110,10 @@ func (s *S3Store) EnsurePublicAccessBlocked(ctx context.Context, dryRun bool) (c
 }
 
 // LifecycleRules returns the lifecycle rules p asks for, under the store's
-// prefix: RAW tiered to infrequent access and Glacier, QUARANTINE expired,
-// incomplete multipart uploads aborted.
+// prefix: RAW tiered to infrequent access and the archive class, the
+// stream's dead letters (QuarantineExpiring) expired, incomplete multipart
+// uploads aborted. The transform's QUARANTINE files are not expired: the
+// staging manifests name them (see Retention).
 func (s *S3Store) LifecycleRules(p BucketPolicy) []types.LifecycleRule {
 	var rules []types.LifecycleRule
 	var tiers []types.Transition
@@ -117,7 +121,11 @@ func (s *S3Store) LifecycleRules(p BucketPolicy) []types.LifecycleRule {
 		tiers = append(tiers, types.Transition{Days: aws.Int32(p.RawInfrequentDays), StorageClass: types.TransitionStorageClassStandardIa})
 	}
 	if p.RawGlacierDays > 0 {
-		tiers = append(tiers, types.Transition{Days: aws.Int32(p.RawGlacierDays), StorageClass: types.TransitionStorageClassGlacierIr})
+		class := types.TransitionStorageClassGlacierIr
+		if p.RawArchiveClass != "" {
+			class = types.TransitionStorageClass(p.RawArchiveClass)
+		}
+		tiers = append(tiers, types.Transition{Days: aws.Int32(p.RawGlacierDays), StorageClass: class})
 	}
 	if len(tiers) > 0 {
 		rules = append(rules, types.LifecycleRule{ID: aws.String(ruleRaw), Status: types.ExpirationStatusEnabled,
@@ -125,7 +133,7 @@ func (s *S3Store) LifecycleRules(p BucketPolicy) []types.LifecycleRule {
 	}
 	if p.QuarantineExpireDays > 0 {
 		rules = append(rules, types.LifecycleRule{ID: aws.String(ruleQuarantine), Status: types.ExpirationStatusEnabled,
-			Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(s.prefix + "quarantine/")},
+			Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(s.prefix + QuarantineExpiring)},
 			Expiration: &types.LifecycleExpiration{Days: aws.Int32(p.QuarantineExpireDays)}})
 	}
 	if p.AbortMultipartDays > 0 {

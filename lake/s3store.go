@@ -280,3 +280,28 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// Head returns key's size, ETag and the SHA-256 recorded when it was
+// written (empty when none was), without reading its body. It returns
+// ErrNotFound if there is no object.
+func (s *S3Store) Head(ctx context.Context, key string) (ObjectInfo, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)})
+	if err != nil {
+		var nf *types.NotFound
+		if errors.As(err, &nf) || httpStatus(err) == http.StatusNotFound {
+			return ObjectInfo{}, fmt.Errorf("head %s: %w", key, ErrNotFound)
+		}
+		return ObjectInfo{}, fmt.Errorf("head %s: %w", key, err)
+	}
+	return ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag), SHA256: out.Metadata[MetaSHA256]}, nil
+}
+
+// Delete removes the object at key. Deleting a key that holds nothing is
+// not an error (S3's DeleteObject is idempotent). Only shoplake prune
+// deletes: every other writer of the lake only adds.
+func (s *S3Store) Delete(ctx context.Context, key string) error {
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)}); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}

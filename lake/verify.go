@@ -60,6 +60,10 @@ type ZoneCount struct {
 	// Orphans counts the STAGING, transform QUARANTINE and CURATED files
 	// no manifest names.
 	Orphans int `json:"orphans"`
+	// Pruned counts the RAW objects gone from the lake that a prune
+	// record names (shoplake prune): not missing, their records are in
+	// STAGING.
+	Pruned int `json:"pruned"`
 }
 
 // Report is what Verify found. Findings are sorted by key.
@@ -86,6 +90,10 @@ type Report struct {
 	// stopped before writing its manifest. Not a fault: nothing reads
 	// them, and the next run writes the same bytes and the manifest.
 	Orphans []Finding `json:"orphans"`
+	// Pruned counts the RAW objects that a commit, a staging manifest or
+	// the warehouse's ledger names, gone from the lake because a prune
+	// record says shoplake prune deleted them with those bytes.
+	Pruned int `json:"pruned"`
 }
 
 // OK reports whether nothing is corrupt, missing or foreign. Objects not
@@ -193,6 +201,11 @@ func Verify(ctx context.Context, store Store, opts VerifyOptions) (Report, error
 			rep.Corrupt = append(rep.Corrupt, *f)
 		}
 	}
+	// The prune records first: a RAW object they name is pruned, not
+	// missing, whoever names it.
+	if err := v.readPruned(); err != nil {
+		return Report{}, fmt.Errorf("verify %s: %w", Where(prefix), err)
+	}
 	for key, sum := range opts.Loaded {
 		if v.within(key) {
 			if _, ok := v.listed[key]; !ok {
@@ -278,7 +291,8 @@ feed:
 // isDocument reports whether key is one of the lake's own documents, which
 // Verify parses: a commit, a staging manifest, an export manifest.
 func isDocument(key string) bool {
-	return strings.HasPrefix(key, RawCommitsFakestore) || strings.HasPrefix(key, StagedPrefix) || strings.HasPrefix(key, CuratedExports)
+	return strings.HasPrefix(key, RawCommitsFakestore) || strings.HasPrefix(key, StagedPrefix) || strings.HasPrefix(key, CuratedExports) ||
+		strings.HasPrefix(key, RawPruned)
 }
 
 // verifier is one Verify's state, shared by the checks of each kind of
@@ -297,6 +311,8 @@ type verifier struct {
 	missing map[string]bool
 	// flagged: the listed objects a document check found corrupt.
 	flagged map[string]bool
+	// pruned: the RAW objects the prune records name (readPruned).
+	pruned map[string]PrunedObject
 }
 
 // zone returns the count of key's zone.
@@ -321,12 +337,25 @@ func (v *verifier) sound(key string) (verified, bool) {
 	return v.results[i], true
 }
 
-// addMissing reports f, an object the lake lacks, once per key.
+// addMissing reports f, an object the lake lacks, once per key; a RAW
+// object a prune record names with the bytes f expects is counted as
+// pruned instead.
 func (v *verifier) addMissing(f Finding) {
 	if v.missing[f.Key] {
 		return
 	}
 	v.missing[f.Key] = true
+	if po, ok := v.pruned[f.Key]; ok {
+		want := f.Recorded
+		if f.Reason == ReasonMissing {
+			want = f.Loaded
+		}
+		if want == "" || want == po.SHA256 {
+			v.zone(f.Key).Pruned++
+			v.rep.Pruned++
+			return
+		}
+	}
 	f.Zone = Zone(f.Key)
 	v.zone(f.Key).Missing++
 	v.rep.Missing = append(v.rep.Missing, f)
@@ -344,6 +373,34 @@ func (v *verifier) addCorrupt(f Finding) {
 	z.OK--
 	z.Corrupt++
 	v.rep.Corrupt = append(v.rep.Corrupt, f)
+}
+
+// readPruned reads the prune records (every one: they are few and small)
+// into v.pruned; one that reads but is not a valid record is corrupt.
+// Listed under the prefix, they were read already.
+func (v *verifier) readPruned() error {
+	var recs PruneRecords
+	if strings.HasPrefix(RawPruned, v.prefix) {
+		for i, info := range v.infos {
+			if r := v.results[i]; !r.gone && strings.HasPrefix(info.Key, RawPruned) {
+				if err := recs.Add(info, r.body, r.readErr); err != nil {
+					return err
+				}
+			}
+		}
+	} else {
+		var err error
+		if recs, err = ReadPruneRecords(v.ctx, v.store); err != nil {
+			return err
+		}
+	}
+	for _, b := range recs.Bad {
+		if b.Err == nil {
+			v.addCorrupt(Finding{Key: b.Info.Key, Reason: b.Reason, Size: b.Info.Size})
+		}
+	}
+	v.pruned = recs.Objects
+	return nil
 }
 
 // verifyCommits checks the FakeStore commits: one that reads but is not a

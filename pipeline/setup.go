@@ -161,6 +161,10 @@ func encryptionDetail(p lake.BucketPolicy) string {
 }
 
 func lifecycleDetail(p lake.BucketPolicy) string {
-	return fmt.Sprintf("raw/: STANDARD_IA after %dd, GLACIER_IR after %dd; quarantine/: expire after %dd; multipart: abort after %dd",
-		p.RawInfrequentDays, p.RawGlacierDays, p.QuarantineExpireDays, p.AbortMultipartDays)
+	class := p.RawArchiveClass
+	if class == "" {
+		class = lake.ArchiveGlacierIR
+	}
+	return fmt.Sprintf("raw/: STANDARD_IA after %dd, %s after %dd; %s: expire after %dd; multipart: abort after %dd",
+		p.RawInfrequentDays, class, p.RawGlacierDays, lake.QuarantineExpiring, p.QuarantineExpireDays, p.AbortMultipartDays)
 }

@@ -8,6 +8,12 @@ var (
 	// parsed (bad gzip, a FakeStore body that is not a JSON array). Load
 	// does not return it: it goes on with the other objects.
 	ErrInvalidObject = errors.New("invalid raw object")
+	// ErrPrunedUnusable is returned by Load for a RAW object shoplake prune
+	// deleted (a prune record names it) whose staging cannot be used (its
+	// manifest or a file gone, corrupt, or staged under other rules): its
+	// records exist nowhere else in the lake, so Load stops rather than
+	// lose them. Restore the staging (or the RAW object) from a copy.
+	ErrPrunedUnusable = errors.New("pruned RAW object's staging unusable")
 	// ErrInvalidKey is wrapped in the detail of a listed object whose key
 	// does not follow the RAW layout (raw/fakestore/<entity>/dt=<date>/<sha256>.json[.gz],
 	// raw/events/dt=<date>/hr=<HH>/<name>.ndjson[.gz]); Load sets such an

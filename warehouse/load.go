@@ -111,6 +111,7 @@ func (w *Warehouse) load(ctx context.Context, src Lake) (LoadStats, error) {
 		stats.Rows["staging."+t] = 0
 	}
 	var objs []objectRef
+	listedRaw := map[string]bool{}
 	for _, prefix := range []string{fakestorePrefix, eventsPrefix} {
 		infos, err := src.List(ctx, prefix)
 		if err != nil {
@@ -120,8 +121,19 @@ func (w *Warehouse) load(ctx context.Context, src Lake) (LoadStats, error) {
 		for _, info := range infos {
 			k, err := parseKey(info.Key)
 			objs = append(objs, objectRef{key: info.Key, sha256: info.SHA256, etag: info.ETag, size: info.Size, raw: k, keyErr: err})
+			listedRaw[info.Key] = true
 		}
 	}
+	// The RAW objects shoplake prune deleted load from their staging.
+	pruned, err := lake.ReadPruneRecords(ctx, src)
+	if err != nil {
+		return stats, fmt.Errorf("load: %w", err)
+	}
+	if len(pruned.Bad) > 0 {
+		b := pruned.Bad[0]
+		return stats, fmt.Errorf("load: %s is not a valid prune record (%s): the RAW objects it records cannot be found without it; restore it from a copy (shoplake verify lists it)", b.Info.Key, b.Reason)
+	}
+	objs = withPruned(objs, pruned, listedRaw)
 
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
@@ -282,6 +294,34 @@ func (w *Warehouse) load(ctx context.Context, src Lake) (LoadStats, error) {
 	return stats, flush()
 }
 
+// withPruned adds to objs, listed from RAW, the objects the prune records
+// name that RAW no longer holds, each with the SHA-256 and size it had,
+// and sorts them as Load takes them: FakeStore objects first, then events,
+// each in key order. Such an object is loaded from its staging alone
+// (stage refuses to derive it again).
+func withPruned(objs []objectRef, pruned lake.PruneRecords, listed map[string]bool) []objectRef {
+	added := false
+	for key, po := range pruned.Objects {
+		if listed[key] {
+			continue // a prune stopped before deleting it
+		}
+		k, err := parseKey(key)
+		objs = append(objs, objectRef{key: key, sha256: po.SHA256, size: po.Bytes, raw: k, keyErr: err, pruned: true})
+		added = true
+	}
+	if added {
+		events := func(k string) bool { return strings.HasPrefix(k, eventsPrefix) }
+		sort.SliceStable(objs, func(i, j int) bool {
+			a, b := objs[i].key, objs[j].key
+			if events(a) != events(b) {
+				return !events(a)
+			}
+			return a < b
+		})
+	}
+	return objs
+}
+
 // A Load writes the objects it loads in batches of at most this many
 // objects or bytes of Parquet, one transaction each: a batch is loaded
 // whole or not at all, and each object in it has its own load_seq and
@@ -344,6 +384,9 @@ type objectRef struct {
 	size   int64
 	raw    rawKey
 	keyErr error // the key does not follow the RAW layout (ErrInvalidKey)
+	// pruned: not in RAW, named by a prune record (lake.RawPruned): its
+	// staging is all there is of it.
+	pruned bool
 }
 
 // releaseGone deletes the rows of meta.quarantined_objects whose object is

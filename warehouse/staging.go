@@ -100,10 +100,16 @@ func (w *Warehouse) stage(ctx context.Context, lk Lake, o objectRef, staged map[
 		return stagedObject{}, nil, err
 	}
 	rules := w.rules(o.raw.entity)
+	if o.pruned && !staged[mkey] {
+		return stagedObject{}, nil, fmt.Errorf("%w: %s was pruned from RAW and its staging manifest %s is gone", ErrPrunedUnusable, o.key, mkey)
+	}
 	if staged[mkey] {
 		so, why, err := w.readStaged(ctx, lk, o, mkey, rules)
 		if err != nil || why == "" {
 			return so, nil, err
+		}
+		if o.pruned {
+			return stagedObject{}, nil, errors.Join(fmt.Errorf("%w: %s was pruned from RAW and its staging cannot be used: %s", ErrPrunedUnusable, o.key, why), so.close())
 		}
 		// The lake's copy cannot be used: derive it again, write nothing.
 		so, prob, err := w.deriveStaged(ctx, lk, o, rules, false)

@@ -57,7 +57,7 @@ against AWS.`,
 	root.AddCommand(newDemoCmd(g), newServeCmd(g), newSimCmd(g), newConfigCmd(g), newIngestCmd(g), newConsumeCmd(g))
 	root.AddCommand(newTransformCmd(g), newSetupCmd(g))
 	root.AddCommand(newCheckCmd(g))
-	root.AddCommand(newVerifyCmd(g))
+	root.AddCommand(newVerifyCmd(g), newPruneCmd(g), newCostCmd(g))
 	root.AddCommand(newProduceCmd(g))
 	root.AddCommand(newScenarioCmd(g), newTUICmd(g))
 	return root, g

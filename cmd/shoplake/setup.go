@@ -35,7 +35,8 @@ data directory (mode local), and leaves alone what already exists:
   - the lake's bucket, in the configured region (or the AWS default chain's),
     with default encryption (SSE-S3, or SSE-KMS with --kms-key), every kind
     of public access blocked, and the lifecycle rules of the zones: RAW to
-    STANDARD_IA and then GLACIER_IR, QUARANTINE expired, incomplete
+    STANDARD_IA and then GLACIER_IR, the stream's dead letters in
+    QUARANTINE expired (lake.Retention; shoplake prune), incomplete
     multipart uploads aborted (rules of other IDs are kept);
   - the clickstream's Kinesis stream, provisioned with --shards shards
     (default kinesis.shards) or --on-demand, encrypted with the AWS-managed
@@ -88,7 +89,7 @@ alarms and the schedule) with CloudFormation; docs/AWS.md compares them.`,
 	fs.StringVar(&streamKM, "stream-kms-key", "alias/aws/kinesis", "encrypt the stream with this KMS key (mode aws; empty: leave as it is)")
 	fs.Int32Var(&policy.RawInfrequentDays, "raw-ia-days", policy.RawInfrequentDays, "move RAW objects to STANDARD_IA after this many days (0: never)")
 	fs.Int32Var(&policy.RawGlacierDays, "raw-glacier-days", policy.RawGlacierDays, "move RAW objects to GLACIER_IR after this many days (0: never)")
-	fs.Int32Var(&policy.QuarantineExpireDays, "quarantine-days", policy.QuarantineExpireDays, "delete QUARANTINE objects after this many days (0: never)")
+	fs.Int32Var(&policy.QuarantineExpireDays, "quarantine-days", policy.QuarantineExpireDays, "delete the stream's dead letters (quarantine/events/) after this many days (0: never)")
 	fs.BoolVar(&dryRun, "dry-run", false, "report what would be created or changed, and change nothing")
 	fs.BoolVar(&asJSON, "json", false, "print the steps as JSON")
 	return cmd

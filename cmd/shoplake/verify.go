@@ -172,6 +172,9 @@ func printVerify(w io.Writer, rep verifyReport) {
 		fmt.Fprintf(w, "manifests: %d RAW objects staged, %d not staged yet; %d exports; %d orphans (files no manifest names)\n",
 			rep.Staged, rep.NotStaged, rep.Exports, len(rep.Orphans))
 	}
+	if rep.Pruned > 0 {
+		fmt.Fprintf(w, "pruned: %d RAW objects deleted by shoplake prune, their records in STAGING (raw/_pruned/ names them)\n", rep.Pruned)
+	}
 	if len(rep.Zones) > 0 {
 		tb := &table{head: []string{"zone", "objects", "bytes", "ok", "corrupt", "missing", "foreign", "not staged", "orphans"},
 			right: []bool{false, true, true, true, true, true, true, true, true}}
