@@ -322,7 +322,8 @@
           if (v === null) return;
           d += (d ? ' L' : 'M') + x(i).toFixed(1) + ',' + y(v).toFixed(1);
         });
-        if (d) append(g, svg('path', { d, fill: 'none', stroke: color, 'stroke-width': 2 }));
+        // Every other line dashed, so that two equal series both show.
+        if (d) append(g, svg('path', { d, fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-dasharray': si % 2 ? '6 4' : null }));
         s.values.forEach((v, i) => { if (v !== null) append(g, svg('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5, fill: color })); });
       }
     });
@@ -506,8 +507,8 @@
     const offsets = [...new Set(mine.map((r) => r.period_offset))].sort((a, b) => a - b);
     const cell = new Map(mine.map((r) => [day(r.cohort_start) + '/' + r.period_offset, r]));
     const unit = g === 'month' ? 'Month' : 'Week';
-    fill('retention', el('table', { class: 'heat' },
-      el('caption', { text: `Share of each ${g}'s new customers who ordered again ${g === 'month' ? 'months' : 'weeks'} later (cohort_retention); a dashed cell is a period not over yet` }),
+    fill('retention', el('p', { class: 'note', text: 'A dashed cell is a period not over yet.' }), el('table', { class: 'heat' },
+      el('caption', { text: `Customers by the ${g} of their first completed order, and the share of them with a completed order in each ${g} since (cohort_retention)` }),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Cohort' }), el('th', { scope: 'col', class: 'n', text: 'Customers' }),
         offsets.map((o) => el('th', { scope: 'col', class: 'n' }, unit + ' ', el('span', { 'data-axis': String(o), text: String(o) }))))),
       el('tbody', {}, cohorts.map((c) => {
@@ -550,7 +551,7 @@
           return r && r.avg_revenue !== null ? Number(r.avg_revenue) : null;
         }),
       })).filter((s) => s.values.some((v) => v !== null)).slice(0, PALETTE.length);
-      parts.push(legend(series.map((s) => 'Cohort ' + s.name)));
+      parts.push(legend(series.map((s) => ['Cohort ', dateEl(s.name)])));
       parts.push(chart(horizons, series, {
         label: 'Average revenue per customer of each monthly cohort after each window (cohort_ltv); every value is in the table below.',
         xLabel: (h) => h + ' days',
@@ -558,7 +559,7 @@
       }));
     }
     const table = el('table', {},
-      el('caption', { text: 'Revenue of each monthly cohort within 30, 90 and 365 days of each customer\'s first order (cohort_ltv)' }),
+      el('caption', { text: 'Revenue of each monthly cohort within each window after each customer\'s first order, and its average once every customer has had the whole window (cohort_ltv)' }),
       el('thead', {}, el('tr', {}, ['Cohort', 'Window (days)', 'Customers', 'Matured', 'Revenue', 'Average per matured customer']
         .map((t, i) => el('th', { scope: 'col', class: i ? 'n' : null, text: t })))),
       el('tbody', {}, rows.map((r) => {
