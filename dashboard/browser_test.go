@@ -370,7 +370,7 @@ func TestDashboard_Browser(t *testing.T) {
 	if err := chromedp.Do(ctx, enable, chromedp.Navigate(ts.URL)); err != nil {
 		t.Fatal(err)
 	}
-	step := func(name string, a chromedp.Action[chromedp.Void]) {
+	step := func(t *testing.T, name string, a chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -378,7 +378,7 @@ func TestDashboard_Browser(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	eval := func(expr string) string {
+	eval := func(t *testing.T, expr string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 		if err != nil {
@@ -386,7 +386,7 @@ func TestDashboard_Browser(t *testing.T) {
 		}
 		return v
 	}
-	read := func() pageState {
+	read := func(t *testing.T) pageState {
 		t.Helper()
 		b, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](readPage))
 		if err != nil {
@@ -398,7 +398,7 @@ func TestDashboard_Browser(t *testing.T) {
 		}
 		return st
 	}
-	step("the page draws the marts", chromedp.WaitVisible(chromedp.CSS(`#kpis data`)))
+	step(t, "the page draws the marts", chromedp.WaitVisible(chromedp.CSS(`#kpis data`)))
 	checkConsole("loading the page")
 
 	latest := ""
@@ -425,18 +425,20 @@ func TestDashboard_Browser(t *testing.T) {
 		}
 		return true
 	}
-	checkPage(t, read(), want, cover)
+	checkPage(t, read(t), want, cover)
 
 	t.Run("Keyboard", func(t *testing.T) {
-		focused := func() string { return eval(`document.activeElement.id || document.activeElement.className || document.activeElement.tagName`) }
+		focused := func() string {
+			return eval(t, `document.activeElement.id || document.activeElement.className || document.activeElement.tagName`)
+		}
 		tabTo := func(id string, max int) {
 			t.Helper()
 			var seen []string
 			for range max {
-				step("tab", chromedp.KeyEvent(kb.Tab))
+				step(t, "tab", chromedp.KeyEvent(kb.Tab))
 				f := focused()
 				if f == id {
-					if style := eval(`getComputedStyle(document.activeElement).outlineStyle`); style == "none" {
+					if style := eval(t, `getComputedStyle(document.activeElement).outlineStyle`); style == "none" {
 						t.Errorf("%s has the focus but no visible outline", id)
 					}
 					return
@@ -445,45 +447,45 @@ func TestDashboard_Browser(t *testing.T) {
 			}
 			t.Fatalf("Tab never reached #%s; it went through %v", id, seen)
 		}
-		eval(`document.activeElement.blur(), ''`)
-		step("first tab", chromedp.KeyEvent(kb.Tab))
-		if f, left := focused(), eval(`String(document.activeElement.getBoundingClientRect().left >= 0)`); f != "skip" || left != "true" {
+		eval(t, `document.activeElement.blur(), ''`)
+		step(t, "first tab", chromedp.KeyEvent(kb.Tab))
+		if f, left := focused(), eval(t, `String(document.activeElement.getBoundingClientRect().left >= 0)`); f != "skip" || left != "true" {
 			t.Errorf("the first Tab reaches %q (on screen: %s), want the skip link, shown", f, left)
 		}
 		tabTo("pause", 3)
-		step("space", chromedp.KeyEvent(" "))
-		if p, text := eval(`document.getElementById('pause').getAttribute('aria-pressed')`), eval(`document.getElementById('pause').textContent`); p != "true" || !strings.Contains(text, "Resume") {
+		step(t, "space", chromedp.KeyEvent(" "))
+		if p, text := eval(t, `document.getElementById('pause').getAttribute('aria-pressed')`), eval(t, `document.getElementById('pause').textContent`); p != "true" || !strings.Contains(text, "Resume") {
 			t.Errorf("after Space on pause: aria-pressed %s, %q", p, text)
 		}
-		step("space", chromedp.KeyEvent(" "))
-		if p := eval(`document.getElementById('pause').getAttribute('aria-pressed')`); p != "false" {
+		step(t, "space", chromedp.KeyEvent(" "))
+		if p := eval(t, `document.getElementById('pause').getAttribute('aria-pressed')`); p != "false" {
 			t.Errorf("after a second Space: aria-pressed %s", p)
 		}
 		tabTo("s-checks", 5)
-		step("open the check results", chromedp.KeyEvent(kb.Enter))
-		if open := eval(`String(document.getElementById('d-checks').open)`); open != "true" {
+		step(t, "open the check results", chromedp.KeyEvent(kb.Enter))
+		if open := eval(t, `String(document.getElementById('d-checks').open)`); open != "true" {
 			t.Errorf("Enter on the summary left the check results closed")
 		}
 		tabTo("funnel-date", 10)
-		step("an older funnel date", chromedp.KeyEvent(kb.ArrowDown))
-		funnelDate = eval(`document.getElementById('funnel-date').value`)
+		step(t, "an older funnel date", chromedp.KeyEvent(kb.ArrowDown))
+		funnelDate = eval(t, `document.getElementById('funnel-date').value`)
 		if funnelDate == latest {
 			t.Errorf("ArrowDown on the funnel's date left it on %s", latest)
 		}
-		if got := eval(`document.querySelector('#funnel data').dataset.key`); !strings.HasPrefix(got, funnelDate+"/") {
+		if got := eval(t, `document.querySelector('#funnel data').dataset.key`); !strings.HasPrefix(got, funnelDate+"/") {
 			t.Errorf("the funnel shows %s, want the date chosen, %s", got, funnelDate)
 		}
-		step("leave the select", chromedp.KeyEvent(kb.Tab))
-		if f := eval(`document.activeElement.name`); f != "granularity" {
+		step(t, "leave the select", chromedp.KeyEvent(kb.Tab))
+		if f := eval(t, `document.activeElement.name`); f != "granularity" {
 			t.Fatalf("after the funnel's date, Tab reaches %q, want the cohorts' granularity", f)
 		}
-		step("weekly cohorts", chromedp.KeyEvent(kb.ArrowRight))
-		granularity = eval(`document.querySelector('input[name=granularity]:checked').value`)
+		step(t, "weekly cohorts", chromedp.KeyEvent(kb.ArrowRight))
+		granularity = eval(t, `document.querySelector('input[name=granularity]:checked').value`)
 		if granularity != "week" {
 			t.Fatalf("ArrowRight on the granularity chose %q, want week", granularity)
 		}
-		checkPage(t, read(), want, cover)
-		if open := eval(`String(document.getElementById('d-checks').open)`); open != "true" {
+		checkPage(t, read(t), want, cover)
+		if open := eval(t, `String(document.getElementById('d-checks').open)`); open != "true" {
 			t.Errorf("the check results closed on their own")
 		}
 	})
@@ -500,23 +502,23 @@ func TestDashboard_Browser(t *testing.T) {
 	t.Run("Stale", func(t *testing.T) {
 		release := warehousetest.HoldWriter(t, path)
 		gen.Add(1)
-		step("refresh", chromedp.Click(chromedp.CSS(`#refresh-now`)))
-		step("the stale note", chromedp.Poll[chromedp.Void](`!document.getElementById('stale').hidden && document.getElementById('stale').textContent.includes('Stale since')`,
+		step(t, "refresh", chromedp.Click(chromedp.CSS(`#refresh-now`)))
+		step(t, "the stale note", chromedp.Poll[chromedp.Void](`!document.getElementById('stale').hidden && document.getElementById('stale').textContent.includes('Stale since')`,
 			chromedp.WithPollingTimeout(5*time.Second)))
-		if n := eval(`String(document.querySelectorAll('#kpis data').length)`); n == "0" {
+		if n := eval(t, `String(document.querySelectorAll('#kpis data').length)`); n == "0" {
 			t.Error("the stale page dropped its figures")
 		}
 		release()
 		gen.Add(1)
-		step("refresh", chromedp.Click(chromedp.CSS(`#refresh-now`)))
-		step("fresh again", chromedp.Poll[chromedp.Void](`document.getElementById('stale').hidden`, chromedp.WithPollingTimeout(5*time.Second)))
+		step(t, "refresh", chromedp.Click(chromedp.CSS(`#refresh-now`)))
+		step(t, "fresh again", chromedp.Poll[chromedp.Void](`document.getElementById('stale').hidden`, chromedp.WithPollingTimeout(5*time.Second)))
 	})
 	// A failed read is not a console error: the page says so itself.
 	checkConsole("reading a busy warehouse")
 
 	// The screenshot: the whole page as it first shows (monthly cohorts,
 	// the latest funnel, the check results closed).
-	eval(`(() => {
+	eval(t, `(() => {
 	  document.querySelector('input[name=granularity][value=month]').click();
 	  const s = document.getElementById('funnel-date');
 	  s.selectedIndex = 0;

@@ -487,13 +487,14 @@
     return '#' + [1, 3, 5].map((i) => Math.round(p(a, i) + (p(b, i) - p(a, i)) * t).toString(16).padStart(2, '0')).join('');
   }
   // heat is a cell's background for rate (0..1) and the text colour with
-  // the higher contrast on it.
+  // the higher contrast on it: white or black, one of which always has at
+  // least 4.58:1 (the worst background, of luminance 0.18, between them).
   function heat(rate) {
     const bg = mix('#eef3fb', '#0b3d91', Math.sqrt(Math.max(0, Math.min(1, rate))));
     const L = lum(bg);
     const white = 1.05 / (L + 0.05);
     const black = (L + 0.05) / 0.05;
-    return [bg, white >= black ? '#ffffff' : '#111111'];
+    return [bg, white >= black ? '#ffffff' : '#000000'];
   }
 
   function renderRetention(rows) {
@@ -628,9 +629,9 @@
       ['Tracking loss', 'tracking_loss_rate', 'rate'],
     ];
     fill('recon', el('table', {},
-      el('caption', { text: 'Orders of each day with and without a purchase event, and purchase events without an order (purchase_reconciliation)' }),
+      el('caption', { text: 'Orders of each day with and without a purchase event, and purchase events without an order, newest day first (purchase_reconciliation)' }),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Date' }), cols.map(([t]) => el('th', { scope: 'col', class: 'n', text: t })))),
-      el('tbody', {}, rows.map((r) => el('tr', {}, el('th', { scope: 'row' }, dateEl(r.date)),
+      el('tbody', {}, [...rows].reverse().map((r) => el('tr', {}, el('th', { scope: 'row' }, dateEl(r.date)),
         cols.map(([, f, kind]) => el('td', { class: 'n' }, num(kind, 'purchase_reconciliation', f, day(r.date), r[f]))))))));
   }
 
