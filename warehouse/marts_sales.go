@@ -116,3 +116,97 @@ func (t *salesText) parse(s *Sales) error {
 	}
 	return nil
 }
+
+// ProductTotal is marts.product_sales summed over its dates for one
+// product: what a "top products" table shows for a range of days.
+type ProductTotal struct {
+	ProductID int64  `json:"product_id"`
+	Category  string `json:"category"` // of the product's earliest row; "" when missing
+	// Sales holds the sums of the product's rows; NetSalesRank is its rank
+	// among the totals (1, 2, ... by NetSales descending, ties by product
+	// id).
+	Sales
+}
+
+// CategoryTotal is marts.category_sales summed over its dates for one
+// category.
+type CategoryTotal struct {
+	Category string `json:"category"`
+	// Sales holds the sums of the category's rows; NetSalesRank is its
+	// rank among the totals (by NetSales descending, ties by category,
+	// bytewise).
+	Sales
+}
+
+// TopProducts sums rows (marts.product_sales, any dates) by product and
+// returns the first n by net sales, ranked; every product when n <= 0.
+func TopProducts(rows []ProductSalesRow, n int) []ProductTotal {
+	by := map[int64]*ProductTotal{}
+	var out []*ProductTotal
+	for _, r := range rows {
+		p, ok := by[r.ProductID]
+		if !ok {
+			p = &ProductTotal{ProductID: r.ProductID, Category: r.Category}
+			by[r.ProductID] = p
+			out = append(out, p)
+		}
+		p.Sales.add(r.Sales)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].NetSales != out[j].NetSales {
+			return out[i].NetSales > out[j].NetSales
+		}
+		return out[i].ProductID < out[j].ProductID
+	})
+	return ranked(out, n, func(p *ProductTotal) *Sales { return &p.Sales })
+}
+
+// TopCategories sums rows (marts.category_sales, any dates) by category
+// and returns the first n by net sales, ranked; every category when n <= 0.
+func TopCategories(rows []CategorySalesRow, n int) []CategoryTotal {
+	by := map[string]*CategoryTotal{}
+	var out []*CategoryTotal
+	for _, r := range rows {
+		c, ok := by[r.Category]
+		if !ok {
+			c = &CategoryTotal{Category: r.Category}
+			by[r.Category] = c
+			out = append(out, c)
+		}
+		c.Sales.add(r.Sales)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].NetSales != out[j].NetSales {
+			return out[i].NetSales > out[j].NetSales
+		}
+		return strings.Compare(out[i].Category, out[j].Category) < 0
+	})
+	return ranked(out, n, func(c *CategoryTotal) *Sales { return &c.Sales })
+}
+
+// ranked returns the first n of sorted (all when n <= 0), each with its
+// rank set from 1.
+func ranked[T any](sorted []*T, n int, sales func(*T) *Sales) []T {
+	if n <= 0 || n > len(sorted) {
+		n = len(sorted)
+	}
+	out := make([]T, n)
+	for i := range out {
+		sales(sorted[i]).NetSalesRank = i + 1
+		out[i] = *sorted[i]
+	}
+	return out
+}
+
+// add adds the counts and amounts of o to s (not its rank).
+func (s *Sales) add(o Sales) {
+	s.OrdersPlaced += o.OrdersPlaced
+	s.UnitsSold += o.UnitsSold
+	s.GrossSales += o.GrossSales
+	s.CancelledUnits += o.CancelledUnits
+	s.CancelledSales += o.CancelledSales
+	s.RefundedUnits += o.RefundedUnits
+	s.Refunds += o.Refunds
+	s.NetUnits += o.NetUnits
+	s.NetSales += o.NetSales
+}

@@ -109,8 +109,43 @@ func TestWarehouse_SalesMarts(t *testing.T) {
 				t.Errorf("run %d: category_sales:\n%s\nwant:\n%s", i+1, got, s.categories)
 			}
 			checkSalesSumToRevenue(t, w, products, categories)
+			if i == len(steps)-1 {
+				checkSalesTotals(t, products, categories)
+			}
 		}
 	})
+}
+
+// checkSalesTotals checks warehouse.TopProducts and TopCategories on the
+// sales of TestWarehouse_SalesMarts's last run, summed by hand: ties on
+// net sales (P1 and P5, 20.00) rank the smaller id first; n bounds the
+// list; n <= 0 keeps every product.
+func checkSalesTotals(tb testing.TB, products []warehouse.ProductSalesRow, categories []warehouse.CategorySalesRow) {
+	tb.Helper()
+	var b strings.Builder
+	for _, p := range warehouse.TopProducts(products, 0) {
+		fmt.Fprintf(&b, "P%d %q %s\n", p.ProductID, p.Category, formatSales(p.Sales))
+	}
+	if got, want := b.String(), "P1 \"home\" 3 3 30.00 1 10.00 0 0.00 2 20.00 #1\n"+
+		"P5 \"toys\" 1 1 20.00 0 0.00 0 0.00 1 20.00 #2\n"+
+		"P4 \"home\" 2 2 20.00 1 10.00 0 0.00 1 10.00 #3\n"+
+		"P2 \"kitchen\" 1 2 6.66 0 0.00 0 0.00 2 6.66 #4\n"+
+		"P3 \"\" 1 2 10.00 0 0.00 1 5.00 1 5.00 #5\n"+
+		"P9 \"\" 1 1 0.00 0 0.00 1 0.00 0 0.00 #6\n"; got != want {
+		tb.Errorf("TopProducts:\n%s\nwant:\n%s", got, want)
+	}
+	if top := warehouse.TopProducts(products, 2); len(top) != 2 || top[1].ProductID != 5 {
+		tb.Errorf("TopProducts(2) = %+v, want P1 and P5", top)
+	}
+	b.Reset()
+	for _, c := range warehouse.TopCategories(categories, 3) {
+		fmt.Fprintf(&b, "%q %s\n", c.Category, formatSales(c.Sales))
+	}
+	if got, want := b.String(), "\"home\" 3 5 50.00 2 20.00 0 0.00 3 30.00 #1\n"+
+		"\"toys\" 1 1 20.00 0 0.00 0 0.00 1 20.00 #2\n"+
+		"\"kitchen\" 1 2 6.66 0 0.00 0 0.00 2 6.66 #3\n"; got != want {
+		tb.Errorf("TopCategories(3):\n%s\nwant:\n%s", got, want)
+	}
 }
 
 func formatSales(s warehouse.Sales) string {

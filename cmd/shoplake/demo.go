@@ -336,31 +336,16 @@ type productTotal struct {
 }
 
 // topProducts sums marts.product_sales by product and returns the first n
-// by net sales (ties by product id).
+// by net sales (ties by product id): warehouse.TopProducts, in the demo's
+// columns.
 func topProducts(rows []warehouse.ProductSalesRow, n int) []productTotal {
-	by := map[int64]*productTotal{}
-	for _, r := range rows {
-		p, ok := by[r.ProductID]
-		if !ok {
-			p = &productTotal{ProductID: r.ProductID, Category: r.Category}
-			by[r.ProductID] = p
-		}
-		p.NetUnits += r.NetUnits
-		p.Gross += r.GrossSales
-		p.Returned += r.CancelledSales + r.Refunds
-		p.Net += r.NetSales
+	top := warehouse.TopProducts(rows, n)
+	out := make([]productTotal, len(top))
+	for i, p := range top {
+		out[i] = productTotal{ProductID: p.ProductID, Category: p.Category, NetUnits: p.NetUnits,
+			Gross: p.GrossSales, Returned: p.CancelledSales + p.Refunds, Net: p.NetSales}
 	}
-	out := make([]productTotal, 0, len(by))
-	for _, p := range by {
-		out = append(out, *p)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Net != out[j].Net {
-			return out[i].Net > out[j].Net
-		}
-		return out[i].ProductID < out[j].ProductID
-	})
-	return out[:min(n, len(out))]
+	return out
 }
 
 // printTopProducts prints the products that sold the most, net.

@@ -56,7 +56,7 @@ against AWS.`,
 	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile at the command's end to this file (go tool pprof reads it)")
 	root.AddCommand(newDemoCmd(g), newServeCmd(g), newSimCmd(g), newConfigCmd(g), newIngestCmd(g), newConsumeCmd(g))
 	root.AddCommand(newTransformCmd(g), newSetupCmd(g))
-	root.AddCommand(newCheckCmd(g))
+	root.AddCommand(newCheckCmd(g), newDashboardCmd(g))
 	root.AddCommand(newVerifyCmd(g), newPruneCmd(g), newCostCmd(g))
 	root.AddCommand(newProduceCmd(g))
 	root.AddCommand(newScenarioCmd(g), newTUICmd(g))
