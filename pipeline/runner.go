@@ -334,12 +334,16 @@ func (r *Runner) StreamHour(ctx context.Context, from time.Time, day *DayReport)
 	n := r.World.EventCount(from, to)
 	day.Events += n
 	r.totals.Generated += n
+	began := r.Clock.Now()
 	put, err := r.Produce(ctx, to)
+	r.opts.Metrics.Step("produce", r.Clock.Now().Sub(began))
 	day.Put.Add(put)
 	if err != nil {
 		return fmt.Errorf("produce %s: %w", from.Format(time.RFC3339), err)
 	}
+	began = r.Clock.Now()
 	cons, err := r.Drain(ctx)
+	r.opts.Metrics.Step("consume", r.Clock.Now().Sub(began))
 	day.Consume.Add(cons)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", from.Format(time.RFC3339), err)

@@ -769,28 +769,8 @@ func init() {
 			},
 			// The fleet must be back within the fault phase: a burst sent in
 			// the heal phase is not the fault's.
-			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
-				at := Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(r.IntN(20)) * time.Hour}
-				d := time.Duration(1+r.IntN(12)) * time.Hour
-				end := time.Duration(sc.World.Days) * 24 * time.Hour
-				if back := at.sinceStart() + d; back >= end {
-					d = end - time.Hour - at.sinceStart()
-				}
-				return Fault{Kind: LateBurst, At: &at, For: Duration(d)}, d > 0
-			},
-			strikes: func(f Fault, sc *Scenario) string {
-				at, d := Moment{Day: 1, Offset: 12 * time.Hour}, 6*time.Hour
-				if f.At != nil {
-					at = *f.At
-				}
-				if f.For > 0 {
-					d = time.Duration(f.For)
-				}
-				if at.sinceStart()+d >= time.Duration(sc.World.Days)*24*time.Hour {
-					return "the fleet is back only after the fault phase"
-				}
-				return ""
-			},
+			draw:    drawWindow(LateBurst, 12),
+			strikes: windowStrikes(Moment{Day: 1, Offset: 12 * time.Hour}, 6*time.Hour, "the fleet is back only after the fault phase"),
 		},
 		ConsumerDown: {
 			about: "the stream's consumer is down from At for For (default day 1 12:00 for 4h): the fleet keeps sending, the records wait on the stream, and the consumer drains the backlog when it is back; nothing is lost, and the consumer-stalled alert fires",
@@ -806,28 +786,8 @@ func init() {
 			},
 			// Back within the fault phase, and within the stream's
 			// retention (24h) so that the backlog is still there.
-			draw: func(r *rand.Rand, sc *Scenario) (Fault, bool) {
-				at := Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(r.IntN(20)) * time.Hour}
-				d := time.Duration(1+r.IntN(8)) * time.Hour
-				end := time.Duration(sc.World.Days) * 24 * time.Hour
-				if back := at.sinceStart() + d; back >= end {
-					d = end - time.Hour - at.sinceStart()
-				}
-				return Fault{Kind: ConsumerDown, At: &at, For: Duration(d)}, d > 0
-			},
-			strikes: func(f Fault, sc *Scenario) string {
-				at, d := Moment{Day: 1, Offset: 12 * time.Hour}, 4*time.Hour
-				if f.At != nil {
-					at = *f.At
-				}
-				if f.For > 0 {
-					d = time.Duration(f.For)
-				}
-				if at.sinceStart()+d >= time.Duration(sc.World.Days)*24*time.Hour {
-					return "the consumer is back only after the fault phase"
-				}
-				return ""
-			},
+			draw:    drawWindow(ConsumerDown, 8),
+			strikes: windowStrikes(Moment{Day: 1, Offset: 12 * time.Hour}, 4*time.Hour, "the consumer is back only after the fault phase"),
 			check: func(f Fault, days int) []string {
 				if f.For > 0 && time.Duration(f.For) > 20*time.Hour {
 					return []string{"for: the consumer must be back within 20h, inside the stream's 24h retention"}
@@ -1208,4 +1168,37 @@ func fullRefresh(ctx context.Context, x *run, kind Kind, date time.Time) error {
 	}
 	x.fire(kind, 1)
 	return nil
+}
+
+// drawWindow draws a fault of kind over a window of 1 to maxHours hours
+// that starts on a day of the world and ends an hour before the fault
+// phase does at the latest (false if none fits).
+func drawWindow(kind Kind, maxHours int) func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+	return func(r *rand.Rand, sc *Scenario) (Fault, bool) {
+		at := Moment{Day: 1 + r.IntN(sc.World.Days), Offset: time.Duration(r.IntN(20)) * time.Hour}
+		d := time.Duration(1+r.IntN(maxHours)) * time.Hour
+		end := time.Duration(sc.World.Days) * 24 * time.Hour
+		if back := at.sinceStart() + d; back >= end {
+			d = end - time.Hour - at.sinceStart()
+		}
+		return Fault{Kind: kind, At: &at, For: Duration(d)}, d > 0
+	}
+}
+
+// windowStrikes says why a window fault (At, For; defaults defAt, defFor)
+// cannot strike: its window ends after the fault phase (why).
+func windowStrikes(defAt Moment, defFor time.Duration, why string) func(f Fault, sc *Scenario) string {
+	return func(f Fault, sc *Scenario) string {
+		at, d := defAt, defFor
+		if f.At != nil {
+			at = *f.At
+		}
+		if f.For > 0 {
+			d = time.Duration(f.For)
+		}
+		if at.sinceStart()+d >= time.Duration(sc.World.Days)*24*time.Hour {
+			return why
+		}
+		return ""
+	}
 }

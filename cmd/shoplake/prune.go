@@ -120,6 +120,9 @@ func runPrune(cmd *cobra.Command, cfg config.Config, opts pruneOptions, now time
 		return err
 	}
 	rep := pruneReport{DryRun: opts.dryRun, Warehouse: "none (--no-warehouse): STAGING alone vouches for RAW"}
+	if opts.retention.RawExpireDays == 0 {
+		rep.Warehouse = "not read: RAW does not expire (see --raw-days)"
+	}
 	popts := lake.PruneOptions{Retention: opts.retention, Now: now}
 	if !opts.noWarehouse && opts.retention.RawExpireDays > 0 {
 		path := warehousePath(cfg)
