@@ -282,6 +282,12 @@ func checkPage(t *testing.T, st pageState, want map[string]string, cover func(id
 // controls work from the keyboard with a visible focus; the page polls;
 // while another process writes the warehouse it says the data is stale;
 // and it writes a screenshot.
+// The lag the browser test's dashboard is given for one shard.
+var (
+	lagSeconds = 42.0
+	lagAt      = time.Date(2026, 2, 8, 23, 59, 0, 0, time.UTC)
+)
+
 func TestDashboard_Browser(t *testing.T) {
 	exe := chromium(t)
 	path := warehouseFile(t)
@@ -298,6 +304,9 @@ func TestDashboard_Browser(t *testing.T) {
 		Source:      "duckdb warehouse.duckdb",
 		MinInterval: time.Millisecond,
 		Refresh:     time.Second,
+		Lag: func(context.Context) (dashboard.Lag, error) {
+			return dashboard.Lag{Available: true, Shards: []dashboard.ShardLag{{ShardID: "shardId-000000000003", IteratorAgeSeconds: &lagSeconds, CheckpointedAt: &lagAt}}}, nil
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -400,6 +409,11 @@ func TestDashboard_Browser(t *testing.T) {
 	}
 	step(t, "the page draws the marts", chromedp.WaitVisible(chromedp.CSS(`#kpis data`)))
 	checkConsole("loading the page")
+	// The consumer's lag, as Options.Lag read it (a consumer's scrape).
+	lagCard := eval(t, `[...document.querySelectorAll('#health .card')].filter((c) => c.querySelector('h3').textContent === 'Consumer lag').map((c) => c.innerText).join('')`)
+	if !strings.Contains(lagCard, "shardId-000000000003") || !strings.Contains(lagCard, "42 s") {
+		t.Errorf("the consumer lag card reads %q, want shard shardId-000000000003 42 s behind", lagCard)
+	}
 
 	latest := ""
 	for id := range want {

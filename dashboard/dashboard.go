@@ -78,7 +78,7 @@ const DefaultRefresh = 5 * time.Second
 // NoLagReason is why the consumer's lag is not shown when Options.Lag is
 // nil.
 const NoLagReason = "the consumer's lag is known to the consumer process and to Kinesis, not to the warehouse the dashboard reads: " +
-	"see the metrics of shoplake consume --follow (--metrics-addr)"
+	"run shoplake consume --follow --metrics-addr ADDR and this dashboard with --consumer-metrics http://ADDR/metrics"
 
 // Server is the dashboard: an http.Handler serving the page at /, its
 // assets under /assets/, and the snapshot at /api/snapshot. Its methods
