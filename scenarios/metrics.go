@@ -59,7 +59,8 @@ func alertNames() []string {
 	return rs.Names()
 }
 
-// AlertHelp describes every alert, one per line: "name: what it means".
+// AlertHelp describes every alert, one per line: its name, severity and
+// what it means, separated by tabs.
 func AlertHelp() string {
 	rs, err := rules()
 	if err != nil {
@@ -67,7 +68,7 @@ func AlertHelp() string {
 	}
 	var b strings.Builder
 	for _, r := range rs.List() {
-		fmt.Fprintf(&b, "%s: %s (%s)\n", r.Name, r.About, r.Severity)
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", r.Name, r.Severity, r.About)
 	}
 	return b.String()
 }

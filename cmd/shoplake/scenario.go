@@ -344,11 +344,10 @@ func newScenarioKindsCmd() *cobra.Command {
 				t.add(string(k.Kind), k.About)
 			}
 			t.print(out)
-			fmt.Fprintln(out, "\nALERTS (expect: alerts:)")
-			a := &table{head: []string{"alert", "fires when"}, right: []bool{false, false}}
+			fmt.Fprintln(out, "\nALERTS (expect: alerts:, from deploy/prometheus/alerts.yaml; docs/RUNBOOK.md says what to do)")
+			a := &table{head: []string{"alert", "severity", "what it means"}, right: []bool{false, false, false}}
 			for _, line := range strings.Split(strings.TrimSpace(scenarios.AlertHelp()), "\n") {
-				name, about, _ := strings.Cut(line, ": ")
-				a.add(name, about)
+				a.add(strings.SplitN(line, "\t", 3)...)
 			}
 			a.print(out)
 			return nil
