@@ -11,6 +11,7 @@
 package alerts
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -327,11 +328,15 @@ func (q *memQuerier) Select(_ context.Context, _ bool, _ *storage.SelectHints, m
 		if !matches(s.lset, matchers) {
 			continue
 		}
-		var samples []chunks.Sample
-		for _, x := range s.samples {
-			if x.t >= q.mint && x.t <= q.maxt {
-				samples = append(samples, x)
-			}
+		// Samples are added in time order: the range is a slice of them.
+		lo, _ := slices.BinarySearchFunc(s.samples, q.mint, func(x fsample, t int64) int { return cmp.Compare(x.t, t) })
+		hi, found := slices.BinarySearchFunc(s.samples, q.maxt, func(x fsample, t int64) int { return cmp.Compare(x.t, t) })
+		if found {
+			hi++
+		}
+		samples := make([]chunks.Sample, 0, max(hi-lo, 0))
+		for _, x := range s.samples[lo:max(hi, lo)] {
+			samples = append(samples, x)
 		}
 		if len(samples) > 0 {
 			out = append(out, storage.NewListSeries(s.lset, samples))
