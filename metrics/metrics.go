@@ -421,6 +421,15 @@ func (m *Registry) SourceObserver(source string) ingest.Observer {
 	if m == nil {
 		return nil
 	}
+	// Every endpoint's series exist at 0 before the first request, so
+	// that increase() counts the first hour's requests too and a ratio of
+	// two of them compares like with like.
+	for _, e := range ingest.Entities {
+		for _, o := range []ingest.RequestOutcome{ingest.RequestOK, ingest.RequestRetried, ingest.RequestFailed, ingest.RequestRefused} {
+			m.sourceRequests.WithLabelValues(source, "/"+e, string(o))
+		}
+		m.sourceRetries.WithLabelValues(source, "/"+e)
+	}
 	return &sourceObserver{m: m, source: source}
 }
 
