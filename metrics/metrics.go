@@ -171,6 +171,12 @@ func New() *Registry {
 		Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900},
 	}, []string{"step"})
 	m.reg.MustRegister(m.stepDuration)
+	// Series an alert takes the increase() of exist at 0 from the start:
+	// a counter first seen at 1 shows no increase, and a first failed run
+	// would page no one.
+	for _, st := range []string{"promoted", "blocked", "failed"} {
+		m.transformRuns.WithLabelValues(st)
+	}
 	m.series = append(m.series, Series{Namespace + "_step_duration_seconds", "histogram", []string{"step"}, "How long each step of the pipeline took (produce, consume, ingest, load, transform, export), on the run's clock."})
 	return m
 }
@@ -421,9 +427,13 @@ func (m *Registry) SourceObserver(source string) ingest.Observer {
 	if m == nil {
 		return nil
 	}
-	// Every endpoint's series exist at 0 before the first request, so
-	// that increase() counts the first hour's requests too and a ratio of
-	// two of them compares like with like.
+	// Every endpoint's series, and the runs', exist at 0 before the first
+	// request, so that increase() counts the first hour's requests and a
+	// first failed run too, and a ratio of two of them compares like with
+	// like.
+	for _, st := range []ingest.Status{ingest.StatusCommitted, ingest.StatusUnchanged, ingest.StatusFailed} {
+		m.ingestRuns.WithLabelValues(source, string(st))
+	}
 	for _, e := range ingest.Entities {
 		for _, o := range []ingest.RequestOutcome{ingest.RequestOK, ingest.RequestRetried, ingest.RequestFailed, ingest.RequestRefused} {
 			m.sourceRequests.WithLabelValues(source, "/"+e, string(o))

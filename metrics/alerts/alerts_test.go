@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/shoplake/shoplake/metrics"
 	"github.com/shoplake/shoplake/metrics/alerts"
 	"github.com/shoplake/shoplake/stream"
+	"github.com/shoplake/shoplake/warehouse"
 )
 
 func load(t *testing.T) *alerts.Rules {
@@ -150,5 +152,60 @@ func TestRecorder_Order(t *testing.T) {
 	}
 	if err := rec.Sample(t0.Add(-time.Second)); err == nil {
 		t.Fatal("a sample before the last was accepted")
+	}
+}
+
+// The alerts no scenario makes fire (the simulated consumer is always
+// caught up at a tick; the scenarios' warehouses do not fail; every run
+// rebuilds the days it queues) fire on recordings that show their
+// failure, and only they.
+func TestEvaluate_AlertsWithoutAScenario(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		alert string
+		feed  func(m *metrics.Registry, h int, now time.Time)
+	}{
+		{"ShoplakeConsumerLag", func(m *metrics.Registry, h int, now time.Time) {
+			age := int64(0)
+			if h >= 30 && h < 34 {
+				age = 45 * 60 * 1000 // 45 minutes behind for four hours
+			}
+			m.Shards("clicks", now, []stream.ShardState{{ShardID: "shardId-000000000000", Leased: true, Checkpoint: fmt.Sprint(h), MillisBehindLatest: age}})
+		}},
+		{"ShoplakeTransformFailed", func(m *metrics.Registry, h int, now time.Time) {
+			if h == 24 {
+				m.Transformed(now, warehouse.TransformStats{Status: warehouse.StatusFailed})
+			}
+		}},
+		{"ShoplakeBackfillBacklog", func(m *metrics.Registry, h int, now time.Time) {
+			if h == 24 {
+				m.Transformed(now, warehouse.TransformStats{Status: warehouse.StatusPromoted, DaysPending: 3})
+			}
+		}},
+	} {
+		t.Run(c.alert, func(t *testing.T) {
+			m := metrics.New()
+			rec := alerts.NewRecorder(m.Gatherer())
+			for h := 0; h <= 48; h++ {
+				now := start.Add(time.Duration(h) * time.Hour)
+				m.Put("clicks", now, stream.PutStats{Acknowledged: 100, Calls: 1})
+				m.Consumed("clicks", stream.ConsumeStats{Records: 100, Valid: 100})
+				m.CaughtUp("clicks", now)
+				if h%24 == 0 {
+					m.Ingested("fakestore", now, ingest.Result{Status: ingest.StatusCommitted}, ingest.BreakerClosed)
+				}
+				c.feed(m, h, now)
+				if err := rec.Sample(now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fired, err := load(t).Evaluate(context.Background(), rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fired) != 1 || fired[0].Name != c.alert {
+				t.Fatalf("fired %+v, want %s alone", fired, c.alert)
+			}
+		})
 	}
 }
