@@ -34,8 +34,8 @@ TEST_TMPDIR ?= $(shell d=/dev/shm; [ -d $$d ] && [ -w $$d ] && [ "$$(df -Pk $$d 
 
 test:
 	$(GO) vet $(PKGS)
-	TMPDIR=$(TEST_TMPDIR) $(GO) test -count=1 $$($(GO) list $(PKGS) | grep -v '/scenarios$$')
-	set -o pipefail; TMPDIR=$(TEST_TMPDIR) $(GO) test -count=1 -v ./scenarios/ | grep -v -E '^=== (RUN|PAUSE|CONT)'
+	TMPDIR=$(TEST_TMPDIR) $(GO) test -count=1 -timeout 30m $$($(GO) list $(PKGS) | grep -v '/scenarios$$')
+	set -o pipefail; TMPDIR=$(TEST_TMPDIR) $(GO) test -count=1 -timeout 30m -v ./scenarios/ | grep -v -E '^=== (RUN|PAUSE|CONT)'
 
 # A swarm of SOAK_SEEDS drawn scenarios; a failing seed's scenario is saved
 # under soak-failures/ to be rerun with shoplake scenario run.
@@ -48,7 +48,7 @@ soak:
 # TEST_SHOPLAKE_POSTGRES_DSN is used as it is.
 integration:
 	@dsn="$${TEST_SHOPLAKE_POSTGRES_DSN:-$$(.ci/postgres)}" && \
-	TEST_SHOPLAKE_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -run 'Postgres|BothEngines|Transform_Incremental|LateData|BlockingCheck|RebuildFromLake' ./warehouse/... ./pipeline/ ./cmd/... ./scenarios/
+	TEST_SHOPLAKE_POSTGRES_DSN="$$dsn" $(GO) test -count=1 -timeout 30m -run 'Postgres|BothEngines|Transform_Incremental|LateData|BlockingCheck|RebuildFromLake' ./warehouse/... ./pipeline/ ./cmd/... ./scenarios/
 
 # Every benchmark, three iterations each (medians reported), written to
 # bench.out, then the targets of issue 14 (P1 to P6) beside the figures
