@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/internal/tz"
+	"github.com/shoplake/shoplake/internal/yamlstrict"
 )
 
 // ErrInvalidScenario wraps every problem found in a scenario file.
@@ -279,10 +280,11 @@ func Load(path string) (Scenario, error) {
 // Parse reads one scenario from YAML, refusing unknown fields, and
 // validates it.
 func Parse(b []byte) (Scenario, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	var sc Scenario
-	if err := dec.Decode(&sc); err != nil {
+	if err := yamlstrict.Decode(b, &sc); err != nil {
+		if errors.Is(err, yamlstrict.ErrEmpty) {
+			return Scenario{}, fmt.Errorf("%w: the file is empty: a scenario needs at least a name and a world (see scenarios/testdata/baseline.yaml)", ErrInvalidScenario)
+		}
 		return Scenario{}, fmt.Errorf("%w: %v", ErrInvalidScenario, err)
 	}
 	return sc, sc.Validate()

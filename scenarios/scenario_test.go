@@ -17,7 +17,7 @@ func TestParse_Refuses(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"UnknownField", base + "colour: red\n", []string{"field colour not found"}},
+		{"UnknownField", base + "colour: red\n", []string{`unknown key "colour" at the top level`, "the keys there are description, drawn, expect, faults"}},
 		{"UnknownKind", base + "faults: [{kind: meteor}]\n", []string{"faults[0] (meteor): unknown kind", "api_down"}},
 		{"FieldNotUsed", base + "faults: [{kind: out_of_order, rate: 0.1, status: 503}]\n", []string{"out_of_order does not use status"}},
 		{"RateOutOfRange", base + "faults: [{kind: client_duplicates, rate: 1.5}]\n", []string{"rate 1.5 is outside [0,1]"}},
@@ -91,5 +91,24 @@ func TestParse_AlertsNoneVersusUnchecked(t *testing.T) {
 	}
 	if unchecked.Expect.Alerts != nil {
 		t.Errorf("no alerts key parsed as %v", unchecked.Expect.Alerts)
+	}
+}
+
+// A mistyped key, a key in Go's spelling and an empty file are answered in
+// the file's words: the line, the key as written, the keys accepted, and
+// never a Go type.
+func TestParse_ErrorsInTheFilesWords(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"name: x\nworld:\n  user: 10\n  days: 1\n", `line 3: unknown key "user" under world (did you mean "users"?)`},
+		{"name: x\nworld: {users: 10, days: 1}\nfaults:\n  - kind: api_down\n    RetryAfter: 2s\n", `line 5: unknown key "RetryAfter" under faults[] (did you mean "retry_after"?)`},
+		{"", "the file is empty: a scenario needs at least a name and a world"},
+	} {
+		_, err := scenarios.Parse([]byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.in, err, c.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "scenarios.") || strings.Contains(err.Error(), "EOF")) {
+			t.Errorf("%q: %v names Go", c.in, err)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,9 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/yamlstrict"
 	"github.com/shoplake/shoplake/sim"
 )
 
@@ -90,9 +89,7 @@ func loadFaults(path string, seed uint64, clk clock.Clock) (*sim.Faults, error) 
 		return nil, fmt.Errorf("read faults %s: %w", path, err)
 	}
 	var rules []sim.FaultRule
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&rules); err != nil {
+	if err := yamlstrict.Decode(b, &rules); err != nil {
 		return nil, fmt.Errorf("parse faults %s: %w", path, err)
 	}
 	f, err := sim.NewFaults(seed, clk, rules)

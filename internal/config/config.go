@@ -11,7 +11,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"regexp"
@@ -19,7 +18,7 @@ import (
 	"time"
 
 	"github.com/shoplake/shoplake/internal/tz"
-	"go.yaml.in/yaml/v3"
+	"github.com/shoplake/shoplake/internal/yamlstrict"
 )
 
 // The modes a configuration can name.
@@ -211,9 +210,7 @@ func (c *Config) parseYAML(b []byte, environ []string) (map[string]bool, error) 
 		referenced[k] = true
 		return env[k]
 	})
-	dec := yaml.NewDecoder(strings.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+	if err := yamlstrict.Decode([]byte(expanded), c); err != nil && !errors.Is(err, yamlstrict.ErrEmpty) {
 		return referenced, err
 	}
 	return referenced, nil

@@ -303,3 +303,16 @@ func TestConfig_Redshift(t *testing.T) {
 		}
 	})
 }
+
+// A mistyped key in the configuration file is named as written, with its
+// line and the keys accepted there, never with a Go type.
+func TestLoad_UnknownKeyInTheFilesWords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shoplake.yaml")
+	if err := os.WriteFile(path, []byte("seed: 1\nsim:\n  userz: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(path, nil)
+	if err == nil || !strings.Contains(err.Error(), `line 3: unknown key "userz" under sim (did you mean "users"?)`) || strings.Contains(err.Error(), "config.") {
+		t.Fatalf("Load: %v", err)
+	}
+}
