@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -27,7 +30,8 @@ func (f *worldFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.start, "start", def.Sim.Start, "first simulated day (YYYY-MM-DD, UTC)")
 	fs.BoolVar(&f.realistic, "realistic", def.Sim.Realistic, "realistic rates: order statuses, tracking loss, price changes, withdrawals")
 	fs.Float64Var(&f.traffic, "traffic", def.Sim.Traffic, "multiply session arrivals (0: as simulated)")
-	fs.Float64Var(&f.hostile, "hostile", def.Sim.HostileRate, "share of products with hostile names (quotes, ../, control characters)")
+	f.hostile = def.Sim.HostileRate
+	shareVar(fs, &f.hostile, "hostile", "share of products with hostile names (quotes, ../, control characters)")
 }
 
 func (f *worldFlags) apply(fs *pflag.FlagSet, cfg *config.Config) {
@@ -68,3 +72,30 @@ func (g *globalFlags) loadWorld(cmd *cobra.Command, world *worldFlags) (config.C
 	wcfg, err := pipeline.WorldConfig(cfg)
 	return cfg, wcfg, err
 }
+
+// share is a flag holding a share of a whole, 0 to 1 (0.05 is 5%): a value
+// outside is refused when the flag is parsed, in the flag's own words.
+type share struct{ p *float64 }
+
+// shareVar defines the share flag name, starting at *p.
+func shareVar(fs *pflag.FlagSet, p *float64, name, usage string) {
+	fs.Var(share{p}, name, usage+" (0 to 1)")
+}
+
+func (s share) String() string {
+	if s.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*s.p, 'g', -1, 64)
+}
+
+func (s share) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= 0 && f <= 1) {
+		return fmt.Errorf("want a share between 0 and 1, such as 0.05 for 5%%")
+	}
+	*s.p = f
+	return nil
+}
+
+func (s share) Type() string { return "share" }

@@ -328,3 +328,22 @@ func TestStreamCmds_JitterSeed(t *testing.T) {
 		t.Errorf("consume jitter seeds %v, want two drawn and 77", seeds)
 	}
 }
+
+// A share flag out of 0..1 is refused in the flag's words before anything
+// runs, not with the Go field's name.
+func TestShareFlags_RefusedInTheFlagsWords(t *testing.T) {
+	for _, args := range [][]string{
+		{"produce", "--duplicates", "2"},
+		{"sim", "events", "--late", "abc"},
+		{"demo", "--hostile", "-0.1"},
+	} {
+		_, _, err := execute(t, args...)
+		if err == nil {
+			t.Errorf("%v: no error", args)
+			continue
+		}
+		if want := `for "` + args[len(args)-2] + `" flag: want a share between 0 and 1`; !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Rate") {
+			t.Errorf("%v: %v, want %q", args, err, want)
+		}
+	}
+}

@@ -56,13 +56,13 @@ malformed records, each counted in the summary on stderr.`,
 // registerAnomalyFlags defines the flags that make the simulated clickstream
 // what a faulty client fleet sends (sim events, produce).
 func registerAnomalyFlags(f *pflag.FlagSet, an *sim.AnomalyConfig) {
-	f.Float64Var(&an.DuplicateRate, "duplicates", 0, "share of events sent more than once (same event_id)")
-	f.Float64Var(&an.LateRate, "late", 0, "share of events sent late (delay: exponential, mean 1h, up to 3 days)")
-	f.Float64Var(&an.OutOfOrderRate, "out-of-order", 0, "share of events sent after a later event of their session")
-	f.Float64Var(&an.FutureClockRate, "future", 0, "share of events from a client clock in the future")
-	f.Float64Var(&an.MalformedRate, "malformed", 0, "share of events followed by a malformed record")
-	f.Float64Var(&an.PastClockRate, "past", 0, "share of events from a client clock behind (some far enough for the warehouse to quarantine)")
-	f.Float64Var(&an.ConflictRate, "conflicts", 0, "share of events resent later with the same event_id and a different payload")
+	shareVar(f, &an.DuplicateRate, "duplicates", "share of events sent more than once (same event_id)")
+	shareVar(f, &an.LateRate, "late", "share of events sent late (delay: exponential, mean 1h, up to 3 days)")
+	shareVar(f, &an.OutOfOrderRate, "out-of-order", "share of events sent after a later event of their session")
+	shareVar(f, &an.FutureClockRate, "future", "share of events from a client clock in the future")
+	shareVar(f, &an.MalformedRate, "malformed", "share of events followed by a malformed record")
+	shareVar(f, &an.PastClockRate, "past", "share of events from a client clock behind (some far enough for the warehouse to quarantine)")
+	shareVar(f, &an.ConflictRate, "conflicts", "share of events resent later with the same event_id and a different payload")
 }
 
 // anomalySummary says what the anomalizer did, in one line.
