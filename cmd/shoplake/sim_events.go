@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,8 +69,17 @@ func registerAnomalyFlags(f *pflag.FlagSet, an *sim.AnomalyConfig) {
 
 // anomalySummary says what the anomalizer did, in one line.
 func anomalySummary(c sim.AnomalyCounts) string {
-	return fmt.Sprintf("anomalies: %d duplicate copies, %d late, %d out of order, %d future clock, %d past clock, %d conflicting versions, %d malformed %v",
-		c.Duplicates, c.Late, c.OutOfOrder, c.Future, c.Past, c.Conflicts, c.Malformed, c.MalformedByKind)
+	s := fmt.Sprintf("anomalies: %d duplicate copies, %d late, %d out of order, %d future clock, %d past clock, %d conflicting versions, %d malformed",
+		c.Duplicates, c.Late, c.OutOfOrder, c.Future, c.Past, c.Conflicts, c.Malformed)
+	if len(c.MalformedByKind) == 0 {
+		return s
+	}
+	kinds := make([]string, 0, len(c.MalformedByKind))
+	for k, n := range c.MalformedByKind {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	slices.Sort(kinds)
+	return s + " (" + strings.Join(kinds, ", ") + ")"
 }
 
 // anomalous reports whether any anomaly rate is set, so that the events go

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/sim"
 	"github.com/shoplake/shoplake/stream"
 )
 
@@ -117,5 +118,13 @@ func TestLoadFaults(t *testing.T) {
 	}
 	if _, err := loadFaults(bad, 1, clock.NewSim(clock.Real{}.Now())); err == nil {
 		t.Fatal("a misspelt field was accepted")
+	}
+}
+
+// The anomalies' summary reads as a sentence: no Go map.
+func TestAnomalySummary_NoGoMap(t *testing.T) {
+	got := anomalySummary(sim.AnomalyCounts{Malformed: 3, MalformedByKind: map[sim.MalformedKind]int{"wrong_type": 1, "invalid_json": 2}})
+	if want := "3 malformed (invalid_json 2, wrong_type 1)"; !strings.HasSuffix(got, want) || strings.Contains(got, "map[") {
+		t.Errorf("summary %q, want it to end in %q", got, want)
 	}
 }
