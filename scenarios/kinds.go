@@ -194,7 +194,7 @@ func register(specs map[Kind]kindSpec) {
 func init() {
 	register(map[Kind]kindSpec{
 		APIDown: {
-			about:   "the FakeStore API stops answering (hangs, or answers Status) from At for For (default: day 2 00:00 for 1h, the first daily batch); the date fails and is rerun",
+			about:   "the FakeStore API stops answering (hangs, or answers \"status\") from \"at\" for \"for\" (default: day 2 00:00 for 1h, the first daily batch); the date fails and is rerun",
 			mayFail: true, uses: []string{"at", "for", "status"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from := x.at(f, Moment{Day: 2})
@@ -228,7 +228,7 @@ func init() {
 			strikes: func(f Fault, sc *Scenario) string { return coversBatch(f, sc, Moment{Day: 2}, time.Hour) },
 		},
 		HungAPI: {
-			about:   "a share Rate (default 0.1) of FakeStore requests, or every Every-th one, never answer; the client's request timeout abandons them and retries",
+			about:   "a share \"rate\" (default 0.1) of FakeStore requests, or every \"every\"-th one, never answer; the client's request timeout abandons them and retries; \"at\" and \"for\" limit it to a window, \"endpoint\" to one endpoint",
 			mayFail: true, uses: []string{"at", "for", "rate", "every", "endpoint"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
@@ -243,7 +243,7 @@ func init() {
 			strikes: apiStrikes,
 		},
 		RetryAfterStorm: {
-			about:   "a share Rate (default 0.5) of FakeStore requests, or every Every-th one, are answered 429 with Retry-After RetryAfter (default 2s); the client waits as told, within its budget",
+			about:   "a share \"rate\" (default 0.5) of FakeStore requests, or every \"every\"-th one, are answered 429 with Retry-After \"retry_after\" (default 2s); the client waits as told, within its budget; \"at\" and \"for\" limit it to a window, \"endpoint\" to one endpoint",
 			mayFail: true, uses: []string{"at", "for", "rate", "every", "retry_after", "endpoint"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
@@ -260,7 +260,7 @@ func init() {
 			strikes: apiStrikes,
 		},
 		SchemaDrift: {
-			about:   "the FakeStore API drifts from its schema from At for For (default day 2 00:00 for 1h): prices as strings (variant price_string) or a missing id (missing_field); the date fails, naming the endpoint, and is rerun once the API is fixed",
+			about:   "the FakeStore API drifts from its schema from \"at\" for \"for\" (default day 2 00:00 for 1h): prices as strings (variant price_string) or a missing id (missing_field); the date fails, naming the endpoint, and is rerun once the API is fixed; \"endpoint\" limits it to one endpoint",
 			mayFail: true, uses: []string{"at", "for", "variant", "endpoint"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from := x.at(f, Moment{Day: 2})
@@ -307,7 +307,7 @@ func init() {
 			},
 		},
 		HostileStrings: {
-			about: "a share Rate (default 0.3) of product titles and categories are hostile strings (quotes, ../, SQL, control characters); they load as data",
+			about: "a share \"rate\" (default 0.3) of product titles and categories are hostile strings (quotes, ../, SQL, control characters); they load as data",
 			uses:  []string{"rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				rate := orRate(f.Rate, 0.3)
@@ -332,7 +332,7 @@ func init() {
 			},
 		},
 		DuplicateMergeKeys: {
-			about: "the same business key twice in one MERGE batch: FakeStore lists repeat some carts and products (share Rate, default 0.2), and events resent 30m to 3h later reach RAW twice because every hour's consumer starts with an empty dedup window (as Lambda invocations do)",
+			about: "the same business key twice in one MERGE batch: FakeStore lists repeat some carts and products (share \"rate\", default 0.2), and events resent 30m to 3h later reach RAW twice because every hour's consumer starts with an empty dedup window (as Lambda invocations do)",
 			group: "duplicates", uses: []string{"rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				rate := orRate(f.Rate, 0.2)
@@ -351,7 +351,7 @@ func init() {
 			},
 		},
 		DuplicateSnapshot: {
-			about: "the batch of a date runs twice (an orchestrator's retry) right after it succeeded, on day At (default day 2), or the first day after it whose batch succeeds: the same content is skipped, nothing is written twice",
+			about: "the batch of a date runs twice (an orchestrator's retry) right after it succeeded, on day \"at\" (default day 2), or the first day after it whose batch succeeds: the same content is skipped, nothing is written twice",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				onFirstDay(x, f, false, func(ctx context.Context, date time.Time, ingested bool) (bool, error) {
@@ -386,7 +386,7 @@ func init() {
 			},
 		},
 		DuplicateFile: {
-			about: "files arrive twice in RAW at At (default day 1 12:00): Count (default 3) event batches are copied into the next arrival hour, and a FakeStore file into another date's partition; the copies are loaded (events) or ignored (uncommitted FakeStore files) and CORE is unchanged",
+			about: "files arrive twice in RAW at \"at\" (default day 1 12:00): \"count\" (default 3) event batches are copied into the next arrival hour, and a FakeStore file into another date's partition; the copies are loaded (events) or ignored (uncommitted FakeStore files) and CORE is unchanged",
 			uses:  []string{"at", "count"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				n := f.Count
@@ -405,7 +405,7 @@ func init() {
 			},
 		},
 		LateEvents: {
-			about: "a share Rate (default 0.1) of events is sent late, after a delay drawn uniformly from Delay (default 10m..20h), within the allowed lateness (24h): their days are rebuilt by the next runs",
+			about: "a share \"rate\" (default 0.1) of events is sent late, after a delay drawn uniformly from \"delay\" (default 10m..20h), within the allowed lateness (24h): their days are rebuilt by the next runs",
 			group: "lateness", uses: []string{"rate", "delay"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				d := orRange(f.Delay, 10*time.Minute, 20*time.Hour)
@@ -427,7 +427,7 @@ func init() {
 			strikes: eventRateStrikes(0.1),
 		},
 		LateBeyondLateness: {
-			about: "a share Rate (default 0.03) of events is sent after their day is final, Delay (default 50h..72h) after they happened (a day is final once an event a day past its end has been built, which the daily builds see up to two days after the day): they are kept, flagged, their days queued and backfilled",
+			about: "a share \"rate\" (default 0.03) of events is sent after their day is final, \"delay\" (default 50h..72h) after they happened (a day is final once an event a day past its end has been built, which the daily builds see up to two days after the day): they are kept, flagged, their days queued and backfilled",
 			group: "lateness", uses: []string{"rate", "delay"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				d := orRange(f.Delay, 50*time.Hour, 72*time.Hour)
@@ -454,7 +454,7 @@ func init() {
 			strikes: eventRateStrikes(0.03),
 		},
 		OutOfOrder: {
-			about: "a share Rate (default 0.1) of events is held back and sent after the next event of its session",
+			about: "a share \"rate\" (default 0.1) of events is held back and sent after the next event of its session",
 			uses:  []string{"rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				x.popts.Anomalies.OutOfOrderRate = orRate(f.Rate, 0.1)
@@ -467,7 +467,7 @@ func init() {
 			strikes: eventRateStrikes(0.1),
 		},
 		FutureClock: {
-			about: "a share Rate (default 0.05) of clients have clocks ahead by a skew drawn from Delay (default 5m..50m): within the warehouse's tolerance (1h) the event is kept as sent; a range from 2h30m on is quarantined (a clock ahead)",
+			about: "a share \"rate\" (default 0.05) of clients have clocks ahead by a skew drawn from \"delay\" (default 5m..50m): within the warehouse's tolerance (1h) the event is kept as sent; a range from 2h30m on is quarantined (a clock ahead)",
 			uses:  []string{"rate", "delay"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				d := orRange(f.Delay, 5*time.Minute, 50*time.Minute)
@@ -498,7 +498,7 @@ func init() {
 			strikes: eventRateStrikes(0.05),
 		},
 		ClientDuplicates: {
-			about: "a share Rate (default 0.1) of events is sent twice or three times, seconds apart; the consumer's dedup window drops the copies",
+			about: "a share \"rate\" (default 0.1) of events is sent twice or three times, seconds apart; the consumer's dedup window drops the copies",
 			group: "duplicates", uses: []string{"rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				a := &x.popts.Anomalies
@@ -512,7 +512,7 @@ func init() {
 			strikes: eventRateStrikes(0.1),
 		},
 		PoisonRecord: {
-			about: "a share Rate (default 0.01) of records is poison (invalid JSON, an unknown event type): each is quarantined with its reason, shard and sequence number, and never blocks its shard",
+			about: "a share \"rate\" (default 0.01) of records is poison (invalid JSON, an unknown event type): each is quarantined with its reason, shard and sequence number, and never blocks its shard",
 			group: "malformed", uses: []string{"rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				a := &x.popts.Anomalies
@@ -526,7 +526,7 @@ func init() {
 			strikes: eventRateStrikes(0.01),
 		},
 		MalformedRecords: {
-			about: "a share Rate (default 0.03) of records is malformed (Variant: kinds among invalid_json, missing_field, wrong_type, unknown_event_type, comma-separated, default all four; add \"replaces\" for records that replace their event instead of coming in addition)",
+			about: "a share \"rate\" (default 0.03) of records is malformed (\"variant\": kinds among invalid_json, missing_field, wrong_type, unknown_event_type, comma-separated, default all four; add \"replaces\" for records that replace their event instead of coming in addition)",
 			group: "malformed", uses: []string{"rate", "variant"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				a := &x.popts.Anomalies
@@ -568,7 +568,7 @@ func init() {
 			strikes: eventRateStrikes(0.03),
 		},
 		OversizedRecords: {
-			about: "a share Rate (default 0.01) of clients send records over Kinesis's 1 MiB limit: the producer refuses each one, counted with its reason; none reaches the stream",
+			about: "a share \"rate\" (default 0.01) of clients send records over Kinesis's 1 MiB limit: the producer refuses each one, counted with its reason; none reaches the stream",
 			group: "malformed", uses: []string{"rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				a := &x.popts.Anomalies
@@ -582,7 +582,7 @@ func init() {
 			strikes: eventRateStrikes(0.01),
 		},
 		ProducerRetryDups: {
-			about:   "a share Rate (default 0.2) of PutRecords calls succeed on the stream but their answer is lost (500 InternalFailure); the producer retries and the stream holds the records twice (at rate 1 the producer gives up: the records are indeterminate, and in the stream)",
+			about:   "a share \"rate\" (default 0.2) of PutRecords calls succeed on the stream but their answer is lost (500 InternalFailure); the producer retries and the stream holds the records twice (at rate 1 the producer gives up: the records are indeterminate, and in the stream); \"at\" and \"for\" limit it to a window",
 			mayFail: true, uses: []string{"at", "for", "rate"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
@@ -606,7 +606,7 @@ func init() {
 			},
 		},
 		ConsumerCrash: {
-			about: "the consumer dies after writing a batch to RAW and before its checkpoint, on every Every-th checkpoint (default 5), at most Count times (default 3); its restart re-reads the batch, finds it in RAW and loses nothing",
+			about: "the consumer dies after writing a batch to RAW and before its checkpoint, on every \"every\"-th checkpoint (default 5), at most \"count\" times (default 3); its restart re-reads the batch, finds it in RAW and loses nothing; \"at\" and \"for\" limit it to a window",
 			uses:  []string{"at", "for", "every", "count"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
@@ -629,7 +629,7 @@ func init() {
 			},
 		},
 		StaleConsumer: {
-			about: "at At (default day 1 10:00), or the first hour after it with records to read, the consumer reads a batch and stalls past its lease; a second consumer takes the shards over and drains them; the first one resumes, writes its batch (already there) and its checkpoint is refused (ErrLeaseLost)",
+			about: "at \"at\" (default day 1 10:00), or the first hour after it with records to read, the consumer reads a batch and stalls past its lease; a second consumer takes the shards over and drains them; the first one resumes, writes its batch (already there) and its checkpoint is refused (ErrLeaseLost)",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				untilStruck(x, x.at(f, Moment{Day: 1, Offset: 10 * time.Hour}), func(ctx context.Context) (bool, error) {
@@ -643,7 +643,7 @@ func init() {
 			strikes: readStrikes,
 		},
 		RawWriteRace: {
-			about: "at At (default day 1 14:00), or the first hour after it with records to read, two consumers read the same batch and write it at the same time: one conditional put wins, the other finds the object there; the RAW key is written once",
+			about: "at \"at\" (default day 1 14:00), or the first hour after it with records to read, two consumers read the same batch and write it at the same time: one conditional put wins, the other finds the object there; the RAW key is written once",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				untilStruck(x, x.at(f, Moment{Day: 1, Offset: 14 * time.Hour}), func(ctx context.Context) (bool, error) {
@@ -662,7 +662,7 @@ func init() {
 			},
 		},
 		Reshard: {
-			about: "at At (default day 1 08:00) a shard is split in two (variant split, the default) or two adjacent shards are merged (variant merge); parents are read to their end before their children",
+			about: "at \"at\" (default day 1 08:00) a shard is split in two (variant split, the default) or two adjacent shards are merged (variant merge); parents are read to their end before their children",
 			uses:  []string{"at", "variant"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				x.actions = append(x.actions, action{at: x.at(f, Moment{Day: 1, Offset: 8 * time.Hour}), kind: f.Kind, do: func(ctx context.Context) error {
@@ -690,7 +690,7 @@ func init() {
 			},
 		},
 		PartialWrite: {
-			about:   "a share Rate (default 0.05) of RAW writes, at most Count (default 5), are damaged in transit: cut short (variant torn) or altered (bad_checksum, the default); the S3 endpoint refuses them by their Content-MD5, nothing partial is ever visible, and the write is replayed",
+			about:   "a share \"rate\" (default 0.05) of RAW writes, at most \"count\" (default 5), are damaged in transit: cut short (variant torn) or altered (bad_checksum, the default); the S3 endpoint refuses them by their Content-MD5, nothing partial is ever visible, and the write is replayed; \"at\" and \"for\" limit it to a window",
 			mayFail: true, uses: []string{"at", "for", "rate", "count", "variant"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)
@@ -713,7 +713,7 @@ func init() {
 			},
 		},
 		CostGrowth: {
-			about: "a campaign multiplies traffic by Multiplier (default 25) from At for For (default day 2 10:00 for 4h) on a stream held to AWS's shard quotas: the metrics that detect it (records per shard, throttles, bytes stored) cross their alert thresholds, and nothing is lost",
+			about: "a campaign multiplies traffic by \"multiplier\" (default 25) from \"at\" for \"for\" (default day 2 10:00 for 4h) on a stream held to AWS's shard quotas: the metrics that detect it (records per shard, throttles, bytes stored) cross their alert thresholds, and nothing is lost",
 			uses:  []string{"at", "for", "multiplier"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				at := x.at(f, Moment{Day: 2, Offset: 10 * time.Hour})
@@ -756,7 +756,7 @@ func init() {
 			},
 		},
 		LateBurst: {
-			about: "the client fleet goes offline from At for For (default day 1 12:00 for 6h), keeping what it records, and sends it all in one burst when it is back: a whole window of events arrives late at once",
+			about: "the client fleet goes offline from \"at\" for \"for\" (default day 1 12:00 for 6h), keeping what it records, and sends it all in one burst when it is back: a whole window of events arrives late at once",
 			uses:  []string{"at", "for"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from := x.at(f, Moment{Day: 1, Offset: 12 * time.Hour})
@@ -773,7 +773,7 @@ func init() {
 			strikes: windowStrikes(Moment{Day: 1, Offset: 12 * time.Hour}, 6*time.Hour, "the fleet is back only after the fault phase"),
 		},
 		ConsumerDown: {
-			about: "the stream's consumer is down from At for For (default day 1 12:00 for 4h): the fleet keeps sending, the records wait on the stream, and the consumer drains the backlog when it is back; nothing is lost, and the consumer-stalled alert fires",
+			about: "the stream's consumer is down from \"at\" for \"for\" (default day 1 12:00 for 4h): the fleet keeps sending, the records wait on the stream, and the consumer drains the backlog when it is back; nothing is lost, and the consumer-stalled alert fires",
 			uses:  []string{"at", "for"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from := x.at(f, Moment{Day: 1, Offset: 12 * time.Hour})
@@ -796,7 +796,7 @@ func init() {
 			},
 		},
 		FullRefresh: {
-			about: "after the build of day At (default day 2), or of the first day after it whose build promotes, the warehouse is rebuilt from STAGING with a full refresh; it must give the same tables, and the incremental runs that follow go on from it",
+			about: "after the build of day \"at\" (default day 2), or of the first day after it whose build promotes, the warehouse is rebuilt from STAGING with a full refresh; it must give the same tables, and the incremental runs that follow go on from it",
 			uses:  []string{"at"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				onFirstDay(x, f, true, func(ctx context.Context, date time.Time, _ bool) (bool, error) {

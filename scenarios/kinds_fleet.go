@@ -16,7 +16,7 @@ import (
 func init() {
 	register(map[Kind]kindSpec{
 		ConflictingDuplicates: {
-			about: "a share Rate (default 0.05) of events is resent Delay (default 1m..2h) after its first send with the same event_id and its event_time re-stamped by that gap: a conflicting duplicate. The consumer keeps both versions (they differ), RAW holds both, CORE the one that arrived first and meta.event_conflicts the other (check events_unique_payload warns)",
+			about: "a share \"rate\" (default 0.05) of events is resent \"delay\" (default 1m..2h) after its first send with the same event_id and its event_time re-stamped by that gap: a conflicting duplicate. The consumer keeps both versions (they differ), RAW holds both, CORE the one that arrived first and meta.event_conflicts the other (check events_unique_payload warns)",
 			uses:  []string{"rate", "delay"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				d := orRange(f.Delay, time.Minute, 2*time.Hour)
@@ -48,7 +48,7 @@ func init() {
 			strikes: eventRateStrikes(0.05),
 		},
 		ClockBehind: {
-			about: "a share Rate (default 0.05) of clients have clocks behind by a skew drawn from Delay (default 10m..20h): their events are kept at the time they claim, late for their day (flagged, backfilled). An event older than the maximum event age (7 days) both at its arrival and against the newest event of its RAW batch is quarantined by Load (a clock behind); in a batch of old events alone it is kept, as a replay of the past would be",
+			about: "a share \"rate\" (default 0.05) of clients have clocks behind by a skew drawn from \"delay\" (default 10m..20h): their events are kept at the time they claim, late for their day (flagged, backfilled). An event older than the maximum event age (7 days) both at its arrival and against the newest event of its RAW batch is quarantined by Load (a clock behind); in a batch of old events alone it is kept, as a replay of the past would be",
 			uses:  []string{"rate", "delay"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				d := orRange(f.Delay, 10*time.Minute, 20*time.Hour)

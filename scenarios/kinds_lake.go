@@ -33,7 +33,7 @@ var foreignVariants = []struct{ name, reason string }{
 func init() {
 	register(map[Kind]kindSpec{
 		ForeignObjects: {
-			about: "at At (default day 1 12:00) objects that are not shoplake's batches land among the hour's events in RAW: a file another tool dropped into the lake folder (variant foreign: no sha256 recorded), a batch whose bytes changed after it was written (corrupt: its sha256 no longer matches) and a gzip cut short but written whole (truncated); Variant lists them, comma-separated (default all three). Their records are events no client sent. Load sets each aside in meta.quarantined_objects with its reason (check raw_objects_quarantined warns) and loads the rest; they stay in RAW, outside what raw_intact checks, and never reach CORE",
+			about: "at \"at\" (default day 1 12:00) objects that are not shoplake's batches land among the hour's events in RAW: a file another tool dropped into the lake folder (variant foreign: no sha256 recorded), a batch whose bytes changed after it was written (corrupt: its sha256 no longer matches) and a gzip cut short but written whole (truncated); \"variant\" lists them, comma-separated (default all three). Their records are events no client sent. Load sets each aside in meta.quarantined_objects with its reason (check raw_objects_quarantined warns) and loads the rest; they stay in RAW, outside what raw_intact checks, and never reach CORE",
 			uses:  []string{"at", "variant"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				at := x.at(f, Moment{Day: 1, Offset: 12 * time.Hour})

@@ -23,7 +23,7 @@ import (
 func init() {
 	register(map[Kind]kindSpec{
 		EmptySnapshot: {
-			about:   "the FakeStore API answers [] to the first request of Endpoint (/users, /products or /carts; default /products) of the batch of day At (default day 1), as an outage can; for users and products, of the first batch from that day on that asks, before the last day's. An empty users or products snapshot blocks that day's build (snapshots_not_empty: nothing promoted, a failed step); the next day's snapshot, with rows, is promoted and CORE is whole again. Empty carts only warn (carts_not_empty): the build promotes without the date's orders, and the heal phase reruns the date, which fetches its carts again",
+			about:   "the FakeStore API answers [] to the first request of \"endpoint\" (/users, /products or /carts; default /products) of the batch of day \"at\" (default day 1), as an outage can; for users and products, of the first batch from that day on that asks, before the last day's. An empty users or products snapshot blocks that day's build (snapshots_not_empty: nothing promoted, a failed step); the next day's snapshot, with rows, is promoted and CORE is whole again. Empty carts only warn (carts_not_empty): the build promotes without the date's orders, and the heal phase reruns the date, which fetches its carts again",
 			mayFail: true, uses: []string{"at", "endpoint"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				e := &emptyAnswers{x: x, kind: f.Kind, entity: emptyEntity(f), date: emptyDate(x, f)}
@@ -93,7 +93,7 @@ func init() {
 			},
 		},
 		IgnoreDateFilter: {
-			about:   "the FakeStore API ignores startdate and enddate on the cart list from At for For (default the whole fault phase), serving every cart up to now: a date whose answer holds carts of other dates (each such answer is a firing) fails with ErrOutsideDate, commits nothing, and is rerun in the heal phase",
+			about:   "the FakeStore API ignores startdate and enddate on the cart list from \"at\" for \"for\" (default the whole fault phase), serving every cart up to now: a date whose answer holds carts of other dates (each such answer is a firing) fails with ErrOutsideDate, commits nothing, and is rerun in the heal phase",
 			mayFail: true, uses: []string{"at", "for"},
 			install: func(x *run, f Fault, i int) (func(*sim.Config), error) {
 				from, until := x.window(f)

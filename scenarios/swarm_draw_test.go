@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,22 @@ func TestScenario_Unfireable(t *testing.T) {
 				t.Fatalf("unfireable = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// Each kind's description names its keys as a scenario file spells them
+// ("retry_after"), never by their Go names (RetryAfter).
+func TestKinds_AboutSpellsTheYAMLKeys(t *testing.T) {
+	goName := regexp.MustCompile(`\b(Rate|At|For|Delay|Count|Every|Multiplier|Variant|Status|Endpoint|RetryAfter)\b`)
+	for _, k := range Kinds() {
+		spec := kinds[k]
+		if m := goName.FindString(spec.about); m != "" {
+			t.Errorf("%s: its description says %s, a Go field name", k, m)
+		}
+		for _, key := range spec.uses {
+			if !strings.Contains(spec.about, `"`+key+`"`) && !(key == "variant" && strings.Contains(spec.about, "variant")) {
+				t.Errorf("%s uses %q and its description does not name it", k, key)
+			}
+		}
 	}
 }
