@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/shoplake/shoplake/internal/config"
 )
@@ -68,7 +69,43 @@ func checkManifest(dir string, m Manifest) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	if got != m {
-		return fmt.Errorf("%w: %s holds %+v, this run is %+v; use another --data-dir or remove it", ErrOtherWorld, dir, got, m)
+		diff, same := got.differences(m)
+		return fmt.Errorf("%w: %s was made with %s, this run asks for %s. To use it, run with %s; or choose another --data-dir (or remove %s)",
+			ErrOtherWorld, dir, strings.Join(diff.held, ", "), strings.Join(diff.asked, ", "), strings.Join(same, " "), dir)
 	}
 	return nil
+}
+
+// manifestDiff is what differs between two manifests, as the flags (or,
+// for the stream, the configuration keys) that set them.
+type manifestDiff struct{ held, asked []string }
+
+// differences says, flag by flag, what held (m) and asked differ in, and
+// the flags that would make a run ask for m.
+func (m Manifest) differences(asked Manifest) (manifestDiff, []string) {
+	var d manifestDiff
+	var use []string
+	add := func(name string, held, want any) {
+		if fmt.Sprint(held) == fmt.Sprint(want) {
+			return
+		}
+		d.held = append(d.held, fmt.Sprintf("%s %v", name, held))
+		d.asked = append(d.asked, fmt.Sprintf("%s %v", name, want))
+		if strings.HasPrefix(name, "--") {
+			use = append(use, fmt.Sprintf("%s %v", name, held))
+		} else {
+			use = append(use, fmt.Sprintf("(%s: %v)", name, held))
+		}
+	}
+	add("--seed", m.Seed, asked.Seed)
+	add("--start", m.Start, asked.Start)
+	add("--days", m.Days, asked.Days)
+	add("--users", m.Users, asked.Users)
+	add("sim.products", m.Products, asked.Products)
+	add("--realistic", m.Realistic, asked.Realistic)
+	add("--traffic", m.Traffic, asked.Traffic)
+	add("--hostile", m.HostileRate, asked.HostileRate)
+	add("kinesis.stream", m.Stream, asked.Stream)
+	add("kinesis.shards", m.Shards, asked.Shards)
+	return d, use
 }
