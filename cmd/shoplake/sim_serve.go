@@ -28,8 +28,23 @@ func newSimServeCmd(g *globalFlags) *cobra.Command {
 sub-routes) from the simulated world of the configuration and flags. By
 default the world is served as it stands at the end of the simulation;
 --as-of serves it as of another instant (users not yet signed up and carts
-not yet placed are hidden). It runs until interrupted.`,
-		Example: "  shoplake sim serve --users 50 --days 3\n  curl 'http://127.0.0.1:4568/carts?startdate=2026-01-05&enddate=2026-01-06'",
+not yet placed are hidden). It runs until interrupted.
+
+--faults FILE injects failures: a YAML list of rules, each with
+  endpoint     a route (/carts, /products/{id}) or * for every route
+  kind         5xx, 429, reset, hang, slow_body, truncated_body,
+               malformed_json, schema_drift_price_string,
+               schema_drift_missing_field, duplicate_ids, ignore_date_filter
+  probability  the chance (0 to 1) that a matching request gets it, or
+  every        every N-th matching request
+  from, until  a window on the server's clock (RFC 3339), optional
+  status       the 5xx answered (500, 502, 503, 504; default 503)
+  retry_after  the 429's Retry-After (default 1s)
+  slow_delay, chunk_bytes  a slow body's pace (default 64-byte chunks)
+  field        the field a missing-field drift removes (default id)
+  share        the share (0 to 1) of a response's objects a drift alters`,
+		Example: "  shoplake sim serve --users 50 --days 3\n  curl 'http://127.0.0.1:4568/carts?startdate=2026-01-05&enddate=2026-01-06'\n" +
+			"  printf -- '- {endpoint: /carts, kind: 5xx, every: 3}\\n' > faults.yaml && shoplake sim serve --faults faults.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, wcfg, err := g.loadWorld(cmd, &world)
@@ -77,7 +92,7 @@ not yet placed are hidden). It runs until interrupted.`,
 	}
 	world.register(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4568", "loopback address to listen on")
-	cmd.Flags().StringVar(&faultsPath, "faults", "", "YAML list of fault rules to inject (see sim.FaultRule)")
+	cmd.Flags().StringVar(&faultsPath, "faults", "", "YAML list of fault rules to inject (the keys are listed above)")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "serve the world as of this instant (RFC 3339); default: the end of the simulation")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -126,5 +127,36 @@ func TestAnomalySummary_NoGoMap(t *testing.T) {
 	got := anomalySummary(sim.AnomalyCounts{Malformed: 3, MalformedByKind: map[sim.MalformedKind]int{"wrong_type": 1, "invalid_json": 2}})
 	if want := "3 malformed (invalid_json 2, wrong_type 1)"; !strings.HasSuffix(got, want) || strings.Contains(got, "map[") {
 		t.Errorf("summary %q, want it to end in %q", got, want)
+	}
+}
+
+// sim serve's help lists every key of a fault rule and every kind, as a
+// faults file spells them; a mistyped key is named with the keys accepted.
+func TestSimServeHelp_ListsTheFaultRules(t *testing.T) {
+	out, _, err := execute(t, "sim", "serve", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range reflect.TypeFor[sim.FaultRule]().Fields() {
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !strings.Contains(out, key) {
+			t.Errorf("the help does not name the key %q", key)
+		}
+	}
+	for _, k := range sim.FaultKinds() {
+		if !strings.Contains(out, string(k)) {
+			t.Errorf("the help does not name the kind %q", k)
+		}
+	}
+	if strings.Contains(out, "sim.FaultRule") {
+		t.Error("the help sends the user to a Go type")
+	}
+	path := filepath.Join(t.TempDir(), "faults.yaml")
+	if err := os.WriteFile(path, []byte("- {endpoint: /carts, kind: 5xx, evry: 3}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = execute(t, "sim", "serve", "--faults", path, "--users", "5", "--days", "1")
+	if err == nil || !strings.Contains(err.Error(), `line 1: unknown key "evry" in an item of the list (did you mean "every"?)`) {
+		t.Errorf("a mistyped key: %v", err)
 	}
 }

@@ -66,7 +66,10 @@ func rewrite(msg string, types map[string]place) string {
 			return fmt.Sprintf("%s: unknown key %q", m[1], m[2])
 		}
 		where := "at the top level"
-		if p.path != "" {
+		switch {
+		case p.path == "[]":
+			where = "in an item of the list"
+		case p.path != "":
 			where = "under " + p.path
 		}
 		hint := ""
