@@ -45,7 +45,7 @@ not yet placed are hidden). It runs until interrupted.
   share        the share (0 to 1) of a response's objects a drift alters`,
 		Example: "  shoplake sim serve --users 50 --days 3\n  curl 'http://127.0.0.1:4568/carts?startdate=2026-01-05&enddate=2026-01-06'\n" +
 			"  printf -- '- {endpoint: /carts, kind: 5xx, every: 3}\\n' > faults.yaml && shoplake sim serve --faults faults.yaml",
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, wcfg, err := g.loadWorld(cmd, &world)
 			if err != nil {
