@@ -40,7 +40,7 @@ test:
 # A swarm of SOAK_SEEDS drawn scenarios; a failing seed's scenario is saved
 # under soak-failures/ to be rerun with shoplake scenario run.
 soak:
-	TMPDIR=$(TEST_TMPDIR) $(GO) run ./cmd/shoplake scenario swarm --seeds $(SOAK_SEEDS) --first-seed $(SOAK_FIRST_SEED) --save soak-failures
+	TMPDIR=$(TEST_TMPDIR) $(GO) run ./cmd/shoplake scenario swarm --seeds $(SOAK_SEEDS) --first-seed $(SOAK_FIRST_SEED) --save-dir soak-failures
 
 # The PostgreSQL dialect's tests (TestPostgres_*) against a real server.
 # .ci/postgres installs PostgreSQL if missing (apt-get), starts it, creates

@@ -34,6 +34,15 @@ func (f *worldFlags) register(fs *pflag.FlagSet) {
 	shareVar(fs, &f.hostile, "hostile", "share of products with hostile names (quotes, ../, control characters)")
 }
 
+// worldFlagNames returns the names of the flags register defines.
+func worldFlagNames(fs *pflag.FlagSet, f *worldFlags) []string {
+	probe := pflag.NewFlagSet("probe", pflag.ContinueOnError)
+	f.register(probe)
+	var names []string
+	probe.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
+	return names
+}
+
 func (f *worldFlags) apply(fs *pflag.FlagSet, cfg *config.Config) {
 	if fs.Changed("seed") {
 		cfg.Seed = f.seed
@@ -99,3 +108,28 @@ func (s share) Set(v string) error {
 }
 
 func (s share) Type() string { return "share" }
+
+// oldFlag hides the flag name of cmd, kept so that old scripts still
+// parse, and makes the command say note on stderr when it is given (a
+// flag's own deprecation notice would go to stdout, into --json).
+func oldFlag(cmd *cobra.Command, name, note string) {
+	f := cmd.Flags().Lookup(name)
+	if f == nil {
+		return
+	}
+	f.Hidden = true
+	f.Annotations = map[string][]string{oldFlagNote: {note}}
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if c.Flags().Changed(name) {
+			fmt.Fprintf(c.ErrOrStderr(), "note: %s\n", note)
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
+}
+
+// oldFlagNote annotates a flag oldFlag hid with what it says.
+const oldFlagNote = "shoplake/old-flag"

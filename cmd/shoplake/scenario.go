@@ -74,11 +74,11 @@ The exit status is 1 if any scenario failed; the last line on stderr then
 gives the command that replays each failed one.`,
 		Example: "  shoplake scenario run scenarios/testdata/api_down.yaml\n" +
 			"  shoplake scenario run scenarios/testdata/*.yaml --json\n" +
-			"  shoplake scenario run scenarios/testdata/late_events.yaml --seed 42 --dir /tmp/late",
+			"  shoplake scenario run scenarios/testdata/late_events.yaml --seed 42 --data-dir /tmp/late",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if dir != "" && len(files) > 1 {
-				return fmt.Errorf("--dir keeps the data directory of one scenario: give one FILE, not %d", len(files))
+				return fmt.Errorf("--data-dir keeps the data directory of one scenario: give one FILE, not %d", len(files))
 			}
 			var scs []scenarios.Scenario
 			for _, f := range files {
@@ -101,7 +101,10 @@ gives the command that replays each failed one.`,
 	}
 	fs := cmd.Flags()
 	fs.Uint64Var(&seed, "seed", 0, "run every file with this seed instead of its own")
-	fs.StringVar(&dir, "dir", "", "keep the data directory (lake, streams, warehouse) here; one FILE only")
+	fs.StringVar(&dir, "data-dir", "", "keep the data directory (lake, streams, warehouse) here; one FILE only (default: a temporary one, removed)")
+	// --dir was this flag's name before every command said --data-dir.
+	fs.StringVar(&dir, "dir", "", "")
+	oldFlag(cmd, "dir", "--dir is now --data-dir")
 	fs.BoolVar(&asJSON, "json", false, "print the reports as one JSON array")
 	fs.BoolVar(&noDeterminism, "no-determinism", false, "skip the second run of the scenarios that expect determinism")
 	return cmd
@@ -164,10 +167,10 @@ fired, the ones that did not, and each kind.
 
 A fault that never fires proves nothing: the exit status is 1 if any seed
 failed, or if fewer than --min-fired percent of the faults drawn fired.
-stderr then gives the command that replays each failed seed. --save writes
+stderr then gives the command that replays each failed seed. --save-dir writes
 each failed seed's scenario to a file that shoplake scenario run reads.
 --json prints {"summary": ..., "reports": [...]} on stdout.`,
-		Example: "  shoplake scenario swarm\n  shoplake scenario swarm --seeds 200 --first-seed 1000 --save /tmp/failed",
+		Example: "  shoplake scenario swarm\n  shoplake scenario swarm --seeds 200 --first-seed 1000 --save-dir /tmp/failed",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if seeds < 1 {
@@ -186,7 +189,10 @@ each failed seed's scenario to a file that shoplake scenario run reads.
 	fs.IntVar(&seeds, "seeds", 20, "how many seeds to run")
 	fs.Uint64Var(&firstSeed, "first-seed", 1, "the first seed; the others follow it")
 	fs.BoolVar(&asJSON, "json", false, "print the summary and the reports as one JSON object instead of the lines (which go to stderr)")
-	fs.StringVar(&save, "save", "", "write the scenario of each failed seed to this directory as swarm-SEED.yaml")
+	fs.StringVar(&save, "save-dir", "", "write the scenario of each failed seed to this directory as swarm-SEED.yaml")
+	// --save was this flag's name before it and tui's agreed on --save-dir.
+	fs.StringVar(&save, "save", "", "")
+	oldFlag(cmd, "save", "--save is now --save-dir")
 	fs.Float64Var(&minFired, "min-fired", 100*scenarios.MinFiredRate, "the percentage of the faults drawn that must fire (0: report only)")
 	fs.IntVar(&parallel, "parallel", runtime.NumCPU(), "how many seeds run at once (the lines still come in seed order)")
 	return cmd

@@ -97,8 +97,8 @@ func TestScenarioRunCmdErrors(t *testing.T) {
 		}
 	})
 	t.Run("DirWithTwoFiles", func(t *testing.T) {
-		_, _, err := execute(t, "scenario", "run", good, good, "--dir", t.TempDir())
-		if err == nil || !strings.Contains(err.Error(), "--dir") {
+		_, _, err := execute(t, "scenario", "run", good, good, "--data-dir", t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), "--data-dir") {
 			t.Fatalf("err = %v, want a refusal of --dir", err)
 		}
 	})
@@ -111,7 +111,7 @@ func TestScenarioRunCmdErrors(t *testing.T) {
 
 func TestScenarioSwarmCmd(t *testing.T) {
 	save := t.TempDir()
-	out, stderr, err := execute(t, "scenario", "swarm", "--seeds", "2", "--first-seed", "3", "--save", save)
+	out, stderr, err := execute(t, "scenario", "swarm", "--seeds", "2", "--first-seed", "3", "--save-dir", save)
 	var verdicts []string
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "PASS ") || strings.HasPrefix(line, "FAIL ") {
@@ -208,5 +208,32 @@ func TestScenarioKindsCmd(t *testing.T) {
 	}
 	if len(ks) != len(scenarios.Kinds()) || ks[0].About == "" {
 		t.Fatalf("kinds = %+v", ks)
+	}
+}
+
+// Every command that keeps data takes --data-dir, and the commands that
+// save failed scenarios take --save-dir; the old spellings still parse.
+func TestFlags_OneNameEach(t *testing.T) {
+	root := newRootCmd()
+	for _, path := range [][]string{{"demo"}, {"serve"}, {"ingest"}, {"consume"}, {"transform"}, {"check"}, {"verify"}, {"produce"}, {"setup"}, {"dashboard"}, {"prune"}, {"cost"}, {"scenario", "run"}} {
+		cmd, _, err := root.Find(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := cmd.Flags().Lookup("data-dir"); f == nil || f.Hidden {
+			t.Errorf("shoplake %s has no --data-dir", strings.Join(path, " "))
+		}
+	}
+	for _, path := range [][]string{{"scenario", "swarm"}, {"tui"}} {
+		cmd, _, _ := root.Find(path)
+		if cmd.Flags().Lookup("save-dir") == nil {
+			t.Errorf("shoplake %s has no --save-dir", strings.Join(path, " "))
+		}
+	}
+	transform, _, _ := root.Find([]string{"transform"})
+	for _, name := range []string{"seed", "users", "days", "start", "realistic", "traffic", "hostile"} {
+		if f := transform.Flags().Lookup(name); f == nil || !f.Hidden || len(f.Annotations[oldFlagNote]) == 0 {
+			t.Errorf("transform --%s is not marked as changing nothing", name)
+		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 )
 
 func newServeCmd(g *globalFlags) *cobra.Command {
-	var s3Addr, kinAddr, fakeAddr string
+	var s3Addr, kinAddr, fakeAddr, dataDir string
 	var mf metricsFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -33,6 +33,9 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			cfg, err := g.load()
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("data-dir") {
+				cfg.DataDir = dataDir
 			}
 			if cfg.Mode != config.ModeLocal {
 				return fmt.Errorf("serve exposes the local endpoints, in mode local only (the configuration says %q)", cfg.Mode)
@@ -106,6 +109,7 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 	cmd.Flags().StringVar(&s3Addr, "s3-addr", "127.0.0.1:4566", "loopback address of the S3 endpoint")
 	cmd.Flags().StringVar(&kinAddr, "kinesis-addr", "127.0.0.1:4567", "loopback address of the Kinesis endpoint")
 	cmd.Flags().StringVar(&fakeAddr, "fakestore-addr", "127.0.0.1:4568", "loopback address of the FakeStore API")
+	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and the streams are kept")
 	mf.registerServe(cmd.Flags())
 	return cmd
 }

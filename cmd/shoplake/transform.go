@@ -111,6 +111,12 @@ overwritten. --no-export skips it.`,
 		},
 	}
 	world.register(cmd.Flags())
+	// transform reads the lake, whatever world put it there: the world's
+	// flags change nothing. Kept so that old scripts still parse, hidden
+	// and warned about.
+	for _, name := range worldFlagNames(cmd.Flags(), &world) {
+		oldFlag(cmd, name, "transform reads the lake whatever world made it: --"+name+" changes nothing")
+	}
 	fs := cmd.Flags()
 	fs.StringVar(&opts.dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and warehouse.duckdb are")
 	fs.StringVar(&opts.dsn, "postgres", "", "use the PostgreSQL warehouse at this DSN instead of the data directory's DuckDB file (overrides warehouse.engine and warehouse.dsn)")
