@@ -91,7 +91,7 @@
   // --- dates ---------------------------------------------------------------
 
   const day = (iso) => (iso ? iso.slice(0, 10) : '');
-  function dateEl(iso) { return el('time', { datetime: day(iso), text: day(iso) }); }
+  function dateEl(iso) { return el('time', { class: 'date', datetime: day(iso), text: day(iso) }); }
   function instant(iso) {
     if (!iso) return el('span', { class: 'empty', text: 'none yet' });
     const d = new Date(iso);
