@@ -109,7 +109,8 @@ const readPage = `(() => {
 // expected is every number the page may show, by mart|field|key, as the
 // warehouse's readers give it: integers in decimal, money with two
 // decimals (money.Cents.String), rates as the marts' strings, "" for NULL.
-func expected(r readers) map[string]string {
+func expected(tb testing.TB, r readers) map[string]string {
+	tb.Helper()
 	m := map[string]string{}
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	c := func(v money.Cents) string { return v.String() }
@@ -170,6 +171,63 @@ func expected(r readers) map[string]string {
 			"untracked_orders": i(x.UntrackedOrders), "purchase_events": i(x.PurchaseEvents), "orphan_purchase_events": i(x.OrphanPurchaseEvents),
 			"tracking_loss_rate": ps(x.TrackingLossRate)})
 	}
+	for _, x := range r.abandonment {
+		put("checkout_abandonment", day(x.Date), map[string]string{"sessions": i(x.Sessions), "carts": i(x.Carts), "checkouts": i(x.Checkouts),
+			"purchases": i(x.Purchases), "cart_abandonment_rate": ps(x.CartAbandonmentRate), "checkout_abandonment_rate": ps(x.CheckoutAbandonmentRate)})
+	}
+	for _, x := range r.active {
+		put("active_users", day(x.Date), map[string]string{"dau": i(x.DAU), "wau": i(x.WAU), "mau": i(x.MAU), "signups": i(x.Signups),
+			"stickiness": ps(x.Stickiness)})
+	}
+	if _, earlier := firstActive(r.active); earlier > 0 {
+		put("active_users", "", map[string]string{"earlier_signups": i(earlier)})
+	}
+	for _, x := range warehouse.TrafficByChannel(r.traffic) {
+		put("traffic_channels", x.Channel, map[string]string{"sessions": i(x.Sessions), "reached_product_view": i(x.ReachedProductView),
+			"reached_add_to_cart": i(x.ReachedAddToCart), "reached_begin_checkout": i(x.ReachedBeginCheckout),
+			"reached_purchase": i(x.ReachedPurchase), "funnel_conversion": ps(x.FunnelConversion)})
+	}
+	hours, err := warehouse.TrafficHours(r.hours)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, x := range hours {
+		put("traffic_hours", strconv.Itoa(x.Hour), map[string]string{"sessions": i(x.Sessions), "converting_sessions": i(x.ConvertingSessions),
+			"orders": i(x.Orders), "revenue": c(x.Revenue)})
+	}
+	channels, err := warehouse.AttributionByChannel(r.attribution)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, x := range channels {
+		put("attribution_channels", x.Channel, map[string]string{"first_touch_orders": i(x.FirstTouchOrders), "first_touch_revenue": c(x.FirstTouchRevenue),
+			"last_touch_orders": i(x.LastTouchOrders), "last_touch_revenue": c(x.LastTouchRevenue)})
+	}
+	top := warehouse.TopCustomers(r.customers, dashboard.TopN)
+	for _, x := range top {
+		put("top_customers", i(x.UserID), map[string]string{"user_id": i(x.UserID), "orders": i(x.Orders), "revenue": c(x.Revenue),
+			"revenue_30d": pc(x.Revenue30), "revenue_90d": pc(x.Revenue90), "revenue_365d": pc(x.Revenue365)})
+	}
+	put("top_customers", "", map[string]string{"shown": strconv.Itoa(len(top))})
+	put("customer_ltv", "", map[string]string{"customers": strconv.Itoa(len(r.customers))})
+	conversion := func(x warehouse.Conversion) map[string]string {
+		return map[string]string{"view_sessions": i(x.ViewSessions), "cart_sessions": i(x.CartSessions), "purchase_sessions": i(x.PurchaseSessions),
+			"view_to_cart_rate": ps(x.ViewToCart), "view_to_purchase_rate": ps(x.ViewToPurchase)}
+	}
+	products := warehouse.TopProductConversion(r.productConv, 0)
+	for _, x := range products[:min(dashboard.TopN, len(products))] {
+		f := conversion(x.Conversion)
+		f["product_id"] = i(x.ProductID)
+		put("top_product_conversion", i(x.ProductID), f)
+	}
+	put("top_product_conversion", "", map[string]string{"shown": strconv.Itoa(min(dashboard.TopN, len(products)))})
+	put("product_conversion", "", map[string]string{"products": strconv.Itoa(len(products))})
+	categories := warehouse.TopCategoryConversion(r.categoryConv, 0)
+	for _, x := range categories[:min(dashboard.TopN, len(categories))] {
+		put("top_category_conversion", x.Category, conversion(x.Conversion))
+	}
+	put("top_category_conversion", "", map[string]string{"shown": strconv.Itoa(min(dashboard.TopN, len(categories)))})
+	put("category_conversion", "", map[string]string{"categories": strconv.Itoa(len(categories))})
 	if p := r.freshness.LastPromoted; p != nil {
 		put("freshness", "", map[string]string{"last_promoted_run": i(p.RunID)})
 	}
@@ -186,6 +244,20 @@ func expected(r readers) map[string]string {
 	put("kept_out", "", map[string]string{"quarantined_events": i(a.Events.Quarantined), "quarantined_source_rows": i(a.QuarantinedSourceRows()),
 		"rejected_rows": i(a.RejectedRows()), "objects_set_aside": i(a.QuarantinedObjects), "conflicting_events": i(a.Events.Conflicting)})
 	return m
+}
+
+// firstActive returns the first date of marts.active_users with an active
+// user ("" when none: the page lists every row), and the sign-ups before
+// it, which the page sums.
+func firstActive(rows []warehouse.ActiveUsersRow) (string, int64) {
+	var earlier int64
+	for _, r := range rows {
+		if r.DAU > 0 {
+			return r.Date.Format(time.DateOnly), earlier
+		}
+		earlier += r.Signups
+	}
+	return "", 0
 }
 
 // grouped is the decimal integer s with commas between thousands.
@@ -291,7 +363,9 @@ var (
 func TestDashboard_Browser(t *testing.T) {
 	exe := chromium(t)
 	path := warehouseFile(t)
-	want := expected(readAll(t, path))
+	rd := readAll(t, path)
+	want := expected(t, rd)
+	activeFrom, _ := firstActive(rd.active)
 
 	var gen atomic.Int64 // bumped to make the server read again
 	version := dashboard.FileVersion(path)
@@ -424,11 +498,14 @@ func TestDashboard_Browser(t *testing.T) {
 	funnelDate := latest
 	granularity := "month"
 	// What the page must show: every key but the funnel of other dates
-	// than the one chosen and the cohorts of the other granularity.
+	// than the one chosen, the cohorts of the other granularity and the
+	// sign-ups before the first active user.
 	cover := func(id string) bool {
 		mart, rest, _ := strings.Cut(id, "|")
 		_, key, _ := strings.Cut(rest, "|")
 		switch mart {
+		case "active_users":
+			return key == "" || key >= activeFrom
 		case "session_funnel":
 			return strings.HasPrefix(key, funnelDate+"/")
 		case "cohort_retention":

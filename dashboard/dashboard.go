@@ -1,9 +1,11 @@
 // Package dashboard serves the marts and the pipeline's health as one web
-// page: KPI tiles with sparklines, revenue and orders over time, the
-// session funnel, cohort retention, cohort LTV, top products and
-// categories, purchase reconciliation, and a health strip (freshness, the
-// consumer's lag, what was kept out of CORE, the last data-quality
-// results).
+// page: every mart of docs/MARTS.md (KPI tiles with sparklines, revenue
+// and orders over time, active users, traffic by channel and by hour,
+// checkout abandonment, the session funnel, cohort retention, cohort LTV,
+// the top customers by LTV, orders by attribution channel, top products
+// and categories by sales and by views, purchase reconciliation), and a
+// health strip (freshness, the consumer's lag, what was kept out of CORE,
+// the last data-quality results).
 //
 // The page (assets/, embedded: no CDN, it works offline) reads one JSON
 // document, GET /api/snapshot, and polls it while the page is open. A

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/shoplake/shoplake/dashboard"
 	"github.com/shoplake/shoplake/internal/clock"
+	"github.com/shoplake/shoplake/internal/money"
 	"github.com/shoplake/shoplake/warehouse"
 	"github.com/shoplake/shoplake/warehouse/warehousetest"
 )
@@ -79,6 +81,17 @@ func TestServer_Snapshot(t *testing.T) {
 		{"top_products", got.TopProducts, warehouse.TopProducts(want.products, dashboard.TopN)},
 		{"top_categories", got.TopCategories, warehouse.TopCategories(want.categories, dashboard.TopN)},
 		{"purchase_reconciliation", got.Reconciliation, want.reconciliation},
+		{"checkout_abandonment", got.CheckoutAbandonment, want.abandonment},
+		{"active_users", got.ActiveUsers, want.active[len(want.active)-len(got.ActiveUsers):]},
+		{"traffic_channels", got.TrafficChannels, warehouse.TrafficByChannel(want.traffic)},
+		{"attribution_channels", got.AttributionChannels, must(warehouse.AttributionByChannel(want.attribution))},
+		{"traffic_hours", got.TrafficHours, must(warehouse.TrafficHours(want.hours))},
+		{"top_customers", got.TopCustomers, warehouse.TopCustomers(want.customers, dashboard.TopN)},
+		{"customers", got.Customers, len(want.customers)},
+		{"top_product_conversion", got.TopProductConversion, warehouse.TopProductConversion(want.productConv, dashboard.TopN)},
+		{"top_category_conversion", got.TopCategoryConversion, warehouse.TopCategoryConversion(want.categoryConv, dashboard.TopN)},
+		{"conversion_products", got.ConversionProducts, len(warehouse.TopProductConversion(want.productConv, 0))},
+		{"conversion_categories", got.ConversionCategories, len(warehouse.TopCategoryConversion(want.categoryConv, 0))},
 		{"freshness", got.Health.Freshness, want.freshness},
 		{"last_run", got.Health.LastRun, want.run},
 		{"accounting", got.Health.Accounting, &want.accounting},
@@ -87,6 +100,7 @@ func TestServer_Snapshot(t *testing.T) {
 			t.Errorf("%s: the API says\n%+v\nthe reader says\n%+v", c.name, c.got, c.want)
 		}
 	}
+	checkTotals(t, got, want)
 	k := got.Health.KeptOut
 	a := want.accounting
 	if k == nil || k.QuarantinedEvents != a.Events.Quarantined || k.QuarantinedSourceRows != a.QuarantinedSourceRows() ||
@@ -262,5 +276,75 @@ func TestServer_Assets(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// checkTotals holds the snapshot's totals over every date to the other
+// marts they must agree with (docs/MARTS.md §10, §15 to §17): the sessions
+// of every channel, and of every hour, are daily_kpis' sessions; the
+// orders and revenue of every hour, and of every channel under each
+// attribution model, are daily_kpis' completed orders and revenue; the
+// active users start on the first date with one, the sign-ups before it
+// summed; the lists are the first TopN of the customers and products.
+func checkTotals(t *testing.T, got dashboard.Snapshot, want readers) {
+	t.Helper()
+	var sessions, converting, orders int64
+	var revenue money.Cents
+	for _, k := range want.kpis {
+		sessions, converting, orders, revenue = sessions+k.Sessions, converting+k.ConvertingSessions, orders+k.Orders, revenue+k.Revenue
+	}
+	var chSessions int64
+	for _, c := range got.TrafficChannels {
+		chSessions += c.Sessions
+	}
+	if chSessions != sessions {
+		t.Errorf("traffic by channel: %d sessions, daily_kpis %d", chSessions, sessions)
+	}
+	var hSessions, hConverting, hOrders int64
+	var hRevenue money.Cents
+	for h, x := range got.TrafficHours {
+		if x.Hour != h {
+			t.Errorf("traffic_hours[%d] is hour %d", h, x.Hour)
+		}
+		hSessions, hConverting, hOrders, hRevenue = hSessions+x.Sessions, hConverting+x.ConvertingSessions, hOrders+x.Orders, hRevenue+x.Revenue
+	}
+	if len(got.TrafficHours) != 24 || hSessions != sessions || hConverting != converting || hOrders != orders || hRevenue != revenue {
+		t.Errorf("traffic by hour: %d hours, %d sessions, %d converting, %d orders, %s; daily_kpis %d, %d, %d, %s",
+			len(got.TrafficHours), hSessions, hConverting, hOrders, hRevenue, sessions, converting, orders, revenue)
+	}
+	var fo, lo int64
+	var fr, lr money.Cents
+	for _, c := range got.AttributionChannels {
+		fo, lo, fr, lr = fo+c.FirstTouchOrders, lo+c.LastTouchOrders, fr+c.FirstTouchRevenue, lr+c.LastTouchRevenue
+	}
+	if fo != orders || lo != orders || fr != revenue || lr != revenue {
+		t.Errorf("attribution: first touch %d orders %s, last touch %d orders %s; daily_kpis %d orders %s", fo, fr, lo, lr, orders, revenue)
+	}
+	var before int64
+	i := 0
+	for ; i < len(want.active) && want.active[i].DAU == 0; i++ {
+		before += want.active[i].Signups
+	}
+	if i == 0 || i == len(want.active) {
+		t.Fatalf("active_users: %d rows before the first active user of %d: the world should open with sign-ups only", i, len(want.active))
+	}
+	if len(got.ActiveUsers) != len(want.active)-i || got.EarlierSignups != before || got.ActiveUsers[0].DAU == 0 {
+		t.Errorf("active users: %d rows from %v, %d earlier sign-ups; want %d rows, %d", len(got.ActiveUsers), got.ActiveUsers[0].Date,
+			got.EarlierSignups, len(want.active)-i, before)
+	}
+	if len(got.TopCustomers) != dashboard.TopN || len(got.TopProductConversion) != dashboard.TopN {
+		t.Errorf("%d top customers, %d top products by views; want %d each", len(got.TopCustomers), len(got.TopProductConversion), dashboard.TopN)
+	}
+	for _, c := range want.customers {
+		if last := got.TopCustomers[len(got.TopCustomers)-1]; c.Revenue > last.Revenue && !slices.ContainsFunc(got.TopCustomers, func(x warehouse.CustomerLTV) bool { return x.UserID == c.UserID }) {
+			t.Errorf("customer %d (revenue %s) is not among the top customers, whose last has %s", c.UserID, c.Revenue, last.Revenue)
+		}
 	}
 }

@@ -51,9 +51,38 @@ type Marts struct {
 	TopProducts    []warehouse.ProductTotal      `json:"top_products"`
 	TopCategories  []warehouse.CategoryTotal     `json:"top_categories"`
 	Reconciliation []warehouse.ReconciliationRow `json:"purchase_reconciliation"`
+
+	CheckoutAbandonment []warehouse.AbandonmentRow `json:"checkout_abandonment"`
+	// ActiveUsers is marts.active_users from its first date with an active
+	// user (dau > 0) on: the mart opens with the sign-ups of the year
+	// before the first session (docs/MARTS.md §17), which EarlierSignups
+	// sums. Every row when no date has an active user.
+	ActiveUsers    []warehouse.ActiveUsersRow `json:"active_users"`
+	EarlierSignups int64                      `json:"earlier_signups"`
+	// TrafficChannels is traffic_sources summed over every date by
+	// channel (warehouse.TrafficByChannel).
+	TrafficChannels []warehouse.ChannelTraffic `json:"traffic_channels"`
+	// TrafficHours is traffic_by_hour summed over every date by hour:
+	// 24 rows (warehouse.TrafficHours).
+	TrafficHours []warehouse.HourTraffic `json:"traffic_hours"`
+	// AttributionChannels is order_attribution summed over every date by
+	// channel, both models (warehouse.AttributionByChannel).
+	AttributionChannels []warehouse.ChannelAttribution `json:"attribution_channels"`
+	// TopCustomers are the first TopN rows of customer_ltv by revenue to
+	// date (warehouse.TopCustomers), of Customers rows.
+	TopCustomers []warehouse.CustomerLTV `json:"top_customers"`
+	Customers    int                     `json:"customers"`
+	// TopProductConversion and TopCategoryConversion are product_conversion
+	// and category_conversion summed over every date, the first TopN by
+	// view sessions (warehouse.TopProductConversion), of
+	// ConversionProducts products and ConversionCategories categories.
+	TopProductConversion  []warehouse.ProductConversionTotal  `json:"top_product_conversion"`
+	ConversionProducts    int                                 `json:"conversion_products"`
+	TopCategoryConversion []warehouse.CategoryConversionTotal `json:"top_category_conversion"`
+	ConversionCategories  int                                 `json:"conversion_categories"`
 }
 
-// TopN is how many products and categories the page lists.
+// TopN is how many products, categories and customers the page lists.
 const TopN = 10
 
 // Health is the pipeline's state as the warehouse records it.
@@ -163,6 +192,12 @@ func read(ctx context.Context, open func(context.Context) (*warehouse.Warehouse,
 	m := &snap.Marts
 	var products []warehouse.ProductSalesRow
 	var categories []warehouse.CategorySalesRow
+	var traffic []warehouse.TrafficSourceRow
+	var hours []warehouse.TrafficHourRow
+	var attribution []warehouse.OrderAttributionRow
+	var customers []warehouse.CustomerLTV
+	var productConversion []warehouse.ProductConversionRow
+	var categoryConversion []warehouse.CategoryConversionRow
 	for _, r := range []func() error{
 		func() (err error) { m.DailyKPIs, err = wh.DailyKPIs(ctx); return err },
 		func() (err error) { m.RevenueDaily, err = wh.RevenueDaily(ctx); return err },
@@ -173,6 +208,14 @@ func read(ctx context.Context, open func(context.Context) (*warehouse.Warehouse,
 		func() (err error) { products, err = wh.ProductSales(ctx); return err },
 		func() (err error) { categories, err = wh.CategorySales(ctx); return err },
 		func() (err error) { m.Reconciliation, err = wh.PurchaseReconciliation(ctx); return err },
+		func() (err error) { m.CheckoutAbandonment, err = wh.CheckoutAbandonment(ctx); return err },
+		func() (err error) { m.ActiveUsers, err = wh.ActiveUsers(ctx); return err },
+		func() (err error) { traffic, err = wh.TrafficSources(ctx); return err },
+		func() (err error) { hours, err = wh.TrafficByHour(ctx); return err },
+		func() (err error) { attribution, err = wh.OrderAttribution(ctx); return err },
+		func() (err error) { customers, err = wh.CustomerLTV(ctx); return err },
+		func() (err error) { productConversion, err = wh.ProductConversion(ctx); return err },
+		func() (err error) { categoryConversion, err = wh.CategoryConversion(ctx); return err },
 	} {
 		if err := r(); err != nil {
 			return Snapshot{}, err
@@ -180,7 +223,35 @@ func read(ctx context.Context, open func(context.Context) (*warehouse.Warehouse,
 	}
 	m.TopProducts = warehouse.TopProducts(products, TopN)
 	m.TopCategories = warehouse.TopCategories(categories, TopN)
+	m.ActiveUsers, m.EarlierSignups = sinceFirstActive(m.ActiveUsers)
+	m.TrafficChannels = warehouse.TrafficByChannel(traffic)
+	if m.TrafficHours, err = warehouse.TrafficHours(hours); err != nil {
+		return Snapshot{}, err
+	}
+	if m.AttributionChannels, err = warehouse.AttributionByChannel(attribution); err != nil {
+		return Snapshot{}, err
+	}
+	m.Customers = len(customers)
+	m.TopCustomers = warehouse.TopCustomers(customers, TopN)
+	allProducts := warehouse.TopProductConversion(productConversion, 0)
+	m.ConversionProducts, m.TopProductConversion = len(allProducts), allProducts[:min(TopN, len(allProducts))]
+	allCategories := warehouse.TopCategoryConversion(categoryConversion, 0)
+	m.ConversionCategories, m.TopCategoryConversion = len(allCategories), allCategories[:min(TopN, len(allCategories))]
 	return snap, nil
+}
+
+// sinceFirstActive returns the rows of marts.active_users from the first
+// with an active user on, and the sign-ups of the rows before it; every
+// row (and no earlier sign-up) when none has an active user.
+func sinceFirstActive(rows []warehouse.ActiveUsersRow) ([]warehouse.ActiveUsersRow, int64) {
+	var earlier int64
+	for i, r := range rows {
+		if r.DAU > 0 {
+			return rows[i:], earlier
+		}
+		earlier += r.Signups
+	}
+	return rows, 0
 }
 
 // FileVersion returns an Options.Version for a DuckDB file at path: its

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/shoplake/shoplake/dashboard"
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/warehouse"
@@ -99,6 +100,14 @@ type readers struct {
 	products       []warehouse.ProductSalesRow
 	categories     []warehouse.CategorySalesRow
 	reconciliation []warehouse.ReconciliationRow
+	abandonment    []warehouse.AbandonmentRow
+	active         []warehouse.ActiveUsersRow
+	traffic        []warehouse.TrafficSourceRow
+	hours          []warehouse.TrafficHourRow
+	attribution    []warehouse.OrderAttributionRow
+	customers      []warehouse.CustomerLTV
+	productConv    []warehouse.ProductConversionRow
+	categoryConv   []warehouse.CategoryConversionRow
 	freshness      warehouse.Freshness
 	run            warehouse.CheckRun
 	accounting     warehouse.Accounting
@@ -123,6 +132,14 @@ func readAll(tb testing.TB, path string) readers {
 		func() (err error) { r.products, err = wh.ProductSales(ctx); return err },
 		func() (err error) { r.categories, err = wh.CategorySales(ctx); return err },
 		func() (err error) { r.reconciliation, err = wh.PurchaseReconciliation(ctx); return err },
+		func() (err error) { r.abandonment, err = wh.CheckoutAbandonment(ctx); return err },
+		func() (err error) { r.active, err = wh.ActiveUsers(ctx); return err },
+		func() (err error) { r.traffic, err = wh.TrafficSources(ctx); return err },
+		func() (err error) { r.hours, err = wh.TrafficByHour(ctx); return err },
+		func() (err error) { r.attribution, err = wh.OrderAttribution(ctx); return err },
+		func() (err error) { r.customers, err = wh.CustomerLTV(ctx); return err },
+		func() (err error) { r.productConv, err = wh.ProductConversion(ctx); return err },
+		func() (err error) { r.categoryConv, err = wh.CategoryConversion(ctx); return err },
 		func() (err error) { r.freshness, err = wh.Freshness(ctx); return err },
 		func() (err error) { r.run, err = wh.CheckResults(ctx, 0); return err },
 		func() (err error) { r.accounting, err = wh.Accounting(ctx); return err },
@@ -134,6 +151,19 @@ func readAll(tb testing.TB, path string) readers {
 	if len(r.kpis) == 0 || len(r.funnel) == 0 || len(r.retention) == 0 || len(r.products) == 0 || r.run.RunID == 0 {
 		tb.Fatalf("the world has too little to show: %d KPI days, %d funnel rows, %d retention rows, %d product rows, run %d",
 			len(r.kpis), len(r.funnel), len(r.retention), len(r.products), r.run.RunID)
+	}
+	// Every mart the page shows has rows, and enough that the page lists
+	// only the first TopN customers and products.
+	for name, n := range map[string]int{"checkout_abandonment": len(r.abandonment), "active_users": len(r.active),
+		"traffic_sources": len(r.traffic), "traffic_by_hour": len(r.hours), "order_attribution": len(r.attribution),
+		"category_conversion": len(r.categoryConv)} {
+		if n == 0 {
+			tb.Fatalf("the world has no row of %s", name)
+		}
+	}
+	if len(r.customers) <= dashboard.TopN || len(r.productConv) <= dashboard.TopN {
+		tb.Fatalf("the world has %d customers and %d product_conversion rows: too few to list only the first %d",
+			len(r.customers), len(r.productConv), dashboard.TopN)
 	}
 	return r
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -278,36 +277,15 @@ func sourceRows(cs []warehouse.Count) []warehouse.Count {
 // printChannels prints marts.traffic_sources summed over the run by
 // channel, the channels with the most sessions first.
 func printChannels(w io.Writer, rows []warehouse.TrafficSourceRow) {
-	type sum struct {
-		channel             string
-		sessions, purchased int64
-	}
-	by := map[string]*sum{}
+	channels := warehouse.TrafficByChannel(rows)
 	var total int64
-	for _, r := range rows {
-		s, ok := by[r.Channel]
-		if !ok {
-			s = &sum{channel: r.Channel}
-			by[r.Channel] = s
-		}
-		s.sessions += r.Sessions
-		s.purchased += r.ReachedPurchase
-		total += r.Sessions
+	for _, c := range channels {
+		total += c.Sessions
 	}
-	sums := make([]*sum, 0, len(by))
-	for _, s := range by {
-		sums = append(sums, s)
-	}
-	sort.Slice(sums, func(i, j int) bool {
-		if sums[i].sessions != sums[j].sessions {
-			return sums[i].sessions > sums[j].sessions
-		}
-		return sums[i].channel < sums[j].channel
-	})
 	fmt.Fprintln(w, "\nTRAFFIC BY CHANNEL (all days; marts.traffic_sources by channel, device and country)")
 	t := &table{head: []string{"channel", "sessions", "share", "reached purchase", "funnel conversion"}, right: []bool{false, true, true, true, true}}
-	for _, s := range sums {
-		t.add(s.channel, fmt.Sprint(s.sessions), ratioPercent(s.sessions, total), fmt.Sprint(s.purchased), ratioPercent(s.purchased, s.sessions))
+	for _, c := range channels {
+		t.add(c.Channel, fmt.Sprint(c.Sessions), ratioPercent(c.Sessions, total), fmt.Sprint(c.ReachedPurchase), ratioPercent(c.ReachedPurchase, c.Sessions))
 	}
 	t.print(w)
 }

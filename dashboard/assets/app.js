@@ -91,7 +91,7 @@
   // --- dates ---------------------------------------------------------------
 
   const day = (iso) => (iso ? iso.slice(0, 10) : '');
-  function dateEl(iso) { return el('time', { datetime: day(iso), text: day(iso) }); }
+  function dateEl(iso) { return el('time', { class: 'date', datetime: day(iso), text: day(iso) }); }
   function instant(iso) {
     if (!iso) return el('span', { class: 'empty', text: 'none yet' });
     const d = new Date(iso);
@@ -188,6 +188,13 @@
     renderLTV(s.cohort_ltv || []);
     renderTop(s.top_products || [], s.top_categories || []);
     renderRecon(s.purchase_reconciliation || []);
+    renderActive(s.active_users || [], s.earlier_signups || 0);
+    renderChannels(s.traffic_channels || []);
+    renderHours(s.traffic_hours || []);
+    renderAbandonment(s.checkout_abandonment || []);
+    renderCustomers(s.top_customers || [], s.customers || 0);
+    renderAttribution(s.attribution_channels || []);
+    renderConversion(s);
     for (const id of open) { const d = $(id); if (d) d.open = true; }
     if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
   }
@@ -634,6 +641,179 @@
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Date' }), cols.map(([t]) => el('th', { scope: 'col', class: 'n', text: t })))),
       el('tbody', {}, [...rows].reverse().map((r) => el('tr', {}, el('th', { scope: 'row' }, dateEl(r.date)),
         cols.map(([, f, kind]) => el('td', { class: 'n' }, num(kind, 'purchase_reconciliation', f, day(r.date), r[f]))))))));
+  }
+
+  // --- active users --------------------------------------------------------
+
+  // chrome is a figure of the page's own text (a window's length), not a
+  // mart's.
+  const chrome = (t) => el('span', { 'data-chrome': true, text: t });
+
+  // table is a <table> with caption, the column heads cols ([title,
+  // numeric?]) and the rows of cells rows (each: [row head, ...cells]).
+  function table(caption, cols, rows) {
+    return el('table', {},
+      el('caption', {}, caption),
+      el('thead', {}, el('tr', {}, cols.map(([t, n]) => el('th', { scope: 'col', class: n ? 'n' : null }, t)))),
+      el('tbody', {}, rows.map(([head, ...cells]) => el('tr', {}, el('th', { scope: 'row' }, head),
+        cells.map((c) => (c && c.tagName === 'TD' ? c : el('td', { class: 'n' }, c)))))));
+  }
+
+  function renderActive(rows, earlier) {
+    const parts = [];
+    if (!rows.length) {
+      fill('active', el('p', { class: 'empty', text: 'No users yet.' }));
+      return;
+    }
+    const dates = rows.map((r) => r.date);
+    const series = [['Daily active users', 'dau', 'Daily active users'], [['Weekly (', chrome('7'), ' days)'], 'wau', 'Weekly active users'],
+      [['Monthly (', chrome('30'), ' days)'], 'mau', 'Monthly active users']];
+    parts.push(el('figure', {}, el('figcaption', {}, 'Distinct users with a session on the day, in the ', chrome('7'), ' and in the ', chrome('30'), ' days ending on it (active_users)'),
+      legend(series.map(([t]) => t)),
+      chart(dates, series.map(([, f]) => ({ name: f, kind: 'line', values: rows.map((r) => r[f]) })), {
+        label: series.map(([, f, t]) => describeRange(t, dates, rows.map((r) => r[f]), 'int')).join('; ') + '. Every value is in the table below.',
+        xLabel: day,
+        yMax: maxData('int', 'active_users', 'mau', rows, (r) => day(r.date)),
+      })));
+    if (earlier) {
+      parts.push(el('p', { class: 'note' }, 'From the first day with an active user; ',
+        num('int', 'active_users', 'earlier_signups', '', earlier), ' users signed up before it.'));
+    }
+    const cols = [['DAU', 'dau', 'int'], ['WAU', 'wau', 'int'], ['MAU', 'mau', 'int'], ['Sign-ups', 'signups', 'int'], ['Stickiness (DAU/MAU)', 'stickiness', 'rate']];
+    parts.push(el('details', { id: 'd-active' }, el('summary', { id: 's-active', text: 'Table: active users and sign-ups by day' }),
+      el('div', { class: 'scroll tall' }, table('Active users, sign-ups and stickiness of each day, newest first (active_users)',
+        [['Date'], ...cols.map(([t]) => [t, true])],
+        [...rows].reverse().map((r) => [dateEl(r.date), ...cols.map(([, f, kind]) => num(kind, 'active_users', f, day(r.date), r[f]))])))));
+    fill('active', parts);
+  }
+
+  // --- traffic by channel and by hour ----------------------------------------
+
+  function barCell(value, max) {
+    const bar = el('div', { class: 'bar inline' });
+    bar.style.width = (100 * Math.max(0, value) / Math.max(1, max)).toFixed(1) + '%';
+    return el('td', { 'aria-hidden': 'true', class: 'bar-cell' }, el('div', { class: 'bar-track' }, bar));
+  }
+
+  function renderChannels(rows) {
+    if (!rows.length) {
+      fill('channels', el('p', { class: 'empty', text: 'No sessions yet.' }));
+      return;
+    }
+    const cols = [['Sessions', 'sessions', 'int'], ['Product view', 'reached_product_view', 'int'], ['Cart', 'reached_add_to_cart', 'int'],
+      ['Checkout', 'reached_begin_checkout', 'int'], ['Purchase', 'reached_purchase', 'int'], ['Conversion', 'funnel_conversion', 'rate']];
+    fill('channels', el('div', { class: 'scroll' }, table(
+      'Sessions of every date by the channel of their first event, most sessions first, the sessions among them that reached each funnel step, and the share that reached the purchase (traffic_sources)',
+      [['Channel'], ...cols.map(([t]) => [t, true])],
+      rows.map((r) => [el('span', { 'data-text': true, text: r.channel }),
+        ...cols.map(([, f, kind]) => num(kind, 'traffic_channels', f, r.channel, r[f]))]))));
+  }
+
+  const hourName = (h) => String(h).padStart(2, '0') + ':00';
+
+  function renderHours(rows) {
+    if (!rows.some((r) => r.sessions || r.orders)) {
+      fill('hours', el('p', { class: 'empty', text: 'No sessions yet.' }));
+      return;
+    }
+    const busiest = rows.reduce((a, b) => (b.sessions > a.sessions ? b : a));
+    const quietest = rows.reduce((a, b) => (b.sessions < a.sessions ? b : a));
+    const label = `Sessions by the hour of the day they started, summed over every date: busiest ${hourName(busiest.hour)} with ${group(String(busiest.sessions))}, ` +
+      `quietest ${hourName(quietest.hour)} with ${group(String(quietest.sessions))}. Every value is in the table below.`;
+    const cols = [['Sessions', 'sessions', 'int'], ['Converting sessions', 'converting_sessions', 'int'], ['Orders', 'orders', 'int'], ['Revenue', 'revenue', 'money']];
+    fill('hours',
+      el('figure', {}, el('figcaption', { text: 'Sessions by hour of the day, every date (traffic_by_hour)' }),
+        chart(rows.map((r) => r.hour), [{ name: 'sessions', kind: 'bar', values: rows.map((r) => r.sessions) }], {
+          label, xLabel: hourName, yMax: maxData('int', 'traffic_hours', 'sessions', rows, (r) => String(r.hour)),
+        })),
+      el('details', { id: 'd-hours' }, el('summary', { id: 's-hours', text: 'Table: sessions and orders by hour' }),
+        el('div', { class: 'scroll' }, table('Sessions by the hour they started and completed orders by the hour they were placed, summed over every date; hours in the business time zone (traffic_by_hour)',
+          [['Hour'], ...cols.map(([t]) => [t, true])],
+          rows.map((r) => [el('span', { 'data-axis': String(r.hour), text: hourName(r.hour) }),
+            ...cols.map(([, f, kind]) => num(kind, 'traffic_hours', f, String(r.hour), r[f]))])))));
+  }
+
+  // --- checkout abandonment --------------------------------------------------
+
+  function renderAbandonment(rows) {
+    if (!rows.length) {
+      fill('abandonment', el('p', { class: 'empty', text: 'No sessions yet.' }));
+      return;
+    }
+    const dates = rows.map((r) => r.date);
+    const rate = (f) => rows.map((r) => (r[f] === null ? null : Number(r[f])));
+    const cols = [['Sessions', 'sessions', 'int'], ['Carts', 'carts', 'int'], ['Checkouts', 'checkouts', 'int'], ['Purchases', 'purchases', 'int'],
+      ['Cart abandonment', 'cart_abandonment_rate', 'rate'], ['Checkout abandonment', 'checkout_abandonment_rate', 'rate']];
+    fill('abandonment',
+      el('figure', {}, el('figcaption', { text: 'Share of the sessions that reached the cart, or the checkout, and left without buying (checkout_abandonment)' }),
+        legend(['Cart abandonment', 'Checkout abandonment']),
+        chart(dates, [{ name: 'cart', kind: 'line', values: rate('cart_abandonment_rate') }, { name: 'checkout', kind: 'line', values: rate('checkout_abandonment_rate') }], {
+          label: describeRange('Cart abandonment', dates, rate('cart_abandonment_rate'), 'rate') + '; ' +
+            describeRange('checkout abandonment', dates, rate('checkout_abandonment_rate'), 'rate') + '. Every value is in the table below.',
+          xLabel: day,
+          yMax: maxData('rate', 'checkout_abandonment', 'cart_abandonment_rate', rows, (r) => day(r.date)),
+        })),
+      el('details', { id: 'd-abandonment' }, el('summary', { id: 's-abandonment', text: 'Table: carts, checkouts and purchases by day' }),
+        el('div', { class: 'scroll tall' }, table('Sessions of each day reaching the cart, the checkout and the purchase, and the shares abandoned, newest first (checkout_abandonment)',
+          [['Date'], ...cols.map(([t]) => [t, true])],
+          [...rows].reverse().map((r) => [dateEl(r.date), ...cols.map(([, f, kind]) => num(kind, 'checkout_abandonment', f, day(r.date), r[f]))])))));
+  }
+
+  // --- customers and attribution ----------------------------------------------
+
+  function renderCustomers(rows, total) {
+    if (!rows.length) {
+      fill('customers', el('p', { class: 'empty', text: 'No customers yet.' }));
+      return;
+    }
+    const win = (n) => ['First ', chrome(n), ' days'];
+    const cols = [['Orders', 'orders', 'int'], ['Revenue to date', 'revenue', 'money'], [win('30'), 'revenue_30d', 'money'],
+      [win('90'), 'revenue_90d', 'money'], [win('365'), 'revenue_365d', 'money']];
+    fill('customers', el('div', { class: 'scroll' }, table(
+      ['The ', num('int', 'top_customers', 'shown', '', rows.length), ' customers with the highest revenue to date, of ',
+        num('int', 'customer_ltv', 'customers', '', total), ', and their revenue within each window after their first order; — while the window has not elapsed (customer_ltv)'],
+      [['Customer'], ['First order'], ...cols.map(([t]) => [t, true])],
+      rows.map((r) => {
+        const k = String(r.user_id);
+        return [['User ', num('int', 'top_customers', 'user_id', k, r.user_id)], el('td', {}, dateEl(r.first_order_date)),
+          ...cols.map(([, f, kind]) => num(kind, 'top_customers', f, k, r[f]))];
+      }))));
+  }
+
+  function renderAttribution(rows) {
+    if (!rows.length) {
+      fill('attribution', el('p', { class: 'empty', text: 'No completed orders yet.' }));
+      return;
+    }
+    const cols = [['First touch: orders', 'first_touch_orders', 'int'], ['First touch: revenue', 'first_touch_revenue', 'money'],
+      ['Last touch: orders', 'last_touch_orders', 'int'], ['Last touch: revenue', 'last_touch_revenue', 'money']];
+    const max = Math.max(...rows.map((r) => Number(r.last_touch_revenue)));
+    fill('attribution', el('div', { class: 'scroll' }, table(
+      ['Completed orders of every date credited to each channel: first touch is the customer\'s earliest session in the ',
+        el('span', { 'data-chrome': true, text: '30' }), ' days before the order, last touch the session of the purchase; most last-touch revenue first (order_attribution)'],
+      [['Channel'], ...cols.map(([t]) => [t, true]), ['']],
+      rows.map((r) => [el('span', { 'data-text': true, text: r.channel }),
+        ...cols.map(([, f, kind]) => num(kind, 'attribution_channels', f, r.channel, r[f])), barCell(Number(r.last_touch_revenue), max)]))));
+    for (const th of document.querySelectorAll('#attribution thead th:last-child')) th.setAttribute('aria-hidden', 'true');
+  }
+
+  // --- product and category conversion ---------------------------------------
+
+  function renderConversion(s) {
+    const cols = [['Viewed', 'view_sessions', 'int'], ['Carted', 'cart_sessions', 'int'], ['Purchased', 'purchase_sessions', 'int'],
+      ['View to cart', 'view_to_cart_rate', 'rate'], ['View to purchase', 'view_to_purchase_rate', 'rate']];
+    const part = (title, rows, total, mart, totalMart, what, keyOf, name) => el('div', {}, el('h3', { text: title }), rows.length
+      ? el('div', { class: 'scroll' }, table(
+        ['The ', num('int', mart, 'shown', '', rows.length), ` ${what} viewed in the most sessions over every date, of `,
+          num('int', totalMart, what, '', total), ` ${what} viewed, carted or purchased: sessions of each, and the shares of viewing sessions that carted and purchased (${totalMart})`],
+        [[title.replace(/s$/, '')], ...cols.map(([t]) => [t, true])],
+        rows.map((r) => [name(r, keyOf(r)), ...cols.map(([, f, kind]) => num(kind, mart, f, keyOf(r), r[f]))])))
+      : el('p', { class: 'empty', text: 'No sessions yet.' }));
+    fill('conversion',
+      part('Products', s.top_product_conversion || [], s.conversion_products || 0, 'top_product_conversion', 'product_conversion', 'products',
+        (r) => String(r.product_id), (r, k) => ['Product ', num('int', 'top_product_conversion', 'product_id', k, r.product_id)]),
+      part('Categories', s.top_category_conversion || [], s.conversion_categories || 0, 'top_category_conversion', 'category_conversion', 'categories',
+        (r) => r.category, (r) => (r.category === '' ? el('span', { class: 'empty', text: '(none)' }) : el('span', { 'data-text': true, text: r.category }))));
   }
 
   // --- controls --------------------------------------------------------------
