@@ -237,3 +237,26 @@ func TestFlags_OneNameEach(t *testing.T) {
 		}
 	}
 }
+
+// config lists the variables set, a secret's value redacted, and every
+// variable only when asked.
+func TestConfigCmd_SetVariables(t *testing.T) {
+	t.Setenv("SHOPLAKE_DATA_DIR", "/tmp/elsewhere")
+	t.Setenv("SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY", "do-not-print-me")
+	out, _, err := execute(t, "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"data_dir: /tmp/elsewhere", "#   SHOPLAKE_DATA_DIR=/tmp/elsewhere", "#   SHOPLAKE_WAREHOUSE_EMAIL_HASH_KEY=<redacted>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "do-not-print-me") || strings.Contains(out, "SHOPLAKE_SIM_USERS") {
+		t.Errorf("config printed a secret or a variable not set:\n%s", out)
+	}
+	out, _, err = execute(t, "config", "--all-variables")
+	if err != nil || !strings.Contains(out, "SHOPLAKE_SIM_USERS") {
+		t.Errorf("--all-variables: %v\n%s", err, out)
+	}
+}

@@ -129,3 +129,9 @@ func setField(f reflect.Value, s string) error {
 	}
 	return nil
 }
+
+// IsSecretVariable reports whether the variable name holds a secret whose
+// value must not be printed (the email hash key, a DSN with its password).
+func IsSecretVariable(name string) bool {
+	return name == EnvPrefix+"WAREHOUSE_EMAIL_HASH_KEY" || name == EnvPrefix+"WAREHOUSE_DSN"
+}
