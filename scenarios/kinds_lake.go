@@ -157,7 +157,7 @@ func dropForeign(ctx context.Context, x *run, f Fault, i int) error {
 	db := x.r.Warehouse().DB()
 	for key, v := range keys {
 		var reason string
-		err := db.QueryRowContext(ctx, `SELECT reason FROM meta.quarantined_objects WHERE object_key = ?`, key).Scan(&reason)
+		err := db.QueryRowContext(ctx, `SELECT reason FROM meta.quarantined_objects WHERE object_key = $1`, key).Scan(&reason)
 		if err != nil {
 			x.violate("foreign_objects: %s object %s is not in meta.quarantined_objects (%v)", v, key, err)
 			continue
@@ -172,7 +172,7 @@ func dropForeign(ctx context.Context, x *run, f Fault, i int) error {
 			x.violate("foreign_objects: %s object %s set aside as %q, want %q", v, key, reason, want)
 		}
 		var loaded int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM meta.loaded_objects WHERE object_key = ?`, key).Scan(&loaded); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM meta.loaded_objects WHERE object_key = $1`, key).Scan(&loaded); err != nil {
 			return err
 		}
 		if loaded > 0 {
