@@ -233,3 +233,16 @@ func TestConsumeCmd_LeaseHeld(t *testing.T) {
 		}
 	})
 }
+
+// consume in a directory with no data directory says what to run, and
+// leaves nothing behind.
+func TestConsumeCmd_NoDataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, _, err := execute(t, "consume", "--data-dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "run shoplake setup") {
+		t.Fatalf("consume without a data directory: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("consume left %s behind (%v)", dir, err)
+	}
+}
