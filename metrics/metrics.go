@@ -314,20 +314,7 @@ func (m *Registry) ConsumerTotals(streamName string, total stream.ConsumeStats) 
 	}
 	m.consumed[streamName] = total
 	m.mu.Unlock()
-	d := stream.ConsumeStats{
-		Records: total.Records - last.Records, Valid: total.Valid - last.Valid, Invalid: total.Invalid - last.Invalid,
-		Duplicates: total.Duplicates - last.Duplicates, Conflicts: total.Conflicts - last.Conflicts,
-		Objects: total.Objects - last.Objects, Existing: total.Existing - last.Existing,
-		Checkpoints: total.Checkpoints - last.Checkpoints, Throttled: total.Throttled - last.Throttled,
-	}
-	for k, n := range total.InvalidReasons {
-		if n > last.InvalidReasons[k] {
-			if d.InvalidReasons == nil {
-				d.InvalidReasons = map[string]int{}
-			}
-			d.InvalidReasons[k] = n - last.InvalidReasons[k]
-		}
-	}
+	d := total.Since(last)
 	m.Consumed(streamName, d)
 }
 

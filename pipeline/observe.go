@@ -62,15 +62,24 @@ func ObserveStores(ctx context.Context, m *metrics.Registry, store Lister, wh *w
 	if wh == nil {
 		return nil
 	}
+	return ObserveWarehouse(ctx, m, wh)
+}
+
+// ObserveWarehouse sets the metrics read from the warehouse's tables:
+// where its records ended up (Accounting) and how fresh CORE is.
+func ObserveWarehouse(ctx context.Context, m *metrics.Registry, wh *warehouse.Warehouse) error {
+	if m == nil {
+		return nil
+	}
 	acc, err := wh.Accounting(ctx)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	newest, err := wh.NewestEvent(ctx)
+	fresh, err := wh.Freshness(ctx)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	m.Warehouse(acc, newest)
+	m.Warehouse(acc, fresh.NewestEvent)
 	return nil
 }
 

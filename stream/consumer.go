@@ -264,6 +264,10 @@ func reasonsSince(now, before map[string]int) map[string]int {
 	return out
 }
 
+// Since returns what s counts beyond before (an earlier value of the same
+// running totals); the shard counts are s's.
+func (s ConsumeStats) Since(before ConsumeStats) ConsumeStats { return s.since(before) }
+
 func (s ConsumeStats) since(before ConsumeStats) ConsumeStats {
 	return ConsumeStats{
 		Shards: s.Shards, Leased: s.Leased, Held: s.Held,

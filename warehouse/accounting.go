@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 )
 
 // Where the records the warehouse received ended up, counted from the
@@ -315,26 +314,4 @@ func Of(cs []Count, name string) int64 {
 		}
 	}
 	return 0
-}
-
-// NewestEvent returns the event_time of the newest event in CORE, as the
-// last promoted transform run recorded it (meta.transform_runs); nil before
-// any run promoted an event. It only reads, as Accounting does.
-func (w *Warehouse) NewestEvent(ctx context.Context) (*time.Time, error) {
-	if w.schema.unmigrated {
-		return nil, nil
-	}
-	if err := w.schema.readable(); err != nil {
-		return nil, fmt.Errorf("newest event: %w", err)
-	}
-	var t sql.NullTime
-	err := w.db.QueryRowContext(ctx, `SELECT max(max_event_time) FROM meta.transform_runs WHERE status = 'promoted'`).Scan(&t)
-	if err != nil {
-		return nil, fmt.Errorf("newest event: read meta.transform_runs: %w", err)
-	}
-	if !t.Valid {
-		return nil, nil
-	}
-	u := t.Time.UTC()
-	return &u, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/shoplake/shoplake/internal/clock"
 	"github.com/shoplake/shoplake/internal/config"
 	"github.com/shoplake/shoplake/metrics"
+	"github.com/shoplake/shoplake/pipeline"
 	"github.com/shoplake/shoplake/warehouse"
 )
 
@@ -185,17 +186,10 @@ func observeWarehouse(ctx context.Context, m *metrics.Registry, opts dashboard.O
 		return err
 	}
 	defer wh.Close()
-	acc, err := wh.Accounting(ctx)
-	if err != nil {
+	if err := pipeline.ObserveWarehouse(ctx, m, wh); err != nil {
 		*last = ""
 		return err
 	}
-	newest, err := wh.NewestEvent(ctx)
-	if err != nil {
-		*last = ""
-		return err
-	}
-	m.Warehouse(acc, newest)
 	return nil
 }
 
