@@ -44,7 +44,7 @@ func (p *anomalyPass) junk(e stream.Event, t time.Time, id string) (Delivery, er
 	}
 	ev := e
 	ev.EventID = id
-	base, err := json.Marshal(&ev)
+	base, err := ev.Encode()
 	if err != nil {
 		return Delivery{}, fmt.Errorf("anomalies: encode event %s: %w", e.EventID, err)
 	}

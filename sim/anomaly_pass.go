@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
 	"iter"
 	"math/rand/v2"
@@ -182,7 +181,7 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 	case AnomalyLate:
 		d.SendAt = t.Add(cfg.LateDelay.sample(p.late))
 	}
-	data, err := json.Marshal(&ev)
+	data, err := ev.Encode()
 	if err != nil {
 		return fmt.Errorf("anomalies: encode event %s: %w", e.EventID, err)
 	}
@@ -232,7 +231,7 @@ func (p *anomalyPass) process(e stream.Event, t time.Time) error {
 func (p *anomalyPass) conflictOf(d Delivery, ev stream.Event) (*Delivery, error) {
 	gap := toMillis(p.cfg.ConflictGap.sample(p.gap))
 	ev.EventTime = ev.EventTime.Add(gap)
-	data, err := json.Marshal(&ev)
+	data, err := ev.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("anomalies: encode conflicting version of %s: %w", ev.EventID, err)
 	}

@@ -161,7 +161,8 @@ func newBatch(stream, shardID string, recs []record, dedup *Dedup) (*Batch, erro
 			b.ConflictIDs = append(b.ConflictIDs, k.ID)
 		}
 		inBatch[k], idsInBatch[k.ID] = true, true
-		line, err := json.Marshal(RawRecord{Event: ev, IngestionTime: r.arrival.UTC(), ShardID: shardID, SequenceNumber: r.seq})
+		rec := RawRecord{Event: ev, IngestionTime: r.arrival.UTC(), ShardID: shardID, SequenceNumber: r.seq}
+		line, err := rec.Encode()
 		if err != nil {
 			return nil, fmt.Errorf("encode record %s of %s: %w", r.seq, shardID, err)
 		}

@@ -2,7 +2,6 @@ package stream
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"time"
 )
 
@@ -55,7 +54,7 @@ type PayloadSum [16]byte
 // KeyOf returns the dedup key of e.
 func KeyOf(e Event) Key {
 	e.EventTime = e.EventTime.UTC()
-	b, err := json.Marshal(e)
+	b, err := e.Encode()
 	if err != nil {
 		// An Event always encodes; a failure would make every copy of
 		// it distinct, which keeps them all (never drops one).

@@ -2,7 +2,6 @@ package stream
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -154,7 +153,7 @@ func rejectReason(r Record) string {
 func (p *Producer) Put(ctx context.Context, events []Event) (PutStats, error) {
 	recs := make([]Record, len(events))
 	for i := range events {
-		data, err := json.Marshal(&events[i])
+		data, err := events[i].Encode()
 		if err != nil {
 			return PutStats{Attempted: len(events)}, fmt.Errorf("encode event %s: %w", events[i].EventID, err)
 		}

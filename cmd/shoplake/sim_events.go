@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -101,9 +100,13 @@ func writeEvents(out, errw io.Writer, gen *sim.Generator, an sim.AnomalyConfig, 
 		}
 	}
 	if !anomalous(an) {
-		enc := json.NewEncoder(w)
 		for e := range gen.Events {
-			if err := enc.Encode(&e); err != nil {
+			b, err := e.Encode()
+			if err != nil {
+				return fmt.Errorf("write event %s: %w", e.EventID, err)
+			}
+			w.Write(b) // errors stick in w and come back from WriteByte
+			if err := w.WriteByte('\n'); err != nil {
 				return fmt.Errorf("write event %s: %w", e.EventID, err)
 			}
 			progress()
