@@ -6,6 +6,9 @@
 #   make soak   a larger swarm: SOAK_SEEDS seeds from SOAK_FIRST_SEED
 #   make integration   PostgreSQL 15 (installed and started if missing) and
 #                      the tests of the PostgreSQL dialect against it
+#   make readme-test   every command block of the README, run in order in
+#                      one directory, its output checked against the README
+#                      (moto for the mode aws block)
 #   make aws-test      mode aws against moto (a third-party AWS emulator):
 #                      the whole pipeline as separate processes, the Lambda's
 #                      entry point, the Kinesis conformance suite, and
@@ -20,7 +23,7 @@ RUN_ARGS ?=
 SOAK_SEEDS      ?= 200
 SOAK_FIRST_SEED ?= $(shell date -u +%Y%m%d000)
 
-.PHONY: run test integration bench lint build clean soak lambda deploy-lint aws-test
+.PHONY: run test integration bench lint build clean soak lambda deploy-lint aws-test readme-test
 
 run:
 	$(GO) run ./cmd/shoplake demo $(RUN_ARGS)
@@ -89,3 +92,12 @@ aws-test: deploy-lint
 	scripts/with-moto.sh $(GO) test -tags awstest -count=1 -v ./deploy/aws/
 	scripts/with-moto.sh env AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
 		KINESIS_CONFORMANCE_IMPL=moto sh -c 'KINESIS_CONFORMANCE_ENDPOINT=$$MOTO_ENDPOINT exec $(GO) test -count=1 -run Conformance -v ./stream/kinesislocal/'
+
+# The README's examples as a test (cmd/shoplake/readme_run_test.go): every
+# block that shows commands and their output runs, in the order shown, in one
+# directory, and each output must keep what the README promises (timings,
+# ports and the like masked). The mode aws block needs moto, which
+# scripts/with-moto.sh starts; a day of a million users makes this some
+# minutes, so it is not part of make test.
+readme-test:
+	TMPDIR=$(TEST_TMPDIR) scripts/with-moto.sh $(GO) test -tags readme -count=1 -timeout 30m -run '^TestREADME$$' -v ./cmd/shoplake/
