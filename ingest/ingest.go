@@ -92,6 +92,37 @@ type Object struct {
 	OutsideDate int `json:"outside_date,omitempty"`
 }
 
+// MarshalJSON encodes the result with its date as a date (YYYY-MM-DD) and
+// its wait in milliseconds (waited_ms), as docs/JSON.md says.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		plain
+		Date     string `json:"date"`
+		WaitedMS int64  `json:"waited_ms"`
+	}{plain(r), r.Date.Format(time.DateOnly), r.Waited.Milliseconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var w struct {
+		plain
+		Date     string `json:"date"`
+		WaitedMS int64  `json:"waited_ms"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	d, err := time.Parse(time.DateOnly, w.Date)
+	if err != nil {
+		return fmt.Errorf("date %q: want YYYY-MM-DD", w.Date)
+	}
+	*r = Result(w.plain)
+	r.Date, r.Waited = d, time.Duration(w.WaitedMS)*time.Millisecond
+	return nil
+}
+
 // Result reports one run of one logical date.
 type Result struct {
 	Date     time.Time     `json:"date"`
@@ -101,7 +132,7 @@ type Result struct {
 	Objects  []Object      `json:"objects"`
 	Requests int           `json:"requests"`
 	Retries  int           `json:"retries"`
-	Waited   time.Duration `json:"waited_ns"`
+	Waited   time.Duration `json:"-"` // waited_ms in JSON (MarshalJSON)
 	Error    string        `json:"error,omitempty"`
 	// Superseded are earlier runs of the date that the ledger still had as
 	// running when this run began (their process died): this run closed

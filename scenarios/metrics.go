@@ -43,7 +43,7 @@ type AlertResult struct {
 	Fired    bool   `json:"fired"`
 	// First is when it first fired, on the run's clock (nil if it did
 	// not); Detail its summary then.
-	First  *time.Time `json:"first,omitempty"`
+	First  *time.Time `json:"first_fired_at,omitempty"`
 	Detail string     `json:"detail,omitempty"`
 }
 
@@ -59,18 +59,25 @@ func alertNames() []string {
 	return rs.Names()
 }
 
-// AlertHelp describes every alert, one per line: its name, severity and
-// what it means, separated by tabs.
-func AlertHelp() string {
+// Alert is one rule of deploy/prometheus/alerts.yaml, as `shoplake
+// scenario kinds` lists it for a scenario's expect.alerts.
+type Alert struct {
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+	About    string `json:"about"`
+}
+
+// Alerts lists the alert rules a scenario can expect, in the file's order.
+func Alerts() ([]Alert, error) {
 	rs, err := rules()
 	if err != nil {
-		return "the alert rules do not load: " + err.Error() + "\n"
+		return nil, fmt.Errorf("the alert rules do not load: %w", err)
 	}
-	var b strings.Builder
+	var out []Alert
 	for _, r := range rs.List() {
-		fmt.Fprintf(&b, "%s\t%s\t%s\n", r.Name, r.Severity, r.About)
+		out = append(out, Alert{Name: r.Name, Severity: r.Severity, About: r.About})
 	}
-	return b.String()
+	return out, nil
 }
 
 // evaluateAlerts evaluates every rule over the metrics the run sampled.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,16 @@ import (
 	"github.com/shoplake/shoplake/sim"
 )
 
+// MarshalJSON encodes the report with its duration in milliseconds
+// (duration_ms), as every duration of docs/JSON.md.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(struct {
+		plain
+		DurationMS int64 `json:"duration_ms"`
+	}{plain(r), r.Duration.Milliseconds()})
+}
+
 // Report is what one scenario run found.
 type Report struct {
 	Scenario string `json:"scenario"`
@@ -20,7 +31,7 @@ type Report struct {
 	Drawn    bool   `json:"drawn,omitempty"`
 	// OK: every check passed.
 	OK       bool          `json:"ok"`
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"-"` // duration_ms in JSON (MarshalJSON)
 	Faults   []FaultReport `json:"faults"`
 	Checks   []CheckResult `json:"checks"`
 	// Steps that failed: in the fault phase (expected of some faults), the

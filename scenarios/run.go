@@ -2,9 +2,11 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"sort"
@@ -746,6 +748,16 @@ func (x *run) countTransform(tr warehouse.TransformStats) {
 	x.queued += tr.DaysQueued
 }
 
+// MarshalJSON encodes the hour with its put time in milliseconds (put_ms),
+// as every duration of docs/JSON.md.
+func (h HourMetrics) MarshalJSON() ([]byte, error) {
+	type plain HourMetrics
+	return json.Marshal(struct {
+		plain
+		PutMS int64 `json:"put_ms"`
+	}{plain(h), int64(math.Round(h.PutSeconds * 1000))})
+}
+
 // HourMetrics is what one hour of the run put through the stream.
 type HourMetrics struct {
 	Hour    time.Time `json:"hour"`
@@ -753,7 +765,7 @@ type HourMetrics struct {
 	// PutSeconds is how long the hour's records took to land: the
 	// producer's backoff, at least one second (the producer sends an
 	// hour's records as one burst).
-	PutSeconds float64 `json:"put_seconds"`
+	PutSeconds float64 `json:"-"`         // put_ms in JSON (MarshalJSON)
 	Throttled  int     `json:"throttled"` // sends refused for the shards' quota
 	Shards     int     `json:"shards"`    // open shards read
 }

@@ -380,7 +380,7 @@ type SwarmSummary struct {
 	// nothing was drawn).
 	Drawn     int     `json:"faults_drawn"`
 	Fired     int     `json:"faults_fired"`
-	FiredRate float64 `json:"fired_rate"`
+	FiredRate float64 `json:"fired_share"`
 	// Kinds: what each kind drawn did, sorted by kind.
 	Kinds []KindSummary `json:"kinds"`
 	// NotFired: the faults drawn that never fired, by seed.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -439,47 +440,59 @@ type Delivery struct {
 	Copy int
 }
 
+// MarshalJSON encodes the counts with the greatest delay and skews in
+// milliseconds (max_late_delay_ms, ...), as every duration of docs/JSON.md.
+func (c AnomalyCounts) MarshalJSON() ([]byte, error) {
+	type plain AnomalyCounts
+	return json.Marshal(struct {
+		plain
+		MaxLateDelayMS  int64 `json:"max_late_delay_ms"`
+		MaxFutureSkewMS int64 `json:"max_future_skew_ms"`
+		MaxPastSkewMS   int64 `json:"max_past_skew_ms"`
+	}{plain(c), c.MaxLateDelay.Milliseconds(), c.MaxFutureSkew.Milliseconds(), c.MaxPastSkew.Milliseconds()})
+}
+
 // AnomalyCounts counts what an Anomalizer pass has yielded so far. Every
 // count is of yielded deliveries (so it matches what a consumer saw, even if
 // it stopped early), except Events and InputUnordered, which count input.
 type AnomalyCounts struct {
-	Events     int // input events consumed
-	Deliveries int // records yielded
+	Events     int `json:"events"`     // input events consumed
+	Deliveries int `json:"deliveries"` // records yielded
 	// ValidEvents counts distinct input events delivered as a valid record
 	// (the first send of each). After a full pass it is Events minus
 	// MalformedReplaced: the size of the expected CORE.
-	ValidEvents int
+	ValidEvents int `json:"valid_events"`
 
-	Duplicates       int // extra copies yielded
-	DuplicatedEvents int // events with at least one extra copy yielded
+	Duplicates       int `json:"duplicate_copies"`  // extra copies yielded
+	DuplicatedEvents int `json:"duplicated_events"` // events with at least one extra copy yielded
 
-	Late                int           // events sent late (first sends only)
-	LateBeyondThreshold int           // late events with delay > AnomalyConfig.LateThreshold
-	MaxLateDelay        time.Duration // greatest delay of a late event
+	Late                int           `json:"late"`                  // events sent late (first sends only)
+	LateBeyondThreshold int           `json:"late_beyond_threshold"` // late events with delay > AnomalyConfig.LateThreshold
+	MaxLateDelay        time.Duration `json:"-"`                     // greatest delay of a late event
 
 	// OutOfOrder counts held-back events, TimedOut the part of them whose
 	// session had no later event within the window (delayed, not inverted).
-	OutOfOrder         int
-	OutOfOrderTimedOut int
+	OutOfOrder         int `json:"out_of_order"`
+	OutOfOrderTimedOut int `json:"out_of_order_timed_out"`
 
-	Future        int           // events sent with a client clock ahead (first sends only)
-	MaxFutureSkew time.Duration // greatest skew
+	Future        int           `json:"future_clock"` // events sent with a client clock ahead (first sends only)
+	MaxFutureSkew time.Duration `json:"-"`            // greatest skew
 
-	Past        int           // events sent with a client clock behind (first sends only)
-	MaxPastSkew time.Duration // greatest skew behind, as a positive duration
+	Past        int           `json:"past_clock"` // events sent with a client clock behind (first sends only)
+	MaxPastSkew time.Duration `json:"-"`          // greatest skew behind, as a positive duration
 
 	// Conflicts counts the conflicting versions yielded (AnomalyConflict):
 	// records of an event with its event_id and another payload.
-	Conflicts int
+	Conflicts int `json:"conflicting_versions"`
 
-	Malformed         int // malformed records yielded
-	MalformedByKind   map[MalformedKind]int
-	MalformedReplaced int // malformed records that replaced an event (MalformedReplaces)
+	Malformed         int                   `json:"malformed"` // malformed records yielded
+	MalformedByKind   map[MalformedKind]int `json:"malformed_by_kind"`
+	MalformedReplaced int                   `json:"malformed_replaced"` // malformed records that replaced an event (MalformedReplaces)
 
 	// InputUnordered counts input events earlier than the one before them:
 	// the input broke its event_time order, and they were sent at the latest
 	// event_time seen instead of their own.
-	InputUnordered int
+	InputUnordered int `json:"input_unordered"`
 }
 
 func (c AnomalyCounts) clone() AnomalyCounts {

@@ -113,22 +113,22 @@ func (r *shardReader) done() bool { return r.lease != nil && r.lease.ShardEnd }
 
 // ConsumeStats counts what a consumer did.
 type ConsumeStats struct {
-	Shards      int // shards listed
-	Leased      int // shards this consumer holds
-	Held        int // shards another consumer holds
-	Records     int // records read from the stream
-	Valid       int // records written to RAW
-	Invalid     int // records written to QUARANTINE
-	Duplicates  int // records dropped by the dedup window (exact copies)
-	Conflicts   int // records written to RAW (counted in Valid) whose event_id came before with another payload
-	Batches     int // batches written
-	Objects     int // objects written
-	Existing    int // objects already present (a replay)
-	Checkpoints int // checkpoints moved
-	Throttled   int // calls refused with ProvisionedThroughputExceeded
+	Shards      int `json:"shards"`                // shards listed
+	Leased      int `json:"shards_leased"`         // shards this consumer holds
+	Held        int `json:"shards_held_by_others"` // shards another consumer holds
+	Records     int `json:"records"`               // records read from the stream
+	Valid       int `json:"records_to_raw"`        // records written to RAW
+	Invalid     int `json:"records_quarantined"`   // records written to QUARANTINE
+	Duplicates  int `json:"duplicates_dropped"`    // records dropped by the dedup window (exact copies)
+	Conflicts   int `json:"conflicting_records"`   // records written to RAW (counted in Valid) whose event_id came before with another payload
+	Batches     int `json:"batches"`               // batches written
+	Objects     int `json:"objects_written"`       // objects written
+	Existing    int `json:"objects_present"`       // objects already present (a replay)
+	Checkpoints int `json:"checkpoints"`           // checkpoints moved
+	Throttled   int `json:"throttled_calls"`       // calls refused with ProvisionedThroughputExceeded
 	// InvalidReasons counts the Invalid records by class (ReasonOf); nil
 	// when none was invalid.
-	InvalidReasons map[string]int
+	InvalidReasons map[string]int `json:"quarantined_by_reason"`
 }
 
 // addReasons adds the counts of from to *to, allocating it if needed.

@@ -32,7 +32,7 @@ type ExportStats struct {
 	// Export is the number of the newest export after the call: the one
 	// written, or the newest one when the marts did not change; Key its
 	// manifest.
-	Export int    `json:"export"`
+	Export int    `json:"export_number"`
 	Key    string `json:"key"`
 	// Written is false when the newest export already held these marts
 	// as of the same instant (lake.Export.AddsNothingTo): no manifest was

@@ -15,41 +15,41 @@ import (
 
 // LoadStats counts what one Load did.
 type LoadStats struct {
-	ObjectsLoaded  int
-	ObjectsSkipped int // already in meta.loaded_objects
+	ObjectsLoaded  int `json:"objects_loaded"`
+	ObjectsSkipped int `json:"objects_already_loaded"` // already in meta.loaded_objects
 	// ObjectsUncommitted counts FakeStore objects in RAW that no ingestion
 	// run has committed (a failed run's): not loaded, not yet visible.
-	ObjectsUncommitted int
-	Rows               map[string]int64 // staging table ("staging.events") -> rows inserted
+	ObjectsUncommitted int              `json:"objects_uncommitted"`
+	Rows               map[string]int64 `json:"rows"` // staging table ("staging.events") -> rows inserted
 	// Quarantined counts records kept out of staging (staging.quarantine,
 	// disposition rejected); Repaired those stored with a value replaced
 	// by CleanText (disposition repaired).
-	Quarantined int64
-	Repaired    int64
+	Quarantined int64 `json:"records_quarantined"`
+	Repaired    int64 `json:"records_repaired"`
 	// ObjectsQuarantined counts RAW objects this Load set aside in
 	// meta.quarantined_objects instead of loading (foreign, corrupt,
 	// truncated, not the format or layout their key says); ObjectsHeld
 	// those an earlier Load set aside, unchanged since, and not read again.
 	// Their records are in neither count above.
-	ObjectsQuarantined int
-	ObjectsHeld        int
+	ObjectsQuarantined int `json:"objects_quarantined"`
+	ObjectsHeld        int `json:"objects_held"`
 	// ObjectsStaged counts the loaded objects this Load staged (derived
 	// from RAW and wrote to STAGING); StagingReused those whose staging
 	// was in the lake already (staged by another run or warehouse).
-	ObjectsStaged int
-	StagingReused int
+	ObjectsStaged int `json:"objects_staged"`
+	StagingReused int `json:"objects_staging_reused"`
 	// StagingNotUsed names the loaded objects whose staging in the lake
 	// was not used, and why (a file corrupt, missing or not what its
 	// manifest says; staged under other rules): they were staged again
 	// from RAW in memory and loaded from that, and the lake's copy left as
 	// it is (shoplake verify reports a damaged one).
-	StagingNotUsed []StagingNote
+	StagingNotUsed []StagingNote `json:"staging_not_used"`
 }
 
 // StagingNote is one RAW object whose staging in the lake was not used.
 type StagingNote struct {
-	RawKey string
-	Reason string
+	RawKey string `json:"raw_key"`
+	Reason string `json:"reason"`
 }
 
 // Load copies every RAW object that the ledger (meta.loaded_objects) does not

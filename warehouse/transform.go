@@ -138,7 +138,10 @@ func renderSQL(d Dialect, zone *tz.Zone, name string) (string, error) {
 // source rows that matched a target row with equal values: they are not
 // rewritten and not counted as updated.
 type MergeStats struct {
-	Inserted, Updated, Unchanged, Deleted int64
+	Inserted  int64 `json:"inserted"`
+	Updated   int64 `json:"updated"`
+	Unchanged int64 `json:"unchanged"`
+	Deleted   int64 `json:"deleted"`
 }
 
 // TransformMode says what a Transform run processes.

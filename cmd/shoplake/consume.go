@@ -175,12 +175,14 @@ type consumeReport struct {
 	Endpoints map[string]string `json:"endpoints"`
 	Owner     string            `json:"owner"`
 	// JitterSeed is the seed of the backoff's jitter (--jitter-seed).
-	JitterSeed uint64               `json:"jitter_seed"`
+	JitterSeed uint64               `json:"jitter_seed,string"`
 	Passes     int                  `json:"passes"`
 	Totals     stream.ConsumeStats  `json:"totals"`
 	Shards     []consumeShardReport `json:"shards"`
-	Waited     string               `json:"waited,omitempty"`
-	Error      string               `json:"error,omitempty"`
+	// WaitedMS is how long the command waited for a shard lease held by
+	// another consumer (--wait), 0 when it did not.
+	WaitedMS int64  `json:"waited_ms"`
+	Error    string `json:"error,omitempty"`
 }
 
 type consumeShardReport struct {
@@ -261,7 +263,7 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 		none := err == nil && st.Leased == 0 && st.Held > 0
 		if waiting && none {
 			waited := clk.Now().Sub(began)
-			rep.Waited = waited.String()
+			rep.WaitedMS = waited.Milliseconds()
 			if opts.wait.max > 0 && waited >= opts.wait.max {
 				runErr = fmt.Errorf("waited %s for a shard lease: %s (%w)", opts.wait.max, leases, stream.ErrLeaseHeld)
 				break
@@ -287,7 +289,7 @@ func runConsume(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts cons
 		if waiting && st.Leased > 0 {
 			waiting = false
 			if waited := clk.Now().Sub(began); waited > 0 {
-				rep.Waited = waited.String()
+				rep.WaitedMS = waited.Milliseconds()
 			}
 		}
 		rep.Passes++

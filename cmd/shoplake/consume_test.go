@@ -216,7 +216,7 @@ func TestConsumeCmd_LeaseHeld(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatalf("--json output is not JSON: %v\n%s", err, out)
 		}
-		if rep.Totals.Valid != 300 || rep.Totals.Leased != 2 || rep.Waited == "" {
+		if rep.Totals.Valid != 300 || rep.Totals.Leased != 2 || rep.WaitedMS <= 0 {
 			t.Fatalf("report = %+v, want 300 records read from 2 leased shards after a wait", rep)
 		}
 		if !strings.Contains(stderr, "waiting for a shard lease") || !strings.Contains(stderr, "2 of 2 shards leased") {

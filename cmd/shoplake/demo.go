@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -65,11 +64,11 @@ type demoResult struct {
 	InCore  int64           `json:"events_in_core"`
 	// Account is where the events are, read from the lake and the
 	// warehouse, and the balance of what was sent.
-	Account pipeline.Account             `json:"accounting"`
-	KPIs    []warehouse.DailyKPI         `json:"daily_kpis"`
-	Funnel  []warehouse.FunnelStep       `json:"session_funnel"`
-	Traffic []warehouse.TrafficSourceRow `json:"traffic_sources"`
-	Revenue []warehouse.RevenueDailyRow  `json:"revenue_daily"`
+	Account pipeline.Account `json:"accounting"`
+	KPIs    []kpiJSON        `json:"daily_kpis"`
+	Funnel  []funnelJSON     `json:"session_funnel"`
+	Traffic []trafficJSON    `json:"traffic_sources"`
+	Revenue []revenueJSON    `json:"revenue_daily"`
 	// TopProducts is marts.product_sales summed over the run by product,
 	// the first topProducts by net sales.
 	TopProducts []productTotal        `json:"top_products"`
@@ -109,9 +108,7 @@ func runDemo(cmd *cobra.Command, g *globalFlags, cfg config.Config, asJSON bool)
 	res.Seed, res.DataDir = cfg.Seed, cfg.DataDir
 	out := cmd.OutOrStdout()
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(out, res)
 	}
 	printDemo(out, res)
 	fmt.Fprintf(errw, "done in %s; replay with: shoplake demo --seed %d --days %d --users %d\n",
@@ -123,18 +120,26 @@ func collect(ctx context.Context, r *pipeline.Runner) (demoResult, error) {
 	var res demoResult
 	var err error
 	wh := r.Warehouse()
-	if res.KPIs, err = wh.DailyKPIs(ctx); err != nil {
+	kpis, err := wh.DailyKPIs(ctx)
+	if err != nil {
 		return res, err
 	}
-	if res.Funnel, err = wh.SessionFunnel(ctx); err != nil {
+	res.KPIs = wrapRows(kpis, func(r warehouse.DailyKPI) kpiJSON { return kpiJSON{r} })
+	funnel, err := wh.SessionFunnel(ctx)
+	if err != nil {
 		return res, err
 	}
-	if res.Traffic, err = wh.TrafficSources(ctx); err != nil {
+	res.Funnel = wrapRows(funnel, func(r warehouse.FunnelStep) funnelJSON { return funnelJSON{r} })
+	traffic, err := wh.TrafficSources(ctx)
+	if err != nil {
 		return res, err
 	}
-	if res.Revenue, err = wh.RevenueDaily(ctx); err != nil {
+	res.Traffic = wrapRows(traffic, func(r warehouse.TrafficSourceRow) trafficJSON { return trafficJSON{r} })
+	revenue, err := wh.RevenueDaily(ctx)
+	if err != nil {
 		return res, err
 	}
+	res.Revenue = wrapRows(revenue, func(r warehouse.RevenueDailyRow) revenueJSON { return revenueJSON{r} })
 	sales, err := wh.ProductSales(ctx)
 	if err != nil {
 		return res, err
@@ -276,8 +281,8 @@ func sourceRows(cs []warehouse.Count) []warehouse.Count {
 // percent turns a 4-place decimal fraction ("0.0449") into "4.49%".
 // printChannels prints marts.traffic_sources summed over the run by
 // channel, the channels with the most sessions first.
-func printChannels(w io.Writer, rows []warehouse.TrafficSourceRow) {
-	channels := warehouse.TrafficByChannel(rows)
+func printChannels(w io.Writer, rows []trafficJSON) {
+	channels := warehouse.TrafficByChannel(wrapRows(rows, func(r trafficJSON) warehouse.TrafficSourceRow { return r.TrafficSourceRow }))
 	var total int64
 	for _, c := range channels {
 		total += c.Sessions
@@ -291,7 +296,7 @@ func printChannels(w io.Writer, rows []warehouse.TrafficSourceRow) {
 }
 
 // printRevenue prints marts.revenue_daily: each amount on its own date.
-func printRevenue(w io.Writer, rows []warehouse.RevenueDailyRow) {
+func printRevenue(w io.Writer, rows []revenueJSON) {
 	fmt.Fprintln(w, "\nREVENUE (marts.revenue_daily: sales on the order's date, cancellations and refunds on theirs)")
 	t := &table{head: []string{"date", "orders", "gross", "cancelled", "refunds", "net"}, right: []bool{false, true, true, true, true, true}}
 	for _, r := range rows {

@@ -138,7 +138,7 @@ func (o ingestOptions) dates() (time.Time, time.Time, error) {
 type ingestReport struct {
 	Source string `json:"source"`
 	// JitterSeed is the seed of the run's retry jitter (--jitter-seed).
-	JitterSeed uint64 `json:"jitter_seed"`
+	JitterSeed uint64 `json:"jitter_seed,string"`
 	Complete   bool   `json:"complete"`
 	// FilterCartsByDate records --filter-carts-by-date: carts outside
 	// their date were dropped (Object.OutsideDate), not refused.

@@ -141,7 +141,7 @@ type produceAccount struct {
 	Source   string `json:"source"`
 	Pacing   string `json:"pacing"`
 	// JitterSeed is the seed of the backoff's jitter (--jitter-seed).
-	JitterSeed uint64 `json:"jitter_seed"`
+	JitterSeed uint64 `json:"jitter_seed,string"`
 	// Records counts the records read from the source (blank lines aside).
 	Records    int `json:"records"`
 	BlankLines int `json:"blank_lines,omitempty"`
@@ -162,7 +162,7 @@ type produceAccount struct {
 	Calls     int     `json:"put_records_calls"`
 	BackoffMS int64   `json:"backoff_ms"`
 	ElapsedMS int64   `json:"elapsed_ms"`
-	PerSecond float64 `json:"events_per_s"` // acknowledged records per second
+	PerSecond float64 `json:"events_per_second"` // acknowledged records per second
 	Error     string  `json:"error,omitempty"`
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 
@@ -43,10 +42,4 @@ func (g *globalFlags) pipelineLog(w io.Writer) *slog.Logger {
 		return nil
 	}
 	return g.logger(w)
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +12,12 @@ import (
 type kindHelp struct {
 	Kind  scenarios.Kind `json:"kind"`
 	About string         `json:"about"`
+}
+
+// kindsJSON is the --json output of scenario kinds (docs/JSON.md's Kinds).
+type kindsJSON struct {
+	Kinds  []kindHelp        `json:"kinds"`
+	Alerts []scenarios.Alert `json:"alerts"`
 }
 
 func newScenarioKindsCmd() *cobra.Command {
@@ -27,8 +32,12 @@ func newScenarioKindsCmd() *cobra.Command {
 			for _, k := range scenarios.Kinds() {
 				ks = append(ks, kindHelp{Kind: k, About: scenarios.About(k)})
 			}
+			alerts, err := scenarios.Alerts()
+			if err != nil {
+				return err
+			}
 			if asJSON {
-				return writeJSON(out, ks)
+				return writeJSON(out, kindsJSON{Kinds: ks, Alerts: alerts})
 			}
 			t := &table{head: []string{"kind", "what it does"}, right: []bool{false, false}}
 			for _, k := range ks {
@@ -37,8 +46,8 @@ func newScenarioKindsCmd() *cobra.Command {
 			t.print(out)
 			fmt.Fprintln(out, "\nALERTS (expect: alerts:, from deploy/prometheus/alerts.yaml; docs/RUNBOOK.md says what to do)")
 			a := &table{head: []string{"alert", "severity", "what it means"}, right: []bool{false, false, false}}
-			for _, line := range strings.Split(strings.TrimSpace(scenarios.AlertHelp()), "\n") {
-				a.add(strings.SplitN(line, "\t", 3)...)
+			for _, al := range alerts {
+				a.add(al.Name, al.Severity, al.About)
 			}
 			a.print(out)
 			return nil

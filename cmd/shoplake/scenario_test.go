@@ -202,12 +202,19 @@ func TestScenarioKindsCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ks []struct{ Kind, About string }
+	var ks struct {
+		Kinds  []struct{ Kind, About string }
+		Alerts []struct{ Name, Severity, About string }
+	}
 	if err := json.Unmarshal([]byte(out), &ks); err != nil {
 		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
 	}
-	if len(ks) != len(scenarios.Kinds()) || ks[0].About == "" {
-		t.Fatalf("kinds = %+v", ks)
+	if len(ks.Kinds) != len(scenarios.Kinds()) || ks.Kinds[0].About == "" {
+		t.Fatalf("kinds = %+v", ks.Kinds)
+	}
+	// The alerts a scenario can expect are there too, each with what it means.
+	if len(ks.Alerts) < 10 || ks.Alerts[0].Name == "" || ks.Alerts[0].About == "" {
+		t.Fatalf("alerts = %+v", ks.Alerts)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -65,7 +66,61 @@ func report[T any](w io.Writer, asJSON bool, rep T, print func(io.Writer, T)) er
 		print(w, rep)
 		return nil
 	}
+	return writeJSON(w, rep)
+}
+
+// writeJSON writes v as indented JSON, every nil list and map as [] and {}
+// (docs/JSON.md: a list or a map is never null).
+func writeJSON(w io.Writer, v any) error {
+	rv := reflect.New(reflect.TypeOf(v)).Elem()
+	rv.Set(reflect.ValueOf(v))
+	emptyNotNull(rv)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return enc.Encode(rv.Interface())
+}
+
+// emptyNotNull replaces, in v and what it holds, every nil slice and map
+// that can be set by an empty one. Bytes (json.RawMessage) are left as
+// they are.
+func emptyNotNull(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			emptyNotNull(v.Elem())
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range v.NumField() {
+			if f := v.Field(i); t.Field(i).IsExported() && f.CanSet() {
+				emptyNotNull(f)
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return
+		}
+		if v.IsNil() {
+			if v.CanSet() {
+				v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			}
+			return
+		}
+		for i := range v.Len() {
+			emptyNotNull(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			if v.CanSet() {
+				v.Set(reflect.MakeMap(v.Type()))
+			}
+			return
+		}
+		for _, k := range v.MapKeys() {
+			cp := reflect.New(v.Type().Elem()).Elem()
+			cp.Set(v.MapIndex(k))
+			emptyNotNull(cp)
+			v.SetMapIndex(k, cp)
+		}
+	}
 }
