@@ -1054,9 +1054,19 @@ func staleConsumer(ctx context.Context, x *run, kind Kind) (bool, error) {
 	}
 	x.clock.Advance(2 * stream.DefaultLeaseDuration)
 	x.fire(kind, 1) // stalled past its lease: what follows is the pipeline's answer
+	// The rival runs under a supervisor too: an injected crash
+	// (consumer_crash) restarts it, and the restart reads the batch again,
+	// as drain does for the runner's consumer.
 	rival := x.r.NewConsumer("rival-host")
-	if _, err := rival.Drain(ctx); err != nil {
-		return true, fmt.Errorf("rival consumer: %w", err)
+	for attempt := 1; ; attempt++ {
+		_, err := rival.Drain(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errCrash) || attempt == 10 {
+			return true, fmt.Errorf("rival consumer: %w", err)
+		}
+		rival = x.r.NewConsumer("rival-host") // the crashed one released nothing
 	}
 	if err := stale.Write(ctx, b); err != nil {
 		return true, fmt.Errorf("stale consumer's write: %w", err)

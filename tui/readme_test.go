@@ -17,7 +17,7 @@ import (
 // fenced block after the paragraph that ends with one of these captions
 // (a caption may be wrapped over two lines: whitespace is normalised).
 const (
-	readmeCaptionFault = "After `f`, the stream panel at the consumer crash:"
+	readmeCaptionFault = "After `f`, the stream panel at the hour the consumer crash is due (it strikes at the third checkpoint, in the next hour, hence ×0):"
 	readmeCaptionEnd   = "After `e` and `5`, the checks at the end:"
 )
 
