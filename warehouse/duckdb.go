@@ -67,7 +67,8 @@ func (DuckDB) Name() string { return "duckdb" }
 // Open opens the DuckDB database file at path, or a private in-memory
 // database when path is "". Every connection of the returned pool sees the
 // same database. Read-only, it returns an error wrapping ErrBusy when
-// another process holds the file's write lock.
+// another process holds the file's write lock; an error wrapping
+// ErrNotDuckDB when the file is not a DuckDB database.
 func (d DuckDB) Open(path string) (*sql.DB, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open duckdb %q: path must not contain '?'", path)
@@ -93,6 +94,9 @@ func (d DuckDB) Open(path string) (*sql.DB, error) {
 	if err != nil {
 		if isLockConflict(err) {
 			return nil, fmt.Errorf("open duckdb %q: %w (%v)", path, ErrBusy, err)
+		}
+		if strings.Contains(err.Error(), "not a valid DuckDB database file") {
+			return nil, fmt.Errorf("open duckdb %q: %w", path, ErrNotDuckDB)
 		}
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}

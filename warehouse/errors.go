@@ -56,4 +56,8 @@ var (
 	// has the DuckDB file open for writing (a transform, an ingest): DuckDB
 	// lets one process write a file, or several read it, not both.
 	ErrBusy = errors.New("the warehouse is being written by another process")
+	// ErrNotDuckDB is wrapped by Open when the file at its path exists but
+	// is not a DuckDB database (empty, cut short, or another file): the
+	// driver's own error chain is left out.
+	ErrNotDuckDB = errors.New("the file is not a DuckDB database")
 )

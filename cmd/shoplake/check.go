@@ -68,7 +68,7 @@ when no run is recorded yet.`,
 				if asJSON {
 					return report(out, true, warehouse.CheckRun{}, nil)
 				}
-				fmt.Fprintf(out, "no transform run recorded yet (no warehouse at %s): run shoplake transform\n", warehousePath(cfg))
+				fmt.Fprintf(out, "no transform run recorded yet: no warehouse at %s; run shoplake transform after shoplake ingest (or produce and consume), or shoplake demo for a whole simulated run\n", warehousePath(cfg))
 				return nil
 			}
 			if err != nil {
@@ -114,10 +114,20 @@ func openWarehouseReadOnly(ctx context.Context, cfg config.Config, flag string) 
 	if errors.Is(err, warehouse.ErrBusy) {
 		return nil, fmt.Errorf("warehouse %s: %w (a transform?): try again when it finishes", path, warehouse.ErrBusy)
 	}
+	if errors.Is(err, warehouse.ErrNotDuckDB) {
+		return nil, notDuckDB(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
 	return w, nil
+}
+
+// notDuckDB is the error of a warehouse file DuckDB cannot read, and what
+// to do: the lake holds everything the warehouse is rebuilt from.
+func notDuckDB(path string) error {
+	return fmt.Errorf("warehouse %s: %w (empty, cut short, or another file): move it away, then shoplake transform rebuilds the warehouse from the lake",
+		path, warehouse.ErrNotDuckDB)
 }
 
 // warehousePath is the DuckDB file of cfg.

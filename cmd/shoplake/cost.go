@@ -146,6 +146,9 @@ func runCost(cmd *cobra.Command, cfg config.Config, opts costOptions) error {
 	} else {
 		rep.Basis = "measured"
 		ctx := cmd.Context()
+		if err := requireDataDir(cfg, cfg.S3.Endpoint, "no lake to measure; run shoplake demo (or ingest, produce, consume and transform) first, or estimate with --events-per-day"); err != nil {
+			return err
+		}
 		env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())})
 		if err != nil {
 			return err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -133,3 +135,58 @@ func oldFlag(cmd *cobra.Command, name, note string) {
 
 // oldFlagNote annotates a flag oldFlag hid with what it says.
 const oldFlagNote = "shoplake/old-flag"
+
+// flagError puts a flag parsing error in the user's words: the flag as
+// written, what it accepts instead of Go's parse error ("strconv.ParseInt:
+// parsing ...", "time: invalid duration ..."), and, for an unknown flag or
+// a missing value, the help that lists the command's flags.
+func flagError(cmd *cobra.Command, err error) error {
+	help := fmt.Sprintf("%s --help lists its flags", cmd.CommandPath())
+	var (
+		invalid  *pflag.InvalidValueError
+		notExist *pflag.NotExistError
+		required *pflag.ValueRequiredError
+	)
+	switch {
+	case errors.As(err, &invalid):
+		f := invalid.GetFlag()
+		var num *strconv.NumError
+		if !errors.As(err, &num) && f.Value.Type() != "duration" {
+			return err // the flag's own Set said what it wants
+		}
+		want := "a number"
+		switch f.Value.Type() {
+		case "int", "int8", "int16", "int32", "int64":
+			want = "a whole number"
+		case "uint", "uint8", "uint16", "uint32", "uint64":
+			want = "a whole number, 0 or more"
+		case "bool":
+			want = "true or false"
+		case "duration":
+			want = "a duration with its unit, such as 90s, 5m or 1h30m"
+		}
+		if d := f.DefValue; d != "" && f.Value.Type() != "bool" {
+			want += fmt.Sprintf(" (default %s)", d)
+		}
+		return fmt.Errorf("invalid argument %q for \"--%s\" flag: want %s", invalid.GetValue(), f.Name, want)
+	case errors.As(err, &notExist), errors.As(err, &required):
+		return fmt.Errorf("%w (%s)", err, help)
+	}
+	return err
+}
+
+// fileError says why the file the user named (with the flag or argument
+// name) cannot be read, in their words: "--input day.ndjson: no such
+// file", not Go's "open day.ndjson: no such file or directory".
+func fileError(name, path string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s %s: no such file", name, path)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s %s: permission denied", name, path)
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s %s: %v", name, path, pe.Err)
+	}
+	return fmt.Errorf("%s %s: %w", name, path, err)
+}

@@ -195,7 +195,7 @@ func runProduce(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts prod
 	default:
 		f, err := os.Open(opts.input)
 		if err != nil {
-			return err
+			return fileError("--input", opts.input, err)
 		}
 		defer f.Close()
 		src = ndjsonSource(ctx, opts.input, f)
@@ -208,6 +208,9 @@ func runProduce(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts prod
 		pc, pacing = &speedPacer{speed: opts.speed}, fmt.Sprintf("%g x real time", opts.speed)
 	}
 
+	if err := requireDataDir(cfg, cfg.Kinesis.Endpoint, "no stream "+cfg.Kinesis.Stream+" to put records on; run shoplake setup first"); err != nil {
+		return err
+	}
 	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clk, PersistStreams: true})
 	if err != nil {
 		return err

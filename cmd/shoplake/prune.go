@@ -116,6 +116,16 @@ type pruneReport struct {
 
 func runPrune(cmd *cobra.Command, cfg config.Config, opts pruneOptions, now time.Time) error {
 	ctx := cmd.Context()
+	// The flags' values in the flags' words; Validate names the policy's keys.
+	for _, f := range []struct {
+		flag, unit string
+		v          int
+	}{{"--raw-days", "days", opts.retention.RawExpireDays}, {"--quarantine-days", "days", opts.retention.QuarantineExpireDays},
+		{"--curated-keep", "exports", opts.retention.CuratedKeepExports}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s %d: want 0 (never) or more %s", f.flag, f.v, f.unit)
+		}
+	}
 	if err := opts.retention.Validate(); err != nil {
 		return err
 	}
@@ -144,6 +154,9 @@ func runPrune(cmd *cobra.Command, cfg config.Config, opts pruneOptions, now time
 		if e := cfg.WarehouseEngine(opts.dsn); e != config.EngineDuckDB {
 			rep.Warehouse = e
 		}
+	}
+	if err := requireDataDir(cfg, cfg.S3.Endpoint, "no lake, nothing to prune"); err != nil {
+		return err
 	}
 	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clock.NewSim(now)})
 	if err != nil {

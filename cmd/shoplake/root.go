@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 
@@ -50,6 +51,7 @@ against AWS.`,
 			return g.startProfiles()
 		},
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "YAML configuration file (SHOPLAKE_* variables override it)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step to stderr")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof reads it)")
@@ -66,7 +68,11 @@ against AWS.`,
 // load reads the configuration file and the environment; callers apply
 // their flags and then validate.
 func (g *globalFlags) load() (config.Config, error) {
-	return config.Load(g.configPath, os.Environ())
+	c, err := config.Load(g.configPath, os.Environ())
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == g.configPath {
+		return c, fileError("--config", g.configPath, err)
+	}
+	return c, err
 }
 
 // logger writes to stderr: warnings only, or everything with --verbose.

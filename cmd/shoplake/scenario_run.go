@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -30,14 +32,19 @@ gives the command that replays each failed one.`,
 		Example: "  shoplake scenario run scenarios/testdata/api_down.yaml\n" +
 			"  shoplake scenario run scenarios/testdata/*.yaml --json\n" +
 			"  shoplake scenario run scenarios/testdata/late_events.yaml --seed 42 --data-dir /tmp/late",
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, files []string) error {
+			if len(files) == 0 {
+				return errors.New("give at least one scenario FILE, such as scenarios/testdata/baseline.yaml (shoplake scenario kinds lists the faults a file can inject)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if dir != "" && len(files) > 1 {
 				return fmt.Errorf("--data-dir keeps the data directory of one scenario: give one FILE, not %d", len(files))
 			}
 			var scs []scenarios.Scenario
 			for _, f := range files {
-				sc, err := scenarios.Load(f)
+				sc, err := loadScenario(f)
 				if err != nil {
 					if !strings.Contains(err.Error(), f) {
 						err = fmt.Errorf("%s: %w", f, err)
@@ -99,4 +106,14 @@ func runScenarios(cmd *cobra.Command, scs []scenarios.Scenario, opts scenarios.R
 	}
 	fmt.Fprintf(errw, "%d of %d scenarios passed in %s\n", len(reps), len(reps), time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// loadScenario loads the scenario file path; a file that cannot be read is
+// named as the user gave it, without Go's "open ...".
+func loadScenario(path string) (scenarios.Scenario, error) {
+	sc, err := scenarios.Load(path)
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+		return sc, fileError("scenario file", path, err)
+	}
+	return sc, err
 }

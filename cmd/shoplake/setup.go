@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/spf13/cobra"
@@ -174,6 +176,21 @@ func requireBucket(ctx context.Context, env *pipeline.Env, mode string) error {
 	}
 	if !ok {
 		return fmt.Errorf("bucket %s does not exist at %s: run shoplake setup", env.Lake.Bucket(), env.Endpoints["s3"])
+	}
+	return nil
+}
+
+// requireDataDir refuses, in mode local with the endpoint (cfg.S3.Endpoint
+// or cfg.Kinesis.Endpoint) served in-process from the data directory, a
+// data directory that does not exist: there is nothing in it, and opening
+// the endpoints would leave an empty one behind. what says what is missing
+// and what to run.
+func requireDataDir(cfg config.Config, endpoint, what string) error {
+	if cfg.Mode != config.ModeLocal || endpoint != "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no data directory %s, so %s; or give --data-dir", cfg.DataDir, what)
 	}
 	return nil
 }

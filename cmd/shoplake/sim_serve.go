@@ -101,7 +101,7 @@ not yet placed are hidden). It runs until interrupted.
 func loadFaults(path string, seed uint64, clk clock.Clock) (*sim.Faults, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read faults %s: %w", path, err)
+		return nil, fileError("--faults", path, err)
 	}
 	var rules []sim.FaultRule
 	if err := yamlstrict.Decode(b, &rules); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -106,6 +107,18 @@ overwritten. --no-export skips it.`,
 			}
 			if err := cfg.Check("shoplake transform", needs); err != nil {
 				return err
+			}
+			// In mode local the lake, and the DuckDB warehouse, are the data
+			// directory's: with no directory there is nothing to transform,
+			// and opening them would leave an empty lake and warehouse.
+			lakeHere := needs&config.NeedLake != 0 && cfg.Mode == config.ModeLocal && cfg.S3.Endpoint == ""
+			warehouseHere := cfg.WarehouseEngine(opts.dsn) == config.EngineDuckDB && !filepath.IsAbs(cfg.Warehouse.Path)
+			if lakeHere || warehouseHere {
+				if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("no data directory %s: no lake and no warehouse yet, nothing to transform; "+
+						"run shoplake ingest (batch) or shoplake setup, produce and consume (clickstream) first, or shoplake demo for a whole simulated run; or give --data-dir",
+						cfg.DataDir)
+				}
 			}
 			return runTransform(cmd, g, cfg, opts)
 		},
@@ -223,6 +236,9 @@ func openWarehouse(ctx context.Context, cfg config.Config, flag string, set ...f
 		path = filepath.Join(cfg.DataDir, path)
 	}
 	w, err := warehouse.Open(ctx, path, opts)
+	if errors.Is(err, warehouse.ErrNotDuckDB) {
+		return nil, notDuckDB(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/shoplake/shoplake/scenarios"
@@ -32,12 +34,17 @@ restarts from its seed with the fault in its scenario and comes back; s
 saves that scenario as a file that 'shoplake scenario run' replays exactly.
 It works in an 80x24 terminal.`,
 		Example: "  shoplake tui\n  shoplake tui scenarios/testdata/api_down.yaml --seed 7",
-		Args:    cobra.MaximumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("give at most one SCENARIO file, not %d (shoplake scenario run runs several)", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc := scenarios.Demo()
 			if len(args) == 1 {
 				var err error
-				if sc, err = scenarios.Load(args[0]); err != nil {
+				if sc, err = loadScenario(args[0]); err != nil {
 					return err
 				}
 			}
@@ -46,6 +53,10 @@ It works in an 80x24 terminal.`,
 			}
 			if err := sc.Validate(); err != nil {
 				return err
+			}
+			if !isTerminal(cmd.InOrStdin()) || !isTerminal(cmd.OutOrStdout()) {
+				return errors.New("tui needs a terminal: run it in one, with neither its input nor its output redirected; " +
+					"without a terminal, shoplake scenario run FILE prints what a replay finds")
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
@@ -64,4 +75,11 @@ It works in an 80x24 terminal.`,
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "replace the scenario's seed")
 	cmd.Flags().StringVar(&saveDir, "save-dir", ".", "where s saves the run as a scenario file")
 	return cmd
+}
+
+// isTerminal reports whether f is a terminal: bubbletea needs one for its
+// input and its output, or fails in its own words.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(file.Fd())
 }

@@ -129,6 +129,9 @@ func runVerify(cmd *cobra.Command, cfg config.Config, opts verifyOptions) error 
 		}
 	}
 	// The lake: in mode local the data directory's, served in-process.
+	if err := requireDataDir(cfg, cfg.S3.Endpoint, "no lake to verify; run shoplake demo, or shoplake ingest and shoplake transform, first"); err != nil {
+		return err
+	}
 	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clock.NewSim(time.Unix(0, 0).UTC())})
 	if err != nil {
 		return err
