@@ -48,18 +48,8 @@ when no run is recorded yet.`,
 			if cmd.Flags().Changed("run") && run <= 0 {
 				return fmt.Errorf("--run %d: a run id is a positive number (runs count from 1); leave --run out for the latest run", run)
 			}
-			cfg, err := g.load()
+			cfg, err := g.loadFor(cmd, dataDir, warehouseNeeds(dsn))
 			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = dataDir
-			}
-			needs := config.NeedWarehouse
-			if dsn != "" {
-				needs = 0 // the warehouse is --postgres's
-			}
-			if err := cfg.Check("shoplake check", needs); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -104,6 +94,27 @@ when no run is recorded yet.`,
 // read-only (warehouse.Options.ReadOnly): no migration, no write. A missing
 // DuckDB file is an error wrapping os.ErrNotExist; a file another process
 // is writing gets a plain answer.
+// loadedObjects reads the RAW objects the warehouse loaded
+// (meta.loaded_objects, key to SHA-256), read-only, for prune and verify.
+// label names the warehouse: the DuckDB file's path, or the engine. A
+// DuckDB file that does not exist is os.ErrNotExist, and nothing is
+// created.
+func loadedObjects(ctx context.Context, cfg config.Config, dsn string) (loaded map[string]string, label string, err error) {
+	label = warehousePath(cfg)
+	if e := cfg.WarehouseEngine(dsn); e != config.EngineDuckDB {
+		label = e
+	} else if _, err := os.Stat(label); errors.Is(err, os.ErrNotExist) {
+		return nil, label, err
+	}
+	wh, err := openWarehouseReadOnly(ctx, cfg, dsn)
+	if err != nil {
+		return nil, label, err
+	}
+	defer wh.Close()
+	loaded, err = wh.LoadedObjects(ctx)
+	return loaded, label, err
+}
+
 func openWarehouseReadOnly(ctx context.Context, cfg config.Config, flag string) (*warehouse.Warehouse, error) {
 	opts := warehouse.Options{ReadOnly: true, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit}
 	if w, ok, err := openServer(ctx, cfg, flag, opts); ok {

@@ -82,14 +82,8 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 			return cobra.NoArgs(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadFor(cmd, opts.dataDir, config.NeedLake|config.NeedStream)
 			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
-			}
-			if err := cfg.Check("shoplake consume", config.NeedLake|config.NeedStream); err != nil {
 				return err
 			}
 			if opts.interval <= 0 {

@@ -65,12 +65,9 @@ and with no rule at all. Projections price 10x and 100x the events.`,
 		Example: "  shoplake cost --events-per-day 10000000\n  shoplake cost --data-dir data --region eu-west-1 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, opts.dataDir)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
 			}
 			if opts.eventsPerDay < 0 || cmd.Flags().Changed("events-per-day") && opts.eventsPerDay < 1 {
 				return fmt.Errorf("--events-per-day %v: want 1 or more", opts.eventsPerDay)

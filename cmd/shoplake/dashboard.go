@@ -57,18 +57,8 @@ It serves until interrupted.`,
 		Example: "  shoplake dashboard\n  shoplake dashboard --data-dir /tmp/shop --addr 127.0.0.1:9090",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadFor(cmd, dataDir, warehouseNeeds(dsn))
 			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = dataDir
-			}
-			needs := config.NeedWarehouse
-			if dsn != "" {
-				needs = 0 // the warehouse is --postgres's
-			}
-			if err := cfg.Check("shoplake dashboard", needs); err != nil {
 				return err
 			}
 			if refresh < time.Second {

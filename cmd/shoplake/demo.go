@@ -33,14 +33,11 @@ run over the same data directory changes no table.`,
 		Example: "  shoplake demo\n  shoplake demo --seed 7 --days 7 --users 1000 --data-dir /tmp/shop",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, dataDir)
 			if err != nil {
 				return err
 			}
 			world.apply(cmd.Flags(), &cfg)
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = dataDir
-			}
 			if cfg.Mode != config.ModeLocal {
 				return fmt.Errorf("demo runs in mode local only (the configuration says %q)", cfg.Mode)
 			}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -27,11 +29,13 @@ type worldFlags struct {
 func (f *worldFlags) register(fs *pflag.FlagSet) {
 	def := config.DefaultConfig()
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of the whole run")
-	fs.IntVar(&f.days, "days", def.Sim.Days, "simulated days")
-	fs.IntVar(&f.users, "users", def.Sim.Users, "registered users over the run")
+	f.days, f.users = def.Sim.Days, def.Sim.Users
+	countVar(fs, &f.days, "days", "simulated days")
+	countVar(fs, &f.users, "users", "registered users over the run")
 	fs.StringVar(&f.start, "start", def.Sim.Start, "first simulated day (YYYY-MM-DD, UTC)")
 	fs.BoolVar(&f.realistic, "realistic", def.Sim.Realistic, "realistic rates: order statuses, tracking loss, price changes, withdrawals")
-	fs.Float64Var(&f.traffic, "traffic", def.Sim.Traffic, "multiply session arrivals (0: as simulated)")
+	f.traffic = def.Sim.Traffic
+	fs.Var(nonNegative{&f.traffic}, "traffic", "multiply session arrivals (0: as simulated)")
 	f.hostile = def.Sim.HostileRate
 	shareVar(fs, &f.hostile, "hostile", "share of products with hostile names (quotes, ../, control characters)")
 }
@@ -111,6 +115,55 @@ func (s share) Set(v string) error {
 
 func (s share) Type() string { return "share" }
 
+// count is a flag holding a whole number of at least 1 (days, users,
+// shards): 0 or less is refused when the flag is parsed, in the flag's
+// words, not later as the configuration key it sets.
+type count struct{ p *int }
+
+// countVar defines the count flag name, starting at *p.
+func countVar(fs *pflag.FlagSet, p *int, name, usage string) {
+	fs.Var(count{p}, name, usage)
+}
+
+func (c count) String() string {
+	if c.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*c.p)
+}
+
+func (c count) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a whole number, 1 or more")
+	}
+	*c.p = n
+	return nil
+}
+
+func (c count) Type() string { return "int" }
+
+// nonNegative is a flag holding a number of 0 or more (a multiplier).
+type nonNegative struct{ p *float64 }
+
+func (n nonNegative) String() string {
+	if n.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*n.p, 'g', -1, 64)
+}
+
+func (n nonNegative) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= 0) || math.IsInf(f, 1) {
+		return fmt.Errorf("want a number, 0 or more")
+	}
+	*n.p = f
+	return nil
+}
+
+func (n nonNegative) Type() string { return "float" }
+
 // oldFlag hides the flag name of cmd, kept so that old scripts still
 // parse, and makes the command say note on stderr when it is given (a
 // flag's own deprecation notice would go to stdout, into --json).
@@ -151,19 +204,23 @@ func flagError(cmd *cobra.Command, err error) error {
 	case errors.As(err, &invalid):
 		f := invalid.GetFlag()
 		var num *strconv.NumError
-		if !errors.As(err, &num) && f.Value.Type() != "duration" {
-			return err // the flag's own Set said what it wants
-		}
 		want := "a number"
-		switch f.Value.Type() {
-		case "int", "int8", "int16", "int32", "int64":
-			want = "a whole number"
-		case "uint", "uint8", "uint16", "uint32", "uint64":
-			want = "a whole number, 0 or more"
-		case "bool":
-			want = "true or false"
-		case "duration":
-			want = "a duration with its unit, such as 90s, 5m or 1h30m"
+		switch cause := invalid.Unwrap(); {
+		case cause != nil && strings.HasPrefix(cause.Error(), "want "):
+			want = strings.TrimPrefix(cause.Error(), "want ") // the flag's own Set (count, share) said what it wants
+		case !errors.As(err, &num) && f.Value.Type() != "duration":
+			return err
+		default:
+			switch f.Value.Type() {
+			case "int", "int8", "int16", "int32", "int64":
+				want = "a whole number"
+			case "uint", "uint8", "uint16", "uint32", "uint64":
+				want = "a whole number, 0 or more"
+			case "bool":
+				want = "true or false"
+			case "duration":
+				want = "a duration with its unit, such as 90s, 5m or 1h30m"
+			}
 		}
 		if d := f.DefValue; d != "" && f.Value.Type() != "bool" {
 			want += fmt.Sprintf(" (default %s)", d)

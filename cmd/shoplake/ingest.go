@@ -60,14 +60,11 @@ unchanged); a failed date is safe to rerun.`,
 			"  shoplake ingest --date 2020-03-01 --source https://fakestoreapi.com",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, opts.dataDir)
 			if err != nil {
 				return err
 			}
 			world.apply(cmd.Flags(), &cfg)
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
-			}
 			if opts.source != "" {
 				cfg.FakeStore.BaseURL = opts.source
 			}

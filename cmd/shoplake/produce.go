@@ -102,14 +102,11 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 					return fmt.Errorf("%s: they shape the simulated clickstream, which --input replaces", strings.Join(simOnly, ", "))
 				}
 			}
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, opts.dataDir)
 			if err != nil {
 				return err
 			}
 			world.apply(fs, &cfg)
-			if fs.Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
-			}
 			needs := config.NeedStream
 			if opts.input == "" {
 				needs |= config.NeedWorld

@@ -60,14 +60,8 @@ configuration's (the data directory's in mode local, the bucket in mode aws).`,
 		Example: "  shoplake prune --dry-run\n  shoplake prune --raw-days 400 --curated-keep 30 --dry-run --json\n  shoplake prune --now 2027-01-01 --raw-days 365",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadFor(cmd, opts.dataDir, config.NeedLake)
 			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
-			}
-			if err := cfg.Check("shoplake prune", config.NeedLake); err != nil {
 				return err
 			}
 			now := clock.Real{}.Now()
@@ -135,25 +129,14 @@ func runPrune(cmd *cobra.Command, cfg config.Config, opts pruneOptions, now time
 	}
 	popts := lake.PruneOptions{Retention: opts.retention, Now: now}
 	if !opts.noWarehouse && opts.retention.RawExpireDays > 0 {
-		path := warehousePath(cfg)
-		_, statErr := os.Stat(path)
-		if cfg.WarehouseEngine(opts.dsn) == config.EngineDuckDB && errors.Is(statErr, os.ErrNotExist) {
-			return fmt.Errorf("prune --raw-days: no warehouse at %s to say what it loaded (--no-warehouse prunes on STAGING's word alone)", path)
+		loaded, label, err := loadedObjects(ctx, cfg, opts.dsn)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("prune --raw-days: no warehouse at %s to say what it loaded (--no-warehouse prunes on STAGING's word alone)", label)
 		}
-		wh, err := openWarehouseReadOnly(ctx, cfg, opts.dsn)
 		if err != nil {
 			return fmt.Errorf("%w (--no-warehouse prunes on STAGING's word alone)", err)
 		}
-		loaded, err := wh.LoadedObjects(ctx)
-		wh.Close()
-		if err != nil {
-			return err
-		}
-		popts.Loaded = loaded
-		rep.Warehouse = path
-		if e := cfg.WarehouseEngine(opts.dsn); e != config.EngineDuckDB {
-			rep.Warehouse = e
-		}
+		popts.Loaded, rep.Warehouse = loaded, label
 	}
 	if err := requireDataDir(cfg, cfg.S3.Endpoint, "no lake, nothing to prune"); err != nil {
 		return err

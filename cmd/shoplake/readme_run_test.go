@@ -36,14 +36,7 @@ import (
 // and "$ cat F" of a file the directory lacks writes F from the promise
 // first: that is how the README shows a file to write.
 func TestREADME(t *testing.T) {
-	text, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks, err := readmeBlocks(string(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	blocks := readREADME(t)
 	moto := os.Getenv("MOTO_ENDPOINT")
 	script, exported, err := readmeScript(blocks, moto)
 	if err != nil {

@@ -209,7 +209,9 @@ func readmeLongRunning(cmd string) bool {
 	return strings.Contains(cmd, " --follow")
 }
 
-func TestREADMEBlocks_Parse(t *testing.T) {
+// readREADME returns the command blocks of the repository's README.md.
+func readREADME(t *testing.T) []readmeBlock {
+	t.Helper()
 	text, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +220,11 @@ func TestREADMEBlocks_Parse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return blocks
+}
+
+func TestREADMEBlocks_Parse(t *testing.T) {
+	blocks := readREADME(t)
 	steps := 0
 	for _, b := range blocks {
 		steps += len(b.Steps)

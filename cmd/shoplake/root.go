@@ -75,6 +75,38 @@ func (g *globalFlags) load() (config.Config, error) {
 	return c, err
 }
 
+// loadData is load with the command's --data-dir applied when given (the
+// flag's value is dataDir).
+func (g *globalFlags) loadData(cmd *cobra.Command, dataDir string) (config.Config, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return cfg, err
+	}
+	if cmd.Flags().Changed("data-dir") {
+		cfg.DataDir = dataDir
+	}
+	return cfg, nil
+}
+
+// loadFor is loadData, then the check of what the command uses (needs),
+// its errors naming the command as the user typed it.
+func (g *globalFlags) loadFor(cmd *cobra.Command, dataDir string, needs config.Need) (config.Config, error) {
+	cfg, err := g.loadData(cmd, dataDir)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Check(cmd.CommandPath(), needs)
+}
+
+// warehouseNeeds is what a command that reads the warehouse needs: the
+// configured one, unless --postgres names another (dsn).
+func warehouseNeeds(dsn string) config.Need {
+	if dsn != "" {
+		return 0
+	}
+	return config.NeedWarehouse
+}
+
 // logger writes to stderr: warnings only, or everything with --verbose.
 func (g *globalFlags) logger(w io.Writer) *slog.Logger {
 	level := slog.LevelWarn

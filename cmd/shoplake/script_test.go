@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -28,8 +29,11 @@ import (
 // Commands a script may use besides testscript's own:
 //
 //	waitport HOST:PORT    waits (at most 60 s) until something listens there
-//	httpget URL           GETs URL; its body becomes stdout, a status other
-//	                      than 200 fails (! httpget: must fail)
+//	httpget [-until RE] URL  GETs URL; its body becomes stdout, a status
+//	                      other than 200 fails (! httpget: must fail); with
+//	                      -until, GETs again (at most 60 s) until the body
+//	                      matches RE: a server that is up but not yet done
+//	                      with its first piece of work
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
@@ -86,26 +90,36 @@ func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: httpget URL")
+	var until *regexp.Regexp
+	if len(args) == 3 && args[0] == "-until" {
+		until = regexp.MustCompile("(?m)" + args[1])
+		args = args[2:]
 	}
-	err := func() error {
+	if len(args) != 1 {
+		ts.Fatalf("usage: httpget [-until RE] URL")
+	}
+	get := func() ([]byte, error) {
 		c := http.Client{Timeout: 30 * time.Second}
 		resp, err := c.Get(args[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer resp.Body.Close()
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ts.Stdout().Write(body)
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: %s", args[0], resp.Status)
+			return body, fmt.Errorf("GET %s: %s", args[0], resp.Status)
 		}
-		return nil
-	}()
+		return body, nil
+	}
+	body, err := get()
+	for deadline := time.Now().Add(60 * time.Second); until != nil && err == nil && !until.Match(body) && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		body, err = get()
+	}
+	ts.Stdout().Write(body)
 	switch {
 	case err != nil && !neg:
 		ts.Fatalf("%v", err)

@@ -30,12 +30,9 @@ tools (the AWS CLI with --endpoint-url, a producer in another language, a
 browser on the FakeStore API) can use them. It runs until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, dataDir)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = dataDir
 			}
 			if cfg.Mode != config.ModeLocal {
 				return fmt.Errorf("serve exposes the local endpoints, in mode local only (the configuration says %q)", cfg.Mode)

@@ -56,12 +56,9 @@ alarms and the schedule) with CloudFormation; docs/AWS.md compares them.`,
 			"  SHOPLAKE_MODE=aws shoplake setup --on-demand --kms-key alias/shoplake",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, dataDir)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = dataDir
 			}
 			if cmd.Flags().Changed("shards") {
 				cfg.Kinesis.Shards = shards
@@ -85,7 +82,8 @@ alarms and the schedule) with CloudFormation; docs/AWS.md compares them.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&dataDir, "data-dir", config.DefaultConfig().DataDir, "mode local: where the lake and the stream are kept")
-	fs.IntVar(&shards, "shards", config.DefaultConfig().Kinesis.Shards, "shards of a new provisioned stream (default kinesis.shards)")
+	shards = config.DefaultConfig().Kinesis.Shards
+	countVar(fs, &shards, "shards", "shards of a new provisioned stream (default kinesis.shards)")
 	fs.BoolVar(&onDemand, "on-demand", false, "create the stream in on-demand capacity mode")
 	fs.StringVar(&kmsKey, "kms-key", "", "encrypt the bucket with this KMS key (id, ARN or alias) instead of S3-managed keys")
 	fs.StringVar(&streamKM, "stream-kms-key", "alias/aws/kinesis", "encrypt the stream with this KMS key (mode aws; empty: leave as it is)")

@@ -81,14 +81,11 @@ overwritten. --no-export skips it.`,
 		Example: "  shoplake transform\n  shoplake transform --backfill\n  shoplake transform --full-refresh --json\n  shoplake transform --accept-empty products\n  shoplake transform --no-export",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadData(cmd, opts.dataDir)
 			if err != nil {
 				return err
 			}
 			world.apply(cmd.Flags(), &cfg)
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
-			}
 			if opts.fullRefresh && opts.backfill {
 				return errors.New("give --full-refresh or --backfill, not both")
 			}

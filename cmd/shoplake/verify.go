@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,18 +61,12 @@ of 1,000 objects or more.`,
 		Example: "  shoplake verify\n  shoplake verify --prefix raw/ --json --no-warehouse",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = opts.dataDir
-			}
 			needs := config.NeedLake
-			if !opts.noWarehouse && opts.dsn == "" {
-				needs |= config.NeedWarehouse
+			if !opts.noWarehouse {
+				needs |= warehouseNeeds(opts.dsn)
 			}
-			if err := cfg.Check("shoplake verify", needs); err != nil {
+			cfg, err := g.loadFor(cmd, opts.dataDir, needs)
+			if err != nil {
 				return err
 			}
 			return runVerify(cmd, cfg, opts)
@@ -103,29 +96,14 @@ func runVerify(cmd *cobra.Command, cfg config.Config, opts verifyOptions) error 
 	rep := verifyReport{Warehouse: "none (--no-warehouse): lake only"}
 	vopts := lake.VerifyOptions{Prefix: opts.prefix, Progress: progress(errw, 1000)}
 	if !opts.noWarehouse {
-		path := cfg.Warehouse.Path
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(cfg.DataDir, path)
-		}
-		_, statErr := os.Stat(path)
+		loaded, label, err := loadedObjects(ctx, cfg, opts.dsn)
 		switch {
-		case cfg.WarehouseEngine(opts.dsn) == config.EngineDuckDB && errors.Is(statErr, os.ErrNotExist):
-			rep.Warehouse = "none (no " + path + "): lake only"
+		case errors.Is(err, os.ErrNotExist):
+			rep.Warehouse = "none (no " + label + "): lake only"
+		case err != nil:
+			return fmt.Errorf("%w (--no-warehouse verifies the lake alone)", err)
 		default:
-			wh, err := openWarehouse(ctx, cfg, opts.dsn)
-			if err != nil {
-				return fmt.Errorf("%w (--no-warehouse verifies the lake alone)", err)
-			}
-			loaded, err := wh.LoadedObjects(ctx)
-			wh.Close()
-			if err != nil {
-				return err
-			}
-			vopts.Loaded = loaded
-			rep.Warehouse = path
-			if e := cfg.WarehouseEngine(opts.dsn); e != config.EngineDuckDB {
-				rep.Warehouse = e
-			}
+			vopts.Loaded, rep.Warehouse = loaded, label
 		}
 	}
 	// The lake: in mode local the data directory's, served in-process.
