@@ -8,10 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/shoplake/shoplake/internal/clock"
@@ -234,7 +237,7 @@ func (c *Client) once(ctx context.Context, endpoint string, q url.Values) ([]byt
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, nil, timedOut(err)
+		return nil, nil, timedOut(dialError(req.URL.Host, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -268,4 +271,36 @@ func truncated(err error) error {
 		return fmt.Errorf("%w: %w", ErrTruncated, err)
 	}
 	return err
+}
+
+// connectError is a request that reached no server, said in a person's
+// words ("cannot connect to 127.0.0.1:1: connection refused, nothing
+// listens there") instead of the transport's chain; it wraps that error,
+// so errors.Is and errors.As (the retry policy's) see it whole.
+type connectError struct {
+	host, why string
+	err       error
+}
+
+func (e *connectError) Error() string { return "cannot connect to " + e.host + ": " + e.why }
+func (e *connectError) Unwrap() error { return e.err }
+
+// dialError returns err as a connectError when the request failed to
+// connect to host, and err itself otherwise.
+func dialError(host string, err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" {
+		return err
+	}
+	var dns *net.DNSError
+	why := op.Err.Error()
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "connection refused, nothing listens there"
+	case errors.As(err, &dns) && dns.IsNotFound:
+		why = "no such host"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		why = "no answer to the connection"
+	}
+	return &connectError{host: host, why: why, err: err}
 }

@@ -77,6 +77,7 @@ It serves until interrupted.`,
 			if err != nil {
 				return fmt.Errorf("--addr %s: listen: %w", addr, err)
 			}
+			warnExposed(cmd.ErrOrStderr(), "the dashboard", ln.Addr())
 			if mf.addr != "" {
 				exp, err := mf.start("shoplake-dashboard", cmd.ErrOrStderr(), g.logger(cmd.ErrOrStderr()))
 				if err != nil {

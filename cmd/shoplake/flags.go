@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 
@@ -163,6 +165,16 @@ func (n nonNegative) Set(v string) error {
 }
 
 func (n nonNegative) Type() string { return "float" }
+
+// warnExposed says on w when what listens on an address other hosts can
+// reach: the local endpoints and the dashboard have no authentication, so
+// loopback is their default and anything else is the user's explicit
+// choice, said out loud.
+func warnExposed(w io.Writer, what string, addr net.Addr) {
+	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(w, "warning: %s listens on %s, reachable from other hosts, with no authentication\n", what, addr)
+	}
+}
 
 // oldFlag hides the flag name of cmd, kept so that old scripts still
 // parse, and makes the command say note on stderr when it is given (a

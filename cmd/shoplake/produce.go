@@ -208,6 +208,13 @@ func runProduce(cmd *cobra.Command, g *globalFlags, cfg config.Config, opts prod
 	if err := requireDataDir(cfg, cfg.Kinesis.Endpoint, "no stream "+cfg.Kinesis.Stream+" to put records on; run shoplake setup first"); err != nil {
 		return err
 	}
+	// A simulated world's events go into a data directory of that world
+	// only, as the batch's do: two shops in one lake would mix.
+	if opts.input == "" && cfg.Mode == config.ModeLocal && cfg.Kinesis.Endpoint == "" {
+		if err := pipeline.CheckManifest(cfg); err != nil {
+			return err
+		}
+	}
 	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: clk, PersistStreams: true})
 	if err != nil {
 		return err

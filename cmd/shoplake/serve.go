@@ -79,6 +79,7 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 				if err != nil {
 					return fmt.Errorf("listen for %s on %s: %w", s.name, s.addr, err)
 				}
+				warnExposed(cmd.ErrOrStderr(), "the "+s.name+" endpoint", ln.Addr())
 				srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
 				go func() { errc <- srv.Serve(ln) }()
 				defer srv.Close()
@@ -103,9 +104,9 @@ browser on the FakeStore API) can use them. It runs until interrupted.`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&s3Addr, "s3-addr", "127.0.0.1:4566", "loopback address of the S3 endpoint")
-	cmd.Flags().StringVar(&kinAddr, "kinesis-addr", "127.0.0.1:4567", "loopback address of the Kinesis endpoint")
-	cmd.Flags().StringVar(&fakeAddr, "fakestore-addr", "127.0.0.1:4568", "loopback address of the FakeStore API")
+	cmd.Flags().StringVar(&s3Addr, "s3-addr", "127.0.0.1:4566", "address of the S3 endpoint (loopback by default: no authentication)")
+	cmd.Flags().StringVar(&kinAddr, "kinesis-addr", "127.0.0.1:4567", "address of the Kinesis endpoint (loopback by default)")
+	cmd.Flags().StringVar(&fakeAddr, "fakestore-addr", "127.0.0.1:4568", "address of the FakeStore API (loopback by default)")
 	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultConfig().DataDir, "where the lake and the streams are kept")
 	mf.registerServe(cmd.Flags())
 	return cmd

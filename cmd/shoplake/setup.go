@@ -110,7 +110,20 @@ func runSetup(cmd *cobra.Command, cfg config.Config, opts pipeline.SetupOptions,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// In mode local, the data directory's lake and persisted streams.
+	// In mode local, the data directory's lake and persisted streams. A dry
+	// run creates nothing, the directory included: with none yet, the
+	// local endpoints run over an empty temporary one, and every resource
+	// would be created.
+	if opts.DryRun && cfg.Mode == config.ModeLocal {
+		if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+			tmp, err := os.MkdirTemp("", "shoplake-setup-dry-run-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			cfg.DataDir = tmp
+		}
+	}
 	env, err := pipeline.Open(ctx, cfg, pipeline.Local{Clock: opts.Clock, PersistStreams: true})
 	if err != nil {
 		return err

@@ -65,6 +65,7 @@ not yet placed are hidden). It runs until interrupted.
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
+			warnExposed(cmd.ErrOrStderr(), "the FakeStore API", ln.Addr())
 			clk := clock.NewSim(at)
 			var h http.Handler = sim.NewServer(w, clk)
 			if faultsPath != "" {
@@ -91,7 +92,7 @@ not yet placed are hidden). It runs until interrupted.
 		},
 	}
 	world.register(cmd.Flags())
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4568", "loopback address to listen on")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4568", "address to listen on (loopback by default)")
 	cmd.Flags().StringVar(&faultsPath, "faults", "", "YAML list of fault rules to inject (the keys are listed above)")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "serve the world as of this instant (RFC 3339); default: the end of the simulation")
 	return cmd
