@@ -123,8 +123,8 @@ func TestDemoCmd(t *testing.T) {
 	})
 	t.Run("ErrInvalidFlags", func(t *testing.T) {
 		_, _, err := execute(t, "demo", "--days", "0", "--data-dir", t.TempDir())
-		if err == nil || !strings.Contains(err.Error(), "sim.days") {
-			t.Fatalf("err = %v, want one naming sim.days", err)
+		if err == nil || !strings.Contains(err.Error(), `"--days" flag: want a whole number, 1 or more`) {
+			t.Fatalf("err = %v, want one naming --days, the flag given", err)
 		}
 	})
 }
