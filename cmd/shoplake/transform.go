@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -107,14 +106,16 @@ overwritten. --no-export skips it.`,
 			}
 			// In mode local the lake, and the DuckDB warehouse, are the data
 			// directory's: with no directory there is nothing to transform,
-			// and opening them would leave an empty lake and warehouse.
-			lakeHere := needs&config.NeedLake != 0 && cfg.Mode == config.ModeLocal && cfg.S3.Endpoint == ""
-			warehouseHere := cfg.WarehouseEngine(opts.dsn) == config.EngineDuckDB && !filepath.IsAbs(cfg.Warehouse.Path)
+			// and opening them would leave an empty lake and warehouse. In
+			// mode aws the lake is in S3 and the first transform creates
+			// the warehouse in the directory.
+			local := cfg.Mode == config.ModeLocal
+			lakeHere := local && needs&config.NeedLake != 0 && cfg.S3.Endpoint == ""
+			warehouseHere := local && cfg.WarehouseEngine(opts.dsn) == config.EngineDuckDB && !filepath.IsAbs(cfg.Warehouse.Path)
 			if lakeHere || warehouseHere {
-				if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
-					return fmt.Errorf("no data directory %s: no lake and no warehouse yet, nothing to transform; "+
-						"run shoplake ingest (batch) or shoplake setup, produce and consume (clickstream) first, or shoplake demo for a whole simulated run; or give --data-dir",
-						cfg.DataDir)
+				if err := requireDataDir(cfg, "", "no lake and no warehouse yet, nothing to transform; "+
+					"run shoplake ingest (batch) or shoplake setup, produce and consume (clickstream) first, or shoplake demo for a whole simulated run"); err != nil {
+					return err
 				}
 			}
 			return runTransform(cmd, g, cfg, opts)
