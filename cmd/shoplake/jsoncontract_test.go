@@ -330,6 +330,13 @@ func TestJSONContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	runExit(t, true, "verify", "--data-dir", corrupted)
+	// check before any run; a real prune (its result) on a copy.
+	run(t, "check", "--data-dir", filepath.Join(root, "none"))
+	pruned := filepath.Join(root, "pruned")
+	if err := copyDir(data, pruned); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "prune", "--now", "2027-01-01", "--raw-days", "90", "--data-dir", pruned)
 	run(t, "prune", "--dry-run", "--now", "2027-01-01", "--raw-days", "90", "--curated-keep", "1", "--data-dir", data)
 	run(t, "cost", "--data-dir", data)
 	run(t, "cost", "--events-per-day", "1000000")
@@ -338,6 +345,18 @@ func TestJSONContract(t *testing.T) {
 	stream := filepath.Join(root, "stream")
 	run(t, "setup", "--data-dir", stream)
 	run(t, "produce", "--days", "1", "--users", "40", "--data-dir", stream)
+	// NDJSON with a blank line and a record over Kinesis's 1 MiB: skipped
+	// and refused, with the reason.
+	events, stderr, err := execute(t, "sim", "events", "--users", "5", "--days", "1")
+	if err != nil {
+		t.Fatalf("sim events: %v\n%s", err, stderr)
+	}
+	huge := `{"session_id":"s","pad":"` + strings.Repeat("x", 1<<20) + `"}`
+	input := filepath.Join(root, "input.ndjson")
+	if err := os.WriteFile(input, []byte(events+"\n"+huge+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runExit(t, true, "produce", "--input", input, "--data-dir", stream)
 	run(t, "consume", "--data-dir", stream)
 	run(t, "scenario kinds")
 	for _, f := range []string{"api_down.yaml", "malformed_records.yaml"} {

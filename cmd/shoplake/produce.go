@@ -145,7 +145,7 @@ type produceAccount struct {
 	// Refused counts the records not sent because Kinesis would refuse them
 	// (stream.Reject* reasons).
 	Refused        int            `json:"refused"`
-	RefusedReasons map[string]int `json:"refused_reasons,omitempty"`
+	RefusedReasons map[string]int `json:"refused_by_reason,omitempty"`
 	// Sent counts the records handed to PutRecords; Acknowledged those the
 	// stream accepted; Unacknowledged the others (given up after retries,
 	// or in doubt when the run stopped).
