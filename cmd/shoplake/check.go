@@ -94,27 +94,6 @@ when no run is recorded yet.`,
 // read-only (warehouse.Options.ReadOnly): no migration, no write. A missing
 // DuckDB file is an error wrapping os.ErrNotExist; a file another process
 // is writing gets a plain answer.
-// loadedObjects reads the RAW objects the warehouse loaded
-// (meta.loaded_objects, key to SHA-256), read-only, for prune and verify.
-// label names the warehouse: the DuckDB file's path, or the engine. A
-// DuckDB file that does not exist is os.ErrNotExist, and nothing is
-// created.
-func loadedObjects(ctx context.Context, cfg config.Config, dsn string) (loaded map[string]string, label string, err error) {
-	label = warehousePath(cfg)
-	if e := cfg.WarehouseEngine(dsn); e != config.EngineDuckDB {
-		label = e
-	} else if _, err := os.Stat(label); errors.Is(err, os.ErrNotExist) {
-		return nil, label, err
-	}
-	wh, err := openWarehouseReadOnly(ctx, cfg, dsn)
-	if err != nil {
-		return nil, label, err
-	}
-	defer wh.Close()
-	loaded, err = wh.LoadedObjects(ctx)
-	return loaded, label, err
-}
-
 func openWarehouseReadOnly(ctx context.Context, cfg config.Config, flag string) (*warehouse.Warehouse, error) {
 	opts := warehouse.Options{ReadOnly: true, DuckDBMemoryLimit: cfg.Warehouse.DuckDBMemoryLimit}
 	if w, ok, err := openServer(ctx, cfg, flag, opts); ok {
@@ -132,6 +111,25 @@ func openWarehouseReadOnly(ctx context.Context, cfg config.Config, flag string) 
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
 	return w, nil
+}
+
+// loadedObjects reads the RAW objects the warehouse loaded
+// (meta.loaded_objects, key to SHA-256), read-only, for prune and verify.
+// label names the warehouse: the DuckDB file's path, or the engine. A
+// DuckDB file that does not exist is an error wrapping os.ErrNotExist
+// (openWarehouseReadOnly's), and nothing is created.
+func loadedObjects(ctx context.Context, cfg config.Config, dsn string) (loaded map[string]string, label string, err error) {
+	label = warehousePath(cfg)
+	if e := cfg.WarehouseEngine(dsn); e != config.EngineDuckDB {
+		label = e
+	}
+	wh, err := openWarehouseReadOnly(ctx, cfg, dsn)
+	if err != nil {
+		return nil, label, err
+	}
+	defer wh.Close()
+	loaded, err = wh.LoadedObjects(ctx)
+	return loaded, label, err
 }
 
 // notDuckDB is the error of a warehouse file DuckDB cannot read, and what

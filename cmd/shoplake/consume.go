@@ -89,12 +89,8 @@ In mode local without kinesis.endpoint, the stream is the one kept under
 			if opts.interval <= 0 {
 				return fmt.Errorf("--interval %s: want a positive duration", opts.interval)
 			}
-			if cfg.Mode == config.ModeLocal && cfg.Kinesis.Endpoint == "" {
-				// The stream is the data directory's: with no directory
-				// there is none, and opening it would leave an empty one.
-				if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
-					return fmt.Errorf("no data directory %s, so no stream %s to consume: run shoplake setup (then shoplake produce), or give --data-dir", cfg.DataDir, cfg.Kinesis.Stream)
-				}
+			if err := requireDataDir(cfg, cfg.Kinesis.Endpoint, "no stream "+cfg.Kinesis.Stream+" to consume: run shoplake setup (then shoplake produce)"); err != nil {
+				return err
 			}
 			return runConsume(cmd, g, cfg, opts)
 		},

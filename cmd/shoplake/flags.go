@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -37,7 +36,7 @@ func (f *worldFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.start, "start", def.Sim.Start, "first simulated day (YYYY-MM-DD, UTC)")
 	fs.BoolVar(&f.realistic, "realistic", def.Sim.Realistic, "realistic rates: order statuses, tracking loss, price changes, withdrawals")
 	f.traffic = def.Sim.Traffic
-	fs.Var(nonNegative{&f.traffic}, "traffic", "multiply session arrivals (0: as simulated)")
+	nonNegativeVar(fs, &f.traffic, "traffic", "multiply session arrivals (0: as simulated)")
 	f.hostile = def.Sim.HostileRate
 	shareVar(fs, &f.hostile, "hostile", "share of products with hostile names (quotes, ../, control characters)")
 }
@@ -90,81 +89,67 @@ func (g *globalFlags) loadWorld(cmd *cobra.Command, world *worldFlags) (config.C
 	return cfg, wcfg, err
 }
 
-// share is a flag holding a share of a whole, 0 to 1 (0.05 is 5%): a value
-// outside is refused when the flag is parsed, in the flag's own words.
-type share struct{ p *float64 }
+// bounded is a numeric flag that refuses, when parsed, a value outside
+// what it holds, and says what it wants (flagError adds the flag and its
+// default): a share, a count, a multiplier. A count refused at parse time
+// is refused in the flag's words, not later as the configuration key it
+// sets (sim.days), which the user never typed.
+type bounded[T int | float64] struct {
+	p    *T
+	ok   func(T) bool
+	want wantError
+	typ  string
+}
 
-// shareVar defines the share flag name, starting at *p.
+// wantError is what a bounded flag's Set answers: what the flag wants.
+type wantError string
+
+func (e wantError) Error() string { return "want " + string(e) }
+
+func (b bounded[T]) String() string {
+	if b.p == nil {
+		return "0"
+	}
+	return fmt.Sprint(*b.p)
+}
+
+func (b bounded[T]) Set(s string) error {
+	var v T
+	var err error
+	switch p := any(&v).(type) {
+	case *int:
+		*p, err = strconv.Atoi(s)
+	case *float64:
+		*p, err = strconv.ParseFloat(s, 64)
+	}
+	if err != nil || !b.ok(v) {
+		return b.want
+	}
+	*b.p = v
+	return nil
+}
+
+func (b bounded[T]) Type() string { return b.typ }
+
+// shareVar defines the flag name, a share of a whole from 0 to 1 (0.05 is
+// 5%), starting at *p.
 func shareVar(fs *pflag.FlagSet, p *float64, name, usage string) {
-	fs.Var(share{p}, name, usage+" (0 to 1)")
+	fs.Var(bounded[float64]{p: p, ok: func(f float64) bool { return f >= 0 && f <= 1 },
+		want: "a share between 0 and 1, such as 0.05 for 5%", typ: "share"}, name, usage+" (0 to 1)")
 }
 
-func (s share) String() string {
-	if s.p == nil {
-		return "0"
-	}
-	return strconv.FormatFloat(*s.p, 'g', -1, 64)
-}
-
-func (s share) Set(v string) error {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(f >= 0 && f <= 1) {
-		return fmt.Errorf("want a share between 0 and 1, such as 0.05 for 5%%")
-	}
-	*s.p = f
-	return nil
-}
-
-func (s share) Type() string { return "share" }
-
-// count is a flag holding a whole number of at least 1 (days, users,
-// shards): 0 or less is refused when the flag is parsed, in the flag's
-// words, not later as the configuration key it sets.
-type count struct{ p *int }
-
-// countVar defines the count flag name, starting at *p.
+// countVar defines the flag name, a whole number of at least 1 (days,
+// users, shards), starting at *p.
 func countVar(fs *pflag.FlagSet, p *int, name, usage string) {
-	fs.Var(count{p}, name, usage)
+	fs.Var(bounded[int]{p: p, ok: func(n int) bool { return n >= 1 }, want: "a whole number, 1 or more", typ: "int"}, name, usage)
 }
 
-func (c count) String() string {
-	if c.p == nil {
-		return "0"
-	}
-	return strconv.Itoa(*c.p)
+// nonNegativeVar defines the flag name, a number of 0 or more (a
+// multiplier), starting at *p.
+func nonNegativeVar(fs *pflag.FlagSet, p *float64, name, usage string) {
+	fs.Var(bounded[float64]{p: p, ok: func(f float64) bool { return f >= 0 && !math.IsInf(f, 1) },
+		want: "a number, 0 or more", typ: "float"}, name, usage)
 }
-
-func (c count) Set(v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return fmt.Errorf("want a whole number, 1 or more")
-	}
-	*c.p = n
-	return nil
-}
-
-func (c count) Type() string { return "int" }
-
-// nonNegative is a flag holding a number of 0 or more (a multiplier).
-type nonNegative struct{ p *float64 }
-
-func (n nonNegative) String() string {
-	if n.p == nil {
-		return "0"
-	}
-	return strconv.FormatFloat(*n.p, 'g', -1, 64)
-}
-
-func (n nonNegative) Set(v string) error {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(f >= 0) || math.IsInf(f, 1) {
-		return fmt.Errorf("want a number, 0 or more")
-	}
-	*n.p = f
-	return nil
-}
-
-func (n nonNegative) Type() string { return "float" }
 
 // warnExposed says on w when what listens on an address other hosts can
 // reach: the local endpoints and the dashboard have no authentication, so
@@ -216,10 +201,11 @@ func flagError(cmd *cobra.Command, err error) error {
 	case errors.As(err, &invalid):
 		f := invalid.GetFlag()
 		var num *strconv.NumError
+		var wants wantError
 		want := "a number"
-		switch cause := invalid.Unwrap(); {
-		case cause != nil && strings.HasPrefix(cause.Error(), "want "):
-			want = strings.TrimPrefix(cause.Error(), "want ") // the flag's own Set (count, share) said what it wants
+		switch {
+		case errors.As(err, &wants):
+			want = string(wants) // a bounded flag's Set said what it wants
 		case !errors.As(err, &num) && f.Value.Type() != "duration":
 			return err
 		default:
@@ -240,6 +226,16 @@ func flagError(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("invalid argument %q for \"--%s\" flag: want %s", invalid.GetValue(), f.Name, want)
 	case errors.As(err, &notExist), errors.As(err, &required):
 		return fmt.Errorf("%w (%s)", err, help)
+	}
+	return err
+}
+
+// namedFileError is fileError when err is the failure to read path itself
+// (an *fs.PathError on it), and err as it is otherwise (the file was read,
+// and its content is what err is about).
+func namedFileError(name, path string, err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+		return fileError(name, path, err)
 	}
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 
@@ -69,10 +68,7 @@ against AWS.`,
 // their flags and then validate.
 func (g *globalFlags) load() (config.Config, error) {
 	c, err := config.Load(g.configPath, os.Environ())
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == g.configPath {
-		return c, fileError("--config", g.configPath, err)
-	}
-	return c, err
+	return c, namedFileError("--config", g.configPath, err)
 }
 
 // loadData is load with the command's --data-dir applied when given (the

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -112,8 +111,5 @@ func runScenarios(cmd *cobra.Command, scs []scenarios.Scenario, opts scenarios.R
 // named as the user gave it, without Go's "open ...".
 func loadScenario(path string) (scenarios.Scenario, error) {
 	sc, err := scenarios.Load(path)
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
-		return sc, fileError("scenario file", path, err)
-	}
-	return sc, err
+	return sc, namedFileError("scenario file", path, err)
 }
